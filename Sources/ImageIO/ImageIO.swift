@@ -1,0 +1,1 @@
+// Image I/O: PNG and JPEG decoding/encoding, resizing and cropping.

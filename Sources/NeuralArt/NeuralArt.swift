@@ -1,0 +1,1 @@
+// Neural Art: RandVGG-S feature network, losses, the stylization problem.

@@ -1,0 +1,50 @@
+#if canImport(Accelerate)
+import Accelerate
+#else
+import COpenBLAS
+#endif
+
+/// Matrix products through the system BLAS (OpenBLAS on Linux, Accelerate on Apple platforms).
+///
+/// All matrices are **row-major**. `C ← α·op(A)·op(B) + β·C` with `op(A)` of shape `m×k`,
+/// `op(B)` of shape `k×n` and `C` of shape `m×n`; `lda`, `ldb`, `ldc` are the row strides of
+/// the matrices *as stored* (before the optional transpose).
+public enum BLAS {
+    /// Single-precision general matrix product (see the type's documentation for layout).
+    @inlinable
+    public static func gemm(
+        transA: Bool = false, transB: Bool = false,
+        m: Int, n: Int, k: Int,
+        alpha: Float = 1,
+        a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int,
+        beta: Float = 0,
+        c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        precondition(m >= 0 && n >= 0 && k >= 0, "gemm: negative size m=\(m) n=\(n) k=\(k)")
+        precondition(lda >= max(1, transA ? m : k), "gemm: lda \(lda) too small")
+        precondition(ldb >= max(1, transB ? k : n), "gemm: ldb \(ldb) too small")
+        precondition(ldc >= max(1, n), "gemm: ldc \(ldc) too small")
+        if m == 0 || n == 0 { return }
+        cblas_sgemm(
+            CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// The number of threads the BLAS uses for one product (1 on Accelerate, which manages its own).
+    public static var threads: Int {
+        get {
+            #if canImport(Accelerate)
+            return 1
+            #else
+            return Int(openblas_get_num_threads())
+            #endif
+        }
+        set {
+            precondition(newValue >= 1, "BLAS.threads must be at least 1")
+            #if !canImport(Accelerate)
+            openblas_set_num_threads(Int32(newValue))
+            #endif
+        }
+    }
+}

@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct NeuralArtCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "neural-art",
+        abstract: "Stylize images with an optimizer that learned how to optimize.",
+        subcommands: [])
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Checks, and where possible installs, the system packages NeuralArt needs:
+# OpenBLAS (matrix products), libpng and libjpeg (image files), pkg-config (to find them).
+# Idempotent and quiet when everything is present. Run by the README commands and .ci/run.
+set -euo pipefail
+
+need=()
+have_pc() { pkg-config --exists "$1" 2>/dev/null; }
+command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+have_pc openblas || need+=(libopenblas-dev)
+have_pc libpng || need+=(libpng-dev)
+# libjpeg ships a pkg-config file only in newer releases; check the header instead.
+[ -f /usr/include/jpeglib.h ] || [ -f /usr/include/x86_64-linux-gnu/jpeglib.h ] \
+    || [ -f /usr/include/aarch64-linux-gnu/jpeglib.h ] || have_pc libjpeg || need+=(libjpeg-dev)
+
+if [ ${#need[@]} -eq 0 ]; then
+    exit 0
+fi
+
+if [ "$(uname -s)" != "Linux" ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "neural-art setup: missing system packages: ${need[*]}." >&2
+    echo "Install OpenBLAS, libpng and libjpeg development files with your package manager." >&2
+    exit 1
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+        echo "neural-art setup: missing ${need[*]}; run as root: apt-get install -y ${need[*]}" >&2
+        exit 1
+    fi
+fi
+echo "neural-art setup: installing ${need[*]} with apt-get …" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq >&2
+if ! $SUDO apt-get install -y -qq "${need[@]}" >&2; then
+    echo "neural-art setup: apt-get could not install ${need[*]}" >&2
+    exit 1
+fi
+echo "neural-art setup: done." >&2
