@@ -1,0 +1,73 @@
+import Foundation
+
+/// A one-line progress display on standard error: `label [#####-----] step/total  message  ETA`.
+///
+/// On a terminal it redraws in place (at most ~10 times a second); when standard error is not
+/// a terminal (logs, CI) it prints a plain line at every tenth of the way. `quiet` silences it.
+final class ProgressBar {
+    private let label: String
+    private let total: Int
+    private let quiet: Bool
+    private let isTTY: Bool
+    private let start = Date()
+    private var lastDraw = Date.distantPast
+    private var lastTenth = -1
+
+    init(label: String, total: Int, quiet: Bool = false) {
+        self.label = label
+        self.total = max(total, 1)
+        self.quiet = quiet
+        self.isTTY = isatty(STDERR_FILENO) == 1
+    }
+
+    /// Reports that `step` of `total` units are done; `message` is shown after the counter.
+    func update(step: Int, message: String = "") {
+        guard !quiet else { return }
+        let now = Date()
+        let done = step >= total
+        if isTTY {
+            guard done || now.timeIntervalSince(lastDraw) >= 0.1 else { return }
+            lastDraw = now
+            FileHandle.standardError.write(Data(("\r\u{1B}[K" + line(step: step, message: message, now: now)).utf8))
+            if done { FileHandle.standardError.write(Data("\n".utf8)) }
+        } else {
+            let tenth = step * 10 / total
+            guard tenth != lastTenth else { return }
+            lastTenth = tenth
+            FileHandle.standardError.write(Data((line(step: step, message: message, now: now) + "\n").utf8))
+        }
+    }
+
+    /// Prints a message on its own line without disturbing the bar.
+    func log(_ text: String) {
+        guard !quiet else { return }
+        FileHandle.standardError.write(Data(((isTTY ? "\r\u{1B}[K" : "") + text + "\n").utf8))
+        lastDraw = .distantPast
+    }
+
+    private func line(step: Int, message: String, now: Date) -> String {
+        let width = 24
+        let filled = min(width, step * width / total)
+        let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+        let elapsed = now.timeIntervalSince(start)
+        let timing: String
+        if step >= total {
+            timing = "done in \(Self.format(seconds: elapsed))"
+        } else if step > 0 {
+            timing = "ETA \(Self.format(seconds: elapsed / Double(step) * Double(total - step)))"
+        } else {
+            timing = "ETA --"
+        }
+        let counter = "\(step)/\(total)"
+        return "\(label) [\(bar)] \(counter)\(message.isEmpty ? "" : "  " + message)  \(timing)"
+    }
+
+    /// `"42s"`, `"3m05s"`, `"1h02m"`.
+    static func format(seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        if seconds < 10 { return String(format: "%.1fs", seconds) }
+        if s < 60 { return "\(s)s" }
+        if s < 3600 { return String(format: "%dm%02ds", s / 60, s % 60) }
+        return String(format: "%dh%02dm", s / 3600, (s % 3600) / 60)
+    }
+}
