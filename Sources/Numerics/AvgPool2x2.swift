@@ -27,11 +27,17 @@ public enum AvgPool2x2 {
     }
 
     /// inputGradient = adjoint of `forward` applied to outputGradient (each output's gradient
-    /// spread as ¼ over its 2×2 window; dropped rows/columns get 0). Overwrites inputGradient.
+    /// spread as ¼ over its 2×2 window; dropped rows/columns get 0).
+    /// - Parameter accumulate: add into `inputGradient` instead of overwriting it.
     public static func backward(
         outputGradient: UnsafePointer<Float>, channels: Int, height: Int, width: Int,
-        inputGradient: UnsafeMutablePointer<Float>
+        inputGradient: UnsafeMutablePointer<Float>, accumulate: Bool = false
     ) {
+        if accumulate {
+            backwardAdd(outputGradient: outputGradient, channels: channels, height: height, width: width,
+                        inputGradient: inputGradient)
+            return
+        }
         let oh = height / 2, ow = width / 2
         for c in 0..<channels {
             let g = outputGradient + c * oh * ow, dst = inputGradient + c * height * width
@@ -43,6 +49,23 @@ public enum AvgPool2x2 {
                     r0[2 * x] = v; r0[2 * x + 1] = v; r1[2 * x] = v; r1[2 * x + 1] = v
                 }
                 if width % 2 == 1 { r0[width - 1] = 0; r1[width - 1] = 0 }
+            }
+        }
+    }
+
+    private static func backwardAdd(
+        outputGradient: UnsafePointer<Float>, channels: Int, height: Int, width: Int,
+        inputGradient: UnsafeMutablePointer<Float>
+    ) {
+        let oh = height / 2, ow = width / 2
+        for c in 0..<channels {
+            let g = outputGradient + c * oh * ow, dst = inputGradient + c * height * width
+            for y in 0..<oh {
+                let r0 = dst + 2 * y * width, r1 = r0 + width, gy = g + y * ow
+                for x in 0..<ow {
+                    let v = 0.25 * gy[x]
+                    r0[2 * x] += v; r0[2 * x + 1] += v; r1[2 * x] += v; r1[2 * x + 1] += v
+                }
             }
         }
     }

@@ -16,6 +16,10 @@ final class LayerGradientTests: XCTestCase {
                 AvgPool2x2.forward(x.data, channels: c, height: h, width: w, output: out.data)
                 return dot(out.data, r.data, out.count)
             }
+            let acc = Tensor(shape: [c, h, w]); acc.fill(1)
+            AvgPool2x2.backward(outputGradient: r.data, channels: c, height: h, width: w,
+                                inputGradient: acc.data, accumulate: true)
+            for i in 0..<acc.count { XCTAssertEqual(acc.data[i], grad.data[i] + 1, accuracy: 1e-6) }
         }
     }
 

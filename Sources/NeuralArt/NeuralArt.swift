@@ -1,1 +1,0 @@
-// Neural Art: RandVGG-S feature network, losses, the stylization problem.

@@ -1,0 +1,136 @@
+import Numerics
+
+/// RandVGG-S: the compact random-weight feature network used for the losses.
+///
+/// | stage | resolution | op | channels |
+/// |---|---|---|---|
+/// | s1 | 1   | conv 3×3 + ReLU | 3 → 32 |
+/// | s2 | 1/2 | avg-pool 2×2, conv 3×3 + ReLU | 32 → 64 |
+/// | s3 | 1/4 | avg-pool 2×2, conv 3×3 + ReLU | 64 → 128 |
+/// | s4 | 1/8 | avg-pool 2×2, conv 3×3 + ReLU | 128 → 256 |
+///
+/// Input: RGB pixels θ in [0, 1] (CHW), mapped to 2θ − 1 ∈ [−1, 1]. Weights are He-normal
+/// (std √(2/fan_in), fan_in = 9·C_in) from the project's seeded generator, biases zero, and
+/// each s1 filter is made zero-mean, so the network is identical on every machine for a seed.
+/// Only gradients with respect to the input are computed (the weights are fixed).
+public struct RandVGGS: Sendable {
+    /// Channel counts of the input and the four stages.
+    public static let channels = [3, 32, 64, 128, 256]
+    /// The seed of the shipped default network.
+    public static let defaultSeed: UInt64 = 0x4E41_5254   // "NART"
+    /// Smallest supported image side (s4 must keep at least one position).
+    public static let minimumSide = 8
+
+    /// The four convolutions, s1 … s4.
+    public let convs: [Conv3x3]
+
+    /// The network with weights drawn from `SeededGenerator(seed:)`.
+    public init(seed: UInt64 = RandVGGS.defaultSeed) {
+        var rng = SeededGenerator(seed: seed)
+        var convs: [Conv3x3] = []
+        for s in 0..<4 {
+            let cin = Self.channels[s], cout = Self.channels[s + 1]
+            let w = Tensor(shape: [cout, cin, 3, 3])
+            rng.fillNormal(w, std: (2 / Float(9 * cin)).squareRoot())
+            if s == 0 {
+                let k = 9 * cin
+                for o in 0..<cout {
+                    let f = w.data + o * k
+                    var mean: Float = 0
+                    for i in 0..<k { mean += f[i] }
+                    mean /= Float(k)
+                    for i in 0..<k { f[i] -= mean }
+                }
+            }
+            convs.append(Conv3x3(weights: w, bias: Tensor(shape: [cout])))
+        }
+        self.convs = convs
+    }
+
+    /// FLOPs of one forward pass at `height × width` (convolutions only).
+    public func forwardFlops(height: Int, width: Int) -> Double {
+        var h = height, w = width, total = 0.0
+        for s in 0..<4 {
+            if s > 0 { h /= 2; w /= 2 }
+            total += convs[s].flops(height: h, width: w)
+        }
+        return total
+    }
+
+    /// Runs the network on `pixels` (`[3, height, width]`, values in [0, 1]) and stores every
+    /// stage's post-ReLU activations in `maps`.
+    public func forward(pixels: UnsafePointer<Float>, maps: FeatureMaps) {
+        let n = maps.heights[0] * maps.widths[0]
+        let x = maps.input.data
+        for i in 0..<3 * n { x[i] = 2 * pixels[i] - 1 }
+        for s in 0..<4 {
+            let src: UnsafePointer<Float>
+            if s == 0 {
+                src = UnsafePointer(x)
+            } else {
+                AvgPool2x2.forward(maps.activations[s - 1].data, channels: Self.channels[s],
+                                   height: maps.heights[s - 1], width: maps.widths[s - 1],
+                                   output: maps.pooled[s - 1].data)
+                src = UnsafePointer(maps.pooled[s - 1].data)
+            }
+            convs[s].forward(input: src, height: maps.heights[s], width: maps.widths[s],
+                             output: maps.activations[s].data, relu: true, workspace: maps.workspace.data)
+        }
+    }
+
+    /// Back-propagates `maps.gradients` (∂L/∂activation of each stage, filled by the losses) to
+    /// ∂L/∂pixels, written to `pixelGradient` (`[3, height, width]`). Consumes `maps.gradients`.
+    public func backward(maps: FeatureMaps, pixelGradient: UnsafeMutablePointer<Float>) {
+        for s in stride(from: 3, through: 0, by: -1) {
+            let count = Self.channels[s + 1] * maps.heights[s] * maps.widths[s]
+            ReLU.backward(output: maps.activations[s].data, gradient: maps.gradients[s].data, count: count)
+            if s > 0 {
+                convs[s].backwardInput(outputGradient: maps.gradients[s].data, height: maps.heights[s],
+                                       width: maps.widths[s], inputGradient: maps.pooled[s - 1].data,
+                                       workspace: maps.workspace.data)
+                // pooled[s-1] now holds its gradient (its forward value is no longer needed).
+                AvgPool2x2.backward(outputGradient: maps.pooled[s - 1].data, channels: Self.channels[s],
+                                    height: maps.heights[s - 1], width: maps.widths[s - 1],
+                                    inputGradient: maps.gradients[s - 1].data, accumulate: true)
+            } else {
+                convs[0].backwardInput(outputGradient: maps.gradients[0].data, height: maps.heights[0],
+                                       width: maps.widths[0], inputGradient: pixelGradient,
+                                       workspace: maps.workspace.data)
+                let n = 3 * maps.heights[0] * maps.widths[0]
+                for i in 0..<n { pixelGradient[i] *= 2 }   // ∂(2θ − 1)/∂θ
+            }
+        }
+    }
+}
+
+/// Activations, their gradients and the convolution workspace of RandVGG-S for one image size.
+/// Allocated once per size and reused every step (no allocation in the optimization loop).
+public final class FeatureMaps {
+    /// Height and width of each stage's maps, s1 … s4.
+    public let heights: [Int]
+    public let widths: [Int]
+    /// The network input 2θ − 1, `[3, H, W]`.
+    public let input: Tensor
+    /// Post-ReLU activations of s1 … s4, `[C_s, H_s, W_s]`.
+    public let activations: [Tensor]
+    /// ∂L/∂activations, same shapes as `activations`.
+    public let gradients: [Tensor]
+    /// Pooled maps feeding s2 … s4 (also reused for their gradients during backward).
+    public let pooled: [Tensor]
+    /// im2col columns, large enough for every stage.
+    public let workspace: Tensor
+
+    public init(height: Int, width: Int) {
+        precondition(height >= RandVGGS.minimumSide && width >= RandVGGS.minimumSide,
+                     "FeatureMaps: \(width)×\(height) is below the \(RandVGGS.minimumSide)-pixel minimum")
+        var hs = [height], ws = [width]
+        for _ in 1..<4 { hs.append(hs.last! / 2); ws.append(ws.last! / 2) }
+        heights = hs; widths = ws
+        let c = RandVGGS.channels
+        input = Tensor(shape: [3, height, width])
+        activations = (0..<4).map { Tensor(shape: [c[$0 + 1], hs[$0], ws[$0]]) }
+        gradients = (0..<4).map { Tensor(shape: [c[$0 + 1], hs[$0], ws[$0]]) }
+        pooled = (1..<4).map { Tensor(shape: [c[$0], hs[$0], ws[$0]]) }
+        workspace = Tensor(shape: [(0..<4).map { 9 * c[$0] * hs[$0] * ws[$0] }.max()!])
+    }
+}
