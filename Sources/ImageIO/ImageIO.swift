@@ -1,1 +1,0 @@
-// Image I/O: PNG and JPEG decoding/encoding, resizing and cropping.
