@@ -1,0 +1,87 @@
+import ImageIO
+import MetaLearning
+import Numerics
+
+/// Where the optimization starts.
+public enum Initialization: Sendable, Equatable {
+    /// The content image itself (the default: fastest to a recognisable picture).
+    case content
+    /// Uniform noise in [0, 1] from the run's seed.
+    case noise
+    /// A given picture (resized to the output size).
+    case image(Image)
+}
+
+/// The whole style-transfer set-up from user images: sizes, tensors, the loss, and a runner.
+///
+/// The content is resized so its longer side is `size`; each style image so its longer side is
+/// `size · styleScale` (the Gram loss is normalized by positions, so sizes may differ).
+public final class StyleTransfer {
+    public let width: Int
+    public let height: Int
+    public let content: Image
+    public let problem: StylizationProblem
+
+    /// - Parameters:
+    ///   - styleWeights: blend weights of the styles (default equal).
+    public init(content: Image, styles: [Image], styleWeights: [Float]? = nil, size: Int,
+                styleScale: Double = 1, weights: LossWeights = .default, network: RandVGGS = RandVGGS()) {
+        precondition(size >= RandVGGS.minimumSide, "StyleTransfer: size \(size) below \(RandVGGS.minimumSide)")
+        let c = content.resized(longestSide: size)
+        precondition(min(c.width, c.height) >= RandVGGS.minimumSide,
+                     "StyleTransfer: content \(c.width)×\(c.height) too thin")
+        self.content = c
+        width = c.width
+        height = c.height
+        let styleSide = max(RandVGGS.minimumSide, Int((Double(size) * styleScale).rounded()))
+        let styleTensors = styles.map { s -> Tensor in
+            var r = s.resized(longestSide: styleSide)
+            if min(r.width, r.height) < RandVGGS.minimumSide {
+                r = s.resized(width: max(r.width, RandVGGS.minimumSide), height: max(r.height, RandVGGS.minimumSide))
+            }
+            return Tensor(image: r)
+        }
+        let targets = StyleTargets(network: network, styles: styleTensors, weights: styleWeights)
+        problem = StylizationProblem(network: network, content: Tensor(image: c), height: height, width: width,
+                                     styleTargets: targets, weights: weights)
+    }
+
+    /// The gradient scale that makes per-pixel gradients independent of the image size
+    /// (H·W/4096: unchanged at 64×64). All optimizers are fed `gradientScale·∇f`, so one learning
+    /// rate serves every size.
+    public var gradientScale: Float { Float(width * height) / 4096 }
+
+    /// Starting pixels `[3, height, width]` in [0, 1].
+    public func initialPixels(_ initialization: Initialization, seed: UInt64) -> Tensor {
+        switch initialization {
+        case .content:
+            return Tensor(image: content)
+        case .noise:
+            var rng = SeededGenerator(seed: seed)
+            let t = Tensor(shape: [3, height, width])
+            rng.fillUniform(t)
+            return t
+        case .image(let image):
+            let t = Tensor(image: image.resized(width: width, height: height))
+            for i in 0..<t.count { t.data[i] = min(1, max(0, t.data[i])) }
+            return t
+        }
+    }
+
+    /// Optimizes `pixels` in place (see `Stylizer.run`), feeding the optimizer size-normalized
+    /// gradients. Returns f(θ_0) … f(θ_T).
+    @discardableResult
+    public func run<O: Optimizer>(
+        optimizer: O, pixels: Tensor, iterations: Int,
+        observer: (StylizeStep, Tensor) -> Bool = { _, _ in true }
+    ) throws -> [LossBreakdown] {
+        try Stylizer(problem: problem).run(optimizer: optimizer, pixels: pixels, iterations: iterations,
+                                           gradientScale: gradientScale, observer: observer)
+    }
+
+    /// The picture for `pixels`, optionally keeping the content's colours.
+    public func image(from pixels: Tensor, originalColors: Bool = false) -> Image {
+        let img = Image(tensor: pixels)
+        return originalColors ? img.withLuminance(keepingColorsOf: content) : img
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import MetaLearning
+import Numerics
+
+/// Timing of the stylization pipeline on this machine (medians of repeated runs).
+public enum StylizeBenchmark {
+    /// Medians for one image size.
+    public struct SizeResult: Sendable, Codable {
+        public var size: Int
+        /// RandVGG-S forward pass.
+        public var netForwardMs: Double
+        /// Total loss forward and backward to the pixels.
+        public var lossForwardBackwardMs: Double
+        /// One full ADAM step: loss, gradient, update, clamp.
+        public var adamStepMs: Double
+        /// FLOPs of one forward pass / of one loss forward+backward.
+        public var netForwardFlops: Double
+        public var lossFlops: Double
+    }
+
+    /// The median wall time in seconds of `body` over `repeats` runs after `warmup` runs.
+    public static func median(repeats: Int, warmup: Int = 2, _ body: () -> Void) -> Double {
+        for _ in 0..<warmup { body() }
+        var times: [Double] = []
+        for _ in 0..<max(repeats, 1) {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            body()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9)
+        }
+        times.sort()
+        return times[times.count / 2]
+    }
+
+    /// The best GEMM rate (GFLOP/s) over square products of 256, 512 and 1024 and the conv shapes.
+    public static func gemmPeakGFlops(repeats: Int = 7) -> Double {
+        var best = 0.0
+        for (m, n, k) in [(512, 512, 512), (1024, 1024, 1024), (128, 1024, 576), (64, 4096, 288)] {
+            let a = Tensor(shape: [m, k]), b = Tensor(shape: [k, n]), c = Tensor(shape: [m, n])
+            var rng = SeededGenerator(seed: 1)
+            rng.fillUniform(a); rng.fillUniform(b)
+            let t = median(repeats: repeats) {
+                BLAS.gemm(m: m, n: n, k: k, a: a.data, lda: k, b: b.data, ldb: n, c: c.data, ldc: n)
+            }
+            best = max(best, 2 * Double(m) * Double(n) * Double(k) / t * 1e-9)
+        }
+        return best
+    }
+
+    /// Times the pipeline at a `size × size` image with a synthetic content and style.
+    public static func run(size: Int, repeats: Int) -> SizeResult {
+        let net = RandVGGS()
+        var rng = SeededGenerator(seed: 2)
+        let content = Tensor(shape: [3, size, size]), style = Tensor(shape: [3, size, size])
+        rng.fillUniform(content); rng.fillUniform(style)
+        let problem = StylizationProblem(network: net, content: content, height: size, width: size,
+                                         styleTargets: StyleTargets(network: net, styles: [style]))
+        let maps = FeatureMaps(height: size, width: size)
+        let theta = content.copy()
+        let grad = Tensor(shape: [3, size, size])
+        let forward = median(repeats: repeats) { net.forward(pixels: theta.data, maps: maps) }
+        let lossFB = median(repeats: repeats) { problem.evaluate(at: theta.data, gradient: grad.data) }
+        let stylizer = Stylizer(problem: problem)
+        let adam = Adam(learningRate: 0.02)
+        let steps = 5
+        let adamRun = median(repeats: max(1, repeats / 2), warmup: 1) {
+            _ = try? stylizer.run(optimizer: adam, pixels: theta, iterations: steps)
+        }
+        // `run` evaluates the loss once more at the end (without gradient): subtract one forward.
+        let adamStep = (adamRun - forward) / Double(steps)
+        return SizeResult(size: size, netForwardMs: forward * 1e3, lossForwardBackwardMs: lossFB * 1e3,
+                          adamStepMs: adamStep * 1e3, netForwardFlops: net.forwardFlops(height: size, width: size),
+                          lossFlops: problem.flopsPerEvaluation)
+    }
+}
