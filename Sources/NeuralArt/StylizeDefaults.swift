@@ -11,8 +11,8 @@ public enum HandDesignedOptimizer: String, CaseIterable, Sendable {
     public var stylizeLearningRate: Float {
         switch self {
         case .sgd: return 2
-        case .nag: return 0.5
-        case .rmsprop: return 0.005
+        case .nag: return 0.2
+        case .rmsprop: return 0.01
         case .adam: return 0.02
         }
     }
