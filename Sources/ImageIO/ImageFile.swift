@@ -64,10 +64,11 @@ public enum ImageFile {
     /// - Throws: `ImageIOError` with kind `.unsupportedExtension` or `.writeFailed`.
     public static func write(_ image: Image, to path: String, quality: Int = 92) throws {
         guard let format = Format(pathExtensionOf: path) else {
-            let name = path.split(separator: "/").last.map(String.init) ?? path
-            let ext = name.lastIndex(of: ".").map { "extension '\(name[$0...])'" } ?? "no extension"
+            let name = path.split(separator: "/", omittingEmptySubsequences: false).last ?? ""
+            let what = name.isEmpty ? "a directory path"
+                : name.dropFirst().lastIndex(of: ".").map { "extension '\(name[$0...])'" } ?? "no extension"
             throw ImageIOError(path: path, kind: .unsupportedExtension,
-                               reason: "\(ext) is not supported; use .png, .jpg or .jpeg")
+                               reason: "\(what) is not a supported output; use .png, .jpg or .jpeg")
         }
         let bytes = try encode(image, as: format, quality: quality, path: path)
         try FileAccess.writeAtomically(bytes, to: path)

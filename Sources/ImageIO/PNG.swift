@@ -1,13 +1,6 @@
 // PNG through libpng's simplified API (png_image): no setjmp, errors come back as a
 // status and a message.
 import CPNG
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 enum PNG {
     /// The 8-byte PNG signature.
@@ -44,10 +37,10 @@ enum PNG {
     /// Decodes a PNG file held in memory.
     ///
     /// Every colour type and bit depth is accepted (grey, grey+alpha, RGB, RGBA, palette,
-    /// with or without tRNS; 1–16 bits; interlaced or not). 8-bit files are read as 8-bit
-    /// sRGB; 16-bit files keep their precision (read as 16-bit linear, then encoded to sRGB
-    /// floats). 16-bit files without gAMA/sRGB chunks are taken to be sRGB-encoded, as most
-    /// tools write them. Alpha is composited over white (libpng composes in linear light).
+    /// with or without tRNS; 1–16 bits; interlaced or not) and converted by libpng to 8-bit
+    /// sRGB RGB, so values are multiples of 1/255. 16-bit files are reduced to 8 bits; those
+    /// without gAMA/sRGB chunks are taken to be sRGB-encoded (as most tools write them),
+    /// those marked linear are sRGB-encoded. Alpha is composited over white by libpng.
     /// The size limits of `ImageFile` are enforced before the pixel buffer is allocated.
     static func decode(_ data: UnsafeRawBufferPointer, path: String) throws -> Image {
         // A cheap look at IHDR first, so absurd sizes are refused even when libpng would
@@ -71,25 +64,12 @@ enum PNG {
         let width = Int(png.pointee.width), height = Int(png.pointee.height)
         try ImageFile.checkSize(width: width, height: height, format: "PNG", path: path)
 
-        let fileFormat = png.pointee.format
-        let hasAlpha = fileFormat & UInt32(PNG_FORMAT_FLAG_ALPHA) != 0
-        let n = width * height
-        if fileFormat & UInt32(PNG_FORMAT_FLAG_LINEAR) != 0 {
-            // 16-bit file: read linear 16-bit, composite premultiplied alpha over white,
-            // then sRGB-encode through a 65536-entry table.
-            png.pointee.flags |= UInt32(PNG_IMAGE_FLAG_16BIT_sRGB)
-            png.pointee.format = (hasAlpha ? Format.linearRGBA : Format.linearRGB).rawValue
-            let channels = hasAlpha ? 4 : 3
-            var samples = [UInt16](repeating: 0, count: n * channels)
-            let ok = samples.withUnsafeMutableBytes {
-                png_image_finish_read(png, nil, $0.baseAddress, 0, nil)
-            }
-            guard ok != 0 else { throw corrupt(png, path: path) }
-            return imageFromLinear16(samples, width: width, height: height, channels: channels)
-        }
+        // 16-bit files without gAMA/sRGB chunks are sRGB-encoded in practice (libpng would
+        // otherwise take them as linear and brighten them). Must be set after begin_read.
+        png.pointee.flags |= UInt32(PNG_IMAGE_FLAG_16BIT_sRGB)
         png.pointee.format = Format.rgb.rawValue
         var white = png_color(red: 255, green: 255, blue: 255)
-        var rgb = [UInt8](repeating: 0, count: n * 3)
+        var rgb = [UInt8](repeating: 0, count: width * height * 3)
         let ok = rgb.withUnsafeMutableBytes {
             png_image_finish_read(png, &white, $0.baseAddress, 0, nil)
         }
@@ -181,35 +161,5 @@ enum PNG {
     private static func bigEndian32(_ data: UnsafeRawBufferPointer, at offset: Int) -> Int {
         Int(data[offset]) << 24 | Int(data[offset + 1]) << 16 | Int(data[offset + 2]) << 8
             | Int(data[offset + 3])
-    }
-
-    /// `linearToSRGB[v]` is the sRGB encoding (IEC 61966-2-1) of linear `v / 65535`, in [0, 1].
-    static let linearToSRGB: [Float] = (0...65535).map { v in
-        let l = Double(v) / 65535
-        let s = l <= 0.0031308 ? 12.92 * l : 1.055 * pow(l, 1 / 2.4) - 0.055
-        return Float(min(max(s, 0), 1))
-    }
-
-    private static func imageFromLinear16(_ samples: [UInt16], width: Int, height: Int,
-                                          channels: Int) -> Image {
-        let n = width * height
-        let pixels = [Float](unsafeUninitializedCapacity: 3 * n) { out, count in
-            linearToSRGB.withUnsafeBufferPointer { table in
-                samples.withUnsafeBufferPointer { src in
-                    for c in 0..<3 {
-                        let plane = out.baseAddress! + c * n
-                        for i in 0..<n {
-                            var v = Int(src[channels * i + c])
-                            if channels == 4 {  // premultiplied: add the white showing through
-                                v = min(v + 65535 - Int(src[channels * i + 3]), 65535)
-                            }
-                            plane[i] = table[v]
-                        }
-                    }
-                }
-            }
-            count = 3 * n
-        }
-        return Image(width: width, height: height, pixels: pixels)
     }
 }

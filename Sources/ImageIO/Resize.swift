@@ -57,11 +57,20 @@ public enum ResizeFilter: Sendable, Equatable, CaseIterable {
 
 /// Precomputed 1-D resampling weights: output coordinate `i` reads `count[i]` input
 /// samples starting at `start[i]`, weighted by `weights[i * stride ..< i * stride + count[i]]`.
+///
+/// For the row pass (a dot product per output, which LLVM will not vectorize because that
+/// would reorder a float sum) there is also a padded copy: every output reads exactly
+/// `simdStride` (a multiple of 8) samples from `simdStart[i]`, with zero weights around the
+/// real ones, so the dot product runs on `SIMD8` lanes. It exists when the input has at
+/// least `simdStride` samples, so the padded window always stays inside the row.
 struct ResampleKernel {
     let start: [Int]
     let count: [Int]
     let weights: [Float]
     let stride: Int
+    let simdStride: Int
+    let simdStart: [Int]
+    let simdWeights: [Float]
 
     /// Weights for resampling `inSize` samples to `outSize` (pixel centres at `i + 0.5`).
     init(inSize: Int, outSize: Int, filter: ResizeFilter) {
@@ -93,6 +102,22 @@ struct ResampleKernel {
         self.count = count
         self.weights = weights
         self.stride = stride
+
+        let simdStride = (stride + 7) / 8 * 8
+        var simdStart: [Int] = []
+        var simdWeights: [Float] = []
+        if inSize >= simdStride {
+            simdStart = [Int](repeating: 0, count: outSize)
+            simdWeights = [Float](repeating: 0, count: outSize * simdStride)
+            for i in 0..<outSize {
+                let s = min(start[i], inSize - simdStride)
+                simdStart[i] = s
+                for k in 0..<count[i] { simdWeights[i * simdStride + start[i] - s + k] = weights[i * stride + k] }
+            }
+        }
+        self.simdStride = simdStride
+        self.simdStart = simdStart
+        self.simdWeights = simdWeights
     }
 }
 
@@ -157,6 +182,34 @@ extension Image {
     private func resampledRows(to newWidth: Int, kernel: ResampleKernel) -> Image {
         let w = width, rows = Image.channels * height
         var out = [Float](repeating: 0, count: rows * newWidth)
+        if !kernel.simdStart.isEmpty {
+            let lanes = kernel.simdStride
+            out.withUnsafeMutableBufferPointer { dst in
+                pixels.withUnsafeBufferPointer { src in
+                    kernel.simdStart.withUnsafeBufferPointer { start in
+                        kernel.simdWeights.withUnsafeBufferPointer { weights in
+                            for r in 0..<rows {
+                                let row = src.baseAddress! + r * w
+                                let outRow = dst.baseAddress! + r * newWidth
+                                for x in 0..<newWidth {
+                                    let input = UnsafeRawPointer(row + start[x])
+                                    let wt = UnsafeRawPointer(weights.baseAddress! + x * lanes)
+                                    var sum = SIMD8<Float>()
+                                    var offset = 0
+                                    while offset < lanes * 4 {
+                                        sum += input.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+                                            * wt.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+                                        offset += 32
+                                    }
+                                    outRow[x] = sum.sum()
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            return Image(width: newWidth, height: height, pixels: out)
+        }
         out.withUnsafeMutableBufferPointer { dst in
             pixels.withUnsafeBufferPointer { src in
                 kernel.start.withUnsafeBufferPointer { start in
