@@ -5,5 +5,5 @@ struct NeuralArtCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "neural-art",
         abstract: "Stylize images with an optimizer that learned how to optimize.",
-        subcommands: [])
+        subcommands: [MetaTrainCommand.self, TuneCommand.self, EvaluateCommand.self])
 }
