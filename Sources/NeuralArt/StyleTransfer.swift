@@ -42,14 +42,22 @@ public final class StyleTransfer {
             return Tensor(image: r)
         }
         let targets = StyleTargets(network: network, styles: styleTensors, weights: styleWeights)
-        problem = StylizationProblem(network: network, content: Tensor(image: c), height: height, width: width,
+        let contentTensor = Tensor(image: c)
+        problem = StylizationProblem(network: network, content: contentTensor, height: height, width: width,
                                      styleTargets: targets, weights: weights)
+        referenceLoss = problem.evaluate(at: contentTensor.data, gradient: nil).total
     }
 
-    /// The gradient scale that makes per-pixel gradients independent of the image size
-    /// (H·W/4096: unchanged at 64×64). All optimizers are fed `gradientScale·∇f`, so one learning
-    /// rate serves every size.
-    public var gradientScale: Float { Float(width * height) / 4096 }
+    /// f at the content image: the loss the optimizer's view is normalized by.
+    public let referenceLoss: Float
+
+    /// The factor the optimizer's view of the loss is multiplied by: (H·W/4096)/f(content), as in
+    /// `StyleTask`. Per-pixel gradients then do not shrink with the image size and do not change
+    /// with the loss weights, so one learning rate (and one learned optimizer) serves every size
+    /// and setting. Reported losses are unscaled.
+    public var gradientScale: Float {
+        StyleProblem.optimizerScale(width: width, height: height, referenceLoss: referenceLoss)
+    }
 
     /// Starting pixels `[3, height, width]` in [0, 1].
     public func initialPixels(_ initialization: Initialization, seed: UInt64) -> Tensor {

@@ -10,8 +10,8 @@ public enum HandDesignedOptimizer: String, CaseIterable, Sendable {
     /// bundled images at 128 px for a similar look in 200 steps.
     public var stylizeLearningRate: Float {
         switch self {
-        case .sgd: return 2
-        case .nag: return 0.2
+        case .sgd: return 30
+        case .nag: return 3
         case .rmsprop: return 0.01
         case .adam: return 0.02
         }

@@ -42,7 +42,7 @@ struct StylizeCommand: ParsableCommand {
     @Option(name: .long, help: "Optimizer: sgd, nag, rmsprop or adam.")
     var optimizer: String = "adam"
 
-    @Option(name: .long, help: "Learning rate (default: a per-optimizer rate that works: sgd 2, nag 0.2, rmsprop 0.01, adam 0.02).")
+    @Option(name: .long, help: "Learning rate (default: a per-optimizer rate that works: sgd 30, nag 3, rmsprop 0.01, adam 0.02).")
     var learningRate: Float?
 
     @Option(name: .long, help: "ε of RMSprop and ADAM.")

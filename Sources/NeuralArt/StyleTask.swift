@@ -1,0 +1,118 @@
+import Foundation
+import ImageIO
+import MetaLearning
+import Numerics
+
+/// The Neural Art meta-learning task: "stylize this content crop in style S".
+///
+/// A problem is a `size × size` crop of a content image (random source image, position, scale
+/// 1–2.5× the crop size in a copy of the source whose shorter side is 4·size, and horizontal
+/// flip), stylized in one fixed style whose target Grams come from the style image resized to
+/// `size` (exactly as `neural-art stylize` does). Training problems sample the training images;
+/// validation and test problems sample held-out images, from disjoint seed streams, so every
+/// test crop is new. The optimizer starts from the content crop, pixels are clamped to [0, 1].
+///
+/// What the optimizer sees (`lossScale`) is f·(H·W/4096)/f_ref, with f_ref the loss at the
+/// content crop itself: per-pixel gradients then neither shrink with the image size nor change
+/// with the user's loss weights, so one learned optimizer (and one learning rate) serves all.
+public final class StyleTask: Task {
+    public let size: Int
+    public let weights: LossWeights
+    public let seed: UInt64
+    public let styleName: String
+    public let trainingNames: [String]
+    public let heldOutNames: [String]
+    /// Source images, each resized so its shorter side is 4·size (or kept if smaller).
+    let training: [Image]
+    let heldOut: [Image]
+    let network: RandVGGS
+    let targets: StyleTargets
+
+    public var name: String { "style" }
+    public var defaultHorizon: Int { 128 }
+    public var settings: [String: String] {
+        ["size": "\(size)", "style": styleName, "training": trainingNames.joined(separator: ";"),
+         "heldOut": heldOutNames.joined(separator: ";"), "seed": "\(seed)",
+         "weights": "\(weights.content),\(weights.style),\(weights.tv)", "scale": "1-2.5", "flip": "true"]
+    }
+
+    /// The default data seed (validation and test crops are the same for every run).
+    public static let defaultSeed: UInt64 = 1606_04474
+
+    /// - Parameters:
+    ///   - training, heldOut: named source images (content photos); both non-empty.
+    ///   - style: the style image and its name (recorded in model files).
+    public init(training: [(name: String, image: Image)], heldOut: [(name: String, image: Image)],
+                style: (name: String, image: Image), size: Int = 64, weights: LossWeights = .default,
+                seed: UInt64 = StyleTask.defaultSeed, network: RandVGGS = RandVGGS()) {
+        precondition(!training.isEmpty && !heldOut.isEmpty, "StyleTask: need training and held-out images")
+        precondition(size >= 16, "StyleTask: size \(size) below 16")
+        self.size = size
+        self.weights = weights
+        self.seed = seed
+        self.network = network
+        styleName = style.name
+        trainingNames = training.map(\.name)
+        heldOutNames = heldOut.map(\.name)
+        let side = 4 * size
+        func prepare(_ image: Image) -> Image {
+            let short = min(image.width, image.height)
+            guard short > side else { return image }
+            let f = Double(side) / Double(short)
+            return image.resized(width: max(size, Int((Double(image.width) * f).rounded())),
+                                 height: max(size, Int((Double(image.height) * f).rounded())))
+        }
+        self.training = training.map { prepare($0.image) }
+        self.heldOut = heldOut.map { prepare($0.image) }
+        targets = StyleTargets(network: network, styles: [Tensor(image: style.image.resized(longestSide: size))])
+    }
+
+    /// The content crop of problem `index` of `split` (`size × size`, planar RGB in [0, 1]).
+    public func contentCrop(split: Split, index: Int) -> Image {
+        var g = Self.generator(seed: seed, split: split, index: index)
+        let sources = split == .training ? training : heldOut
+        let source = sources[g.nextInt(sources.count)]
+        let maxSide = min(source.width, source.height)
+        let scale = g.nextUniform(in: 1, 2.5)
+        let side = max(size, min(maxSide, Int((Double(size) * scale).rounded())))
+        let x = g.nextInt(source.width - side + 1), y = g.nextInt(source.height - side + 1)
+        var crop = source.cropped(x: x, y: y, width: side, height: side).resized(width: size, height: size)
+        if g.nextUniform() < 0.5 { crop = crop.flippedHorizontally() }
+        return crop
+    }
+
+    public func makeProblem(split: Split, index: Int) -> any Problem {
+        StyleProblem(content: contentCrop(split: split, index: index), network: network, targets: targets,
+                     weights: weights)
+    }
+}
+
+/// One stylization problem in the meta-learning core's terms (see `StyleTask`).
+public final class StyleProblem: Problem {
+    public let stylization: StylizationProblem
+    let content: Tensor
+    /// f at the content image (the reference the optimizer's view of the loss is divided by).
+    public let referenceLoss: Float
+    public let lossScale: Float
+
+    public init(content image: Image, network: RandVGGS, targets: StyleTargets, weights: LossWeights) {
+        content = Tensor(image: image)
+        stylization = StylizationProblem(network: network, content: content, height: image.height,
+                                         width: image.width, styleTargets: targets, weights: weights)
+        referenceLoss = stylization.evaluate(at: content.data, gradient: nil).total
+        lossScale = Self.optimizerScale(width: image.width, height: image.height, referenceLoss: referenceLoss)
+    }
+
+    /// (H·W/4096)/f_ref, with f_ref floored so a problem already at its optimum stays finite.
+    public static func optimizerScale(width: Int, height: Int, referenceLoss: Float) -> Float {
+        Float(width * height) / 4096 / max(referenceLoss, 1e-6)
+    }
+
+    public var parameterCount: Int { content.count }
+    public var bounds: ClosedRange<Float>? { 0...1 }
+    public func initialParameters() -> [Float] { content.toArray() }
+
+    public func lossAndGradient(at theta: UnsafePointer<Float>, gradient: UnsafeMutablePointer<Float>) -> Float {
+        stylization.evaluate(at: theta, gradient: gradient).total
+    }
+}

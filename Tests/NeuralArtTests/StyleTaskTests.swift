@@ -1,0 +1,60 @@
+import XCTest
+import ImageIO
+import MetaLearning
+import Numerics
+@testable import NeuralArt
+
+final class StyleTaskTests: XCTestCase {
+    /// Synthetic sources (so the test needs no files): smooth gradients with different colours.
+    func source(_ k: Int, width: Int = 90, height: Int = 70) -> Image {
+        var px = [Float](repeating: 0, count: 3 * width * height)
+        for c in 0..<3 { for y in 0..<height { for x in 0..<width {
+            px[(c * height + y) * width + x] = Float((x * (c + 1) + y * (k + 2)) % 97) / 96
+        }}}
+        return Image(width: width, height: height, pixels: px)
+    }
+
+    func makeTask(size: Int = 16) -> StyleTask {
+        StyleTask(training: [("a", source(1)), ("b", source(2))], heldOut: [("c", source(3))],
+                  style: ("s", source(4, width: 40, height: 40)), size: size)
+    }
+
+    func testCropsAreDeterministicSizedAndDisjointAcrossSplits() {
+        let t1 = makeTask(), t2 = makeTask()
+        let a = t1.contentCrop(split: .training, index: 3), b = t2.contentCrop(split: .training, index: 3)
+        XCTAssertEqual(a, b)
+        XCTAssertEqual([a.width, a.height], [16, 16])
+        XCTAssertNotEqual(t1.contentCrop(split: .validation, index: 3), t1.contentCrop(split: .test, index: 3))
+        XCTAssertNotEqual(t1.contentCrop(split: .training, index: 3), t1.contentCrop(split: .training, index: 4))
+        XCTAssertEqual(t1.settings["style"], "s")
+        XCTAssertEqual(t1.defaultHorizon, 128)
+    }
+
+    func testProblemIsTheStylizationLossWithBoundsAndNormalizedScale() {
+        let task = makeTask()
+        let p = task.makeProblem(split: .test, index: 0) as! StyleProblem
+        XCTAssertEqual(p.parameterCount, 3 * 16 * 16)
+        XCTAssertEqual(p.bounds, 0...1)
+        let theta = p.initialParameters()
+        var g = [Float](repeating: 0, count: p.parameterCount)
+        let f = theta.withUnsafeBufferPointer { t in g.withUnsafeMutableBufferPointer { p.lossAndGradient(at: t.baseAddress!, gradient: $0.baseAddress!) } }
+        XCTAssertEqual(f, p.referenceLoss, accuracy: 1e-5 * max(1, f))   // starts at the content crop
+        XCTAssertEqual(p.lossScale, Float(16 * 16) / 4096 / p.referenceLoss, accuracy: 1e-6 * p.lossScale)
+        XCTAssertTrue(g.contains { $0 != 0 })
+    }
+
+    /// The learned optimizer runs on style problems through the same core as every task, and a
+    /// few meta-steps change φ.
+    func testMetaTrainingOnStyleProblemsChangesTheWeights() throws {
+        let task = makeTask()
+        let settings = MetaTrainingSettings(metaSteps: 2, horizon: 4, unroll: 2, problemsPerStep: 2,
+                                            metaLearningRate: 1e-2, clipNorm: 1, validateEvery: 2,
+                                            validationProblems: 2, seed: 3)
+        let trainer = try MetaTrainer(task: task, configuration: LSTMConfiguration(), settings: settings)
+        let before = trainer.weights
+        let r = trainer.step()
+        XCTAssertTrue(r.metaLoss.isFinite)
+        XCTAssertFalse(r.skipped)
+        XCTAssertNotEqual(trainer.weights, before)
+    }
+}
