@@ -116,3 +116,64 @@ public final class StyleProblem: Problem {
         stylization.evaluate(at: theta, gradient: gradient).total
     }
 }
+
+extension StyleTask {
+    /// The bundled split (images/SOURCES.md): training on astronaut, coffee, camera, coins and
+    /// hubble_deep_field; validation and test crops from the held-out chelsea and rocket.
+    public static let bundledTraining = ["astronaut.png", "coffee.png", "camera.png", "coins.png", "hubble_deep_field.jpg"]
+    public static let bundledHeldOut = ["chelsea.png", "rocket.jpg"]
+
+    /// A style task on the bundled images, or on `contentDirectory` (every PNG/JPEG in it; the
+    /// last 2 in name order are held out, at least 3 files needed) with the style image `style`
+    /// (default the bundled swirls).
+    public static func load(size: Int = 64, style: String? = nil, contentDirectory: String? = nil,
+                            weights: LossWeights = .default, seed: UInt64 = StyleTask.defaultSeed) throws -> StyleTask {
+        func read(_ path: String) throws -> (name: String, image: Image) {
+            ((path as NSString).lastPathComponent, try ImageFile.read(path))
+        }
+        let training: [(name: String, image: Image)], heldOut: [(name: String, image: Image)]
+        if let dir = contentDirectory {
+            let files = try listImages(in: dir)
+            guard files.count >= 3 else { throw StyleTaskError.tooFewImages(directory: dir, found: files.count) }
+            training = try files.dropLast(2).map(read)
+            heldOut = try files.suffix(2).map(read)
+        } else {
+            training = try bundledTraining.map { try read(try locateBundled("images/" + $0)) }
+            heldOut = try bundledHeldOut.map { try read(try locateBundled("images/" + $0)) }
+        }
+        let stylePath = try style ?? locateBundled(BundledAssets.defaultStyle)
+        return StyleTask(training: training, heldOut: heldOut, style: try read(stylePath), size: size,
+                         weights: weights, seed: seed)
+    }
+
+    static func locateBundled(_ relative: String) throws -> String {
+        guard let p = BundledAssets.locate(relative) else { throw StyleTaskError.missingBundledFile(relative) }
+        return p
+    }
+
+    /// PNG and JPEG files (by extension) in `directory`, sorted by name.
+    static func listImages(in directory: String) throws -> [String] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else {
+            throw StyleTaskError.unreadableDirectory(directory)
+        }
+        return names.filter { ["png", "jpg", "jpeg"].contains(($0 as NSString).pathExtension.lowercased()) }
+            .sorted().map { (directory as NSString).appendingPathComponent($0) }
+    }
+}
+
+/// Why a style task could not be set up.
+public enum StyleTaskError: Error, CustomStringConvertible, Equatable {
+    case missingBundledFile(String)
+    case unreadableDirectory(String)
+    case tooFewImages(directory: String, found: Int)
+
+    public var description: String {
+        switch self {
+        case .missingBundledFile(let f):
+            return "cannot find the bundled file '\(f)'; run from the project folder or set NEURALART_HOME"
+        case .unreadableDirectory(let d): return "cannot read the folder '\(d)'"
+        case let .tooFewImages(d, n):
+            return "'\(d)' holds \(n) PNG/JPEG images; need at least 3 (the last 2 by name are held out)"
+        }
+    }
+}

@@ -1,14 +1,16 @@
 import ArgumentParser
 import Foundation
 import MetaLearning
+import NeuralArt
 
 /// The tasks the meta-learning commands know, by name. Add new tasks here.
 enum TaskCatalog {
-    static let names = ["quadratic"]
+    static let names = ["quadratic", "style"]
 
     static func make(_ name: String) throws -> any Task {
         switch name {
         case "quadratic": return QuadraticTask()
+        case "style": return try StyleTask.load()
         default:
             throw ValidationError("unknown task '\(name)' (known: \(names.joined(separator: ", ")))")
         }

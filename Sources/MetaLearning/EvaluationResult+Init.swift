@@ -1,0 +1,14 @@
+extension EvaluationResult {
+    /// Curves measured elsewhere (e.g. by a caller that also keeps pictures of the runs).
+    public static func measured(task: String, split: Split, steps: Int, problems: Int, curves: [Curve]) -> EvaluationResult {
+        precondition(curves.allSatisfy { $0.meanLoss.count == steps }, "EvaluationResult: every curve needs \(steps) values")
+        return EvaluationResult(task: task, split: split, steps: steps, problems: problems, curves: curves)
+    }
+}
+
+extension EvaluationResult.Curve {
+    /// A curve measured elsewhere: the mean loss at θ₀ and after steps 1 … n.
+    public static func measured(name: String, learningRate: Float?, initialLoss: Double, meanLoss: [Double]) -> Self {
+        Self(name: name, learningRate: learningRate, initialLoss: initialLoss, meanLoss: meanLoss)
+    }
+}

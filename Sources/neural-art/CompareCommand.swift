@@ -1,0 +1,150 @@
+import ArgumentParser
+import Foundation
+import ImageIO
+import MetaLearning
+import NeuralArt
+import Numerics
+
+struct CompareCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compare",
+        abstract: "Stylize with the learned optimizer and the tuned baselines side by side.",
+        discussion: """
+            Runs the learned optimizer (--model) and SGD, NAG, RMSprop and ADAM at their tuned \
+            learning rates (--baselines, from `neural-art tune --task style`) for the same number \
+            of steps from the same start (the content image), and writes into --output-dir: \
+            grid-<content>.png (content, style and one column per optimizer, one row per snapshot \
+            step), loss.svg (mean loss against step, log scale), curves.csv (every run) and \
+            summary.json (the `evaluate --json` schema). A summary table is printed.
+
+            With no arguments it compares on the bundled held-out photos (chelsea, rocket) in the \
+            bundled swirls style at 128 px for 128 steps.
+            """)
+
+    @Option(name: .long, parsing: .upToNextOption, help: "Content images (default: the bundled held-out chelsea.png and rocket.jpg).")
+    var content: [String] = []
+
+    @Option(name: .long, help: "Style image (default: the bundled swirls.png).")
+    var style: String?
+
+    @Option(name: .long, help: "Longest side of the pictures, in pixels.")
+    var size: Int = 128
+
+    @Option(name: .long, help: "Optimization steps for every optimizer.")
+    var steps: Int = 128
+
+    @Option(name: .long, help: "The learned optimizer (default: models/neural-art.lstm; 'none' to leave it out).")
+    var model: String?
+
+    @Option(name: .long, help: "Tuned baseline learning rates (default: models/neural-art-baselines.json; without it the stylize defaults are used).")
+    var baselines: String?
+
+    @Option(name: .long, parsing: .upToNextOption, help: "Steps shown as rows of the picture grid (besides the last).")
+    var snapshots: [Int] = [16, 32]
+
+    @Option(name: .long, help: "Folder for the outputs (created if missing).")
+    var outputDir: String = "compare"
+
+    @Option(name: .long, help: "Also write summary.json's content to this file.")
+    var json: String?
+
+    @Option(name: .long, help: "Weight of the content loss.")
+    var contentWeight: Float = LossWeights.default.content
+    @Option(name: .long, help: "Weight of the style loss.")
+    var styleWeight: Float = LossWeights.default.style
+    @Option(name: .long, help: "Weight of the smoothness loss.")
+    var tvWeight: Float = LossWeights.default.tv
+
+    @Flag(name: [.short, .long], help: "No progress bar.")
+    var quiet = false
+
+    func validate() throws {
+        guard size >= 16 && size <= 2048 else { throw ValidationError("--size must be between 16 and 2048") }
+        guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
+        guard snapshots.allSatisfy({ $0 >= 1 }) else { throw ValidationError("--snapshots must be positive steps") }
+    }
+
+    func run() throws {
+        try runReportingErrors {
+            let contentPaths = try content.isEmpty
+                ? StyleTask.bundledHeldOut.map { try bundled("images/" + $0) } : content
+            let stylePath = try style ?? bundled(BundledAssets.defaultStyle)
+            let contents = try contentPaths.map { try ImageFile.read($0) }
+            let styleImage = try ImageFile.read(stylePath)
+
+            var optimizers: [(name: String, learningRate: Float?, optimizer: any Optimizer)] = []
+            let modelPath = model ?? BundledAssets.locate("models/neural-art.lstm")
+            if let modelPath, modelPath != "none" {
+                let file = try ModelFile.load(path: modelPath)
+                try file.requireTask("style", path: modelPath)
+                optimizers.append(("lstm", nil, file.optimizer))
+            } else if model == nil && !quiet {
+                FileHandle.standardError.write(Data("note: models/neural-art.lstm not found; comparing the baselines only\n".utf8))
+            }
+            var rates: [String: Float] = [:]
+            if let path = baselines ?? BundledAssets.locate("models/neural-art-baselines.json") {
+                let r = try BaselineRates.load(path: path)
+                guard r.task.name == "style" else {
+                    throw ModelFileError.mismatched(path: path, detail: "tuned for task '\(r.task.name)', not 'style'")
+                }
+                rates = r.rates
+            }
+            for kind in HandDesignedOptimizer.allCases {
+                let lr = rates[kind.rawValue] ?? kind.stylizeLearningRate
+                optimizers.append((kind.rawValue, lr, kind.make(learningRate: lr)))
+            }
+
+            try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
+            let weights = LossWeights(content: contentWeight, style: styleWeight, tv: tvWeight)
+            let bar = ProgressBar(label: "compare", total: contents.count * optimizers.count * steps, quiet: quiet)
+            var allRuns: [[OptimizerComparison.Run]] = []
+            var done = 0
+            for (k, image) in contents.enumerated() {
+                let transfer = StyleTransfer(content: image, styles: [styleImage], size: size, weights: weights)
+                BLAS.threads = transfer.width * transfer.height < 96 * 96 ? 1 : ProcessInfo.processInfo.activeProcessorCount
+                let runs = try OptimizerComparison.run(
+                    transfer: transfer, optimizers: optimizers, steps: steps, snapshotSteps: snapshots
+                ) { name, step in
+                    done += 1
+                    if step % 8 == 0 || step == steps { bar.update(step: done, message: "\(name) on \(Self.stem(contentPaths[k]))") }
+                }
+                allRuns.append(runs)
+                let rowSteps = Array(Set(snapshots.filter { $0 < steps } + [steps])).sorted()
+                let styleThumb = styleImage.resized(longestSide: size)
+                var cells: [[Image?]] = [], captions: [[String]] = []
+                for (r, s) in rowSteps.enumerated() {
+                    cells.append([r == 0 ? transfer.content : nil, r == 0 ? styleThumb : nil] + runs.map { $0.snapshots[s] })
+                    captions.append(["", ""] + runs.map { String(format: "loss %.3g", $0.losses[s]) })
+                }
+                let grid = ImageGrid(
+                    columns: ["content", "style"] + runs.map { $0.name },
+                    rows: rowSteps.map { "step \($0)" }, cells: cells, captions: captions,
+                    title: "\(Self.stem(contentPaths[k])) in \(Self.stem(stylePath)) style, \(transfer.width)x\(transfer.height) px",
+                    cellSize: min(size, 160))
+                try ImageFile.write(grid.render(), to: (outputDir as NSString).appendingPathComponent("grid-\(Self.stem(contentPaths[k])).png"))
+            }
+            let result = OptimizerComparison.meanResult(task: "style", runs: allRuns, steps: steps)
+            var csv = "content,optimizer,learning_rate,step,loss\n"
+            for (k, runs) in allRuns.enumerated() {
+                for r in runs {
+                    for (t, l) in r.losses.enumerated() {
+                        csv += "\(Self.stem(contentPaths[k])),\(r.name),\(r.learningRate.map { "\($0)" } ?? ""),\(t),\(l)\n"
+                    }
+                }
+            }
+            let dir = outputDir as NSString
+            try writeAtomically(csv, to: dir.appendingPathComponent("curves.csv"))
+            try writeAtomically(SVGPlot.lossCurves(result), to: dir.appendingPathComponent("loss.svg"))
+            let jsonData = try result.json()
+            try writeAtomically(jsonData, to: dir.appendingPathComponent("summary.json"))
+            if let json { try writeAtomically(jsonData, to: json) }
+            print("mean loss over \(contents.count) content image(s), \(size) px, \(steps) steps:")
+            print(result.table(), terminator: "")
+            print("wrote \(outputDir)/: grid-*.png, loss.svg, curves.csv, summary.json")
+        }
+    }
+
+    static func stem(_ path: String) -> String {
+        ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+    }
+}
