@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Accelerate)
 import Accelerate
 #else
@@ -9,7 +10,19 @@ import COpenBLAS
 /// All matrices are **row-major**. `C ← α·op(A)·op(B) + β·C` with `op(A)` of shape `m×k`,
 /// `op(B)` of shape `k×n` and `C` of shape `m×n`; `lda`, `ldb`, `ldc` are the row strides of
 /// the matrices *as stored* (before the optional transpose).
+///
+/// Threads: OpenBLAS would start one thread per core for every product, which is slower for the
+/// small products of this project and collapses when the cores are busy. So the first use sets
+/// it to **one thread** (unless `OPENBLAS_NUM_THREADS` is set); callers opt in to more with
+/// `BLAS.threads`.
 public enum BLAS {
+    /// Applies the one-thread default once, before the first product or thread query.
+    @usableFromInline static let threadDefault: Void = {
+        #if !canImport(Accelerate)
+        if getenv("OPENBLAS_NUM_THREADS") == nil { openblas_set_num_threads(1) }
+        #endif
+    }()
+
     /// Single-precision general matrix product (see the type's documentation for layout).
     @inlinable
     public static func gemm(
@@ -26,6 +39,7 @@ public enum BLAS {
         precondition(ldb >= max(1, transB ? k : n), "gemm: ldb \(ldb) too small")
         precondition(ldc >= max(1, n), "gemm: ldc \(ldc) too small")
         if m == 0 || n == 0 { return }
+        _ = threadDefault
         cblas_sgemm(
             CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
             Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
@@ -42,6 +56,7 @@ public enum BLAS {
     ) {
         precondition(n >= 0 && k >= 0 && lda >= max(1, k) && ldc >= max(1, n), "syrk: bad sizes n=\(n) k=\(k)")
         if n == 0 { return }
+        _ = threadDefault
         cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(n), Int32(k), alpha, a, Int32(lda),
                     beta, c, Int32(ldc))
     }
@@ -49,6 +64,7 @@ public enum BLAS {
     /// The number of threads the BLAS uses for one product (1 on Accelerate, which manages its own).
     public static var threads: Int {
         get {
+            _ = threadDefault
             #if canImport(Accelerate)
             return 1
             #else
@@ -57,6 +73,7 @@ public enum BLAS {
         }
         set {
             precondition(newValue >= 1, "BLAS.threads must be at least 1")
+            _ = threadDefault
             #if !canImport(Accelerate)
             openblas_set_num_threads(Int32(newValue))
             #endif
