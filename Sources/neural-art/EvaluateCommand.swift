@@ -53,6 +53,7 @@ struct EvaluateCommand: ParsableCommand {
     }
 
     func run() throws {
+        useOneBLASThread()
         try runReportingErrors {
             let task = try TaskCatalog.make(self.task)
             let steps = self.steps ?? task.defaultHorizon

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MetaLearning
+import Numerics
 
 /// The tasks the meta-learning commands know, by name. Add new tasks here.
 enum TaskCatalog {
@@ -58,3 +59,7 @@ func formatLoss(_ x: Double) -> String {
 }
 
 extension InputFeatures.Gradient: ExpressibleByArgument {}
+
+/// The LSTM optimizer splits coordinates over the cores itself (one thread per chunk, each
+/// running its own small GEMMs); OpenBLAS's own threads would only spin against those.
+func useOneBLASThread() { BLAS.threads = 1 }

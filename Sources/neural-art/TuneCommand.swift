@@ -42,6 +42,7 @@ struct TuneCommand: ParsableCommand {
     }
 
     func run() throws {
+        useOneBLASThread()
         try runReportingErrors {
             let task = try TaskCatalog.make(self.task)
             let path = output ?? "models/\(self.task)-baselines.json"
