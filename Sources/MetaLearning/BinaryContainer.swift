@@ -5,7 +5,7 @@ public enum ModelFileError: Error, CustomStringConvertible, Equatable {
     case unreadable(path: String, reason: String)
     case unwritable(path: String, reason: String)
     case wrongKind(path: String, expected: String)
-    case truncated(path: String, expected: Int, actual: Int)
+    case truncated(path: String, expected: Int, actual: Int, atLeast: Bool = false)
     case damaged(path: String, detail: String)
     case unsupportedVersion(path: String, found: Int, supported: Int)
     case mismatched(path: String, detail: String)
@@ -15,8 +15,8 @@ public enum ModelFileError: Error, CustomStringConvertible, Equatable {
         case .unreadable(let p, let r): return "cannot read \(p): \(r)"
         case .unwritable(let p, let r): return "cannot write \(p): \(r)"
         case .wrongKind(let p, let e): return "\(p) is not \(e)"
-        case .truncated(let p, let e, let a):
-            return "\(p) is truncated: \(a) bytes, expected \(e) (re-save or re-train the file)"
+        case .truncated(let p, let e, let a, let atLeast):
+            return "\(p) is truncated: \(a) bytes, expected \(atLeast ? "at least " : "")\(e) (re-save or re-train the file)"
         case .damaged(let p, let d): return "\(p) is damaged: \(d)"
         case .unsupportedVersion(let p, let f, let s):
             return "\(p) has format version \(f); this build reads version \(s)"
@@ -106,7 +106,7 @@ struct BinaryContainer {
             throw ModelFileError.wrongKind(path: path, expected: kind)
         }
         guard bytes.count >= prefixSize + 4 else {
-            throw ModelFileError.truncated(path: path, expected: prefixSize + 4, actual: bytes.count)
+            throw ModelFileError.truncated(path: path, expected: prefixSize + 4, actual: bytes.count, atLeast: true)
         }
         func u32(_ at: Int) -> UInt32 {
             UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3]) << 24
@@ -130,7 +130,7 @@ struct BinaryContainer {
                 throw ModelFileError.damaged(path: path, detail: "\(bytes.count) bytes, the header describes \(expected)")
             }
         } else if prefixSize + headerCount > bytes.count - 4 && headerCount < 1 << 24 {
-            throw ModelFileError.truncated(path: path, expected: prefixSize + headerCount + 4, actual: bytes.count)
+            throw ModelFileError.truncated(path: path, expected: prefixSize + headerCount + 4, actual: bytes.count, atLeast: true)
         }
         guard crcOK else { throw ModelFileError.damaged(path: path, detail: "checksum mismatch") }
         guard version == supportedVersion else {

@@ -12,11 +12,16 @@ import Numerics
 ///     c' = f ⊙ c + i ⊙ g,  h' = o ⊙ tanh(c')
 ///
 /// and the read-out is Δ = s · (w · h'_top + b). Each coordinate (column) has its own state;
-/// one set of weights serves all. Elementwise work runs in `parallelFor` chunks for large N.
+/// one set of weights serves all.
+///
+/// Every function works on a column range `r` of buffers whose row stride is N: coordinates
+/// are independent, so callers split 0..<N into chunks and run a whole step (GEMMs included)
+/// per chunk on its own thread — one dispatch per step, no BLAS threads spinning against ours.
 enum LSTMCell {
-    /// Elementwise chunks for `n` coordinates (one below ~4k coordinates).
+    /// Column chunks for `n` coordinates: one below ~4k coordinates, and one when the BLAS runs
+    /// several threads itself (never stack our threads on OpenBLAS's); else one per core.
     @inline(__always)
-    static func chunks(for n: Int) -> Int { n >= 4096 ? defaultChunks : 1 }
+    static func chunks(for n: Int) -> Int { n >= 4096 && BLAS.threads == 1 ? defaultChunks : 1 }
 
     /// Forward through one layer for all N coordinates.
     ///
@@ -28,31 +33,41 @@ enum LSTMCell {
     ///   - hOut: receives h' (H × N, stride N), e.g. the recurrent rows of the next input.
     ///   - hCopy: optional second destination for h' (the next layer's input rows).
     static func forward(
-        hidden H: Int, columns: Int, count N: Int,
+        hidden H: Int, columns: Int, count N: Int, range r: Range<Int>,
         weights: UnsafePointer<Float>, xh: UnsafePointer<Float>, gates: UnsafeMutablePointer<Float>,
         cPrev: UnsafePointer<Float>, cNext: UnsafeMutablePointer<Float>,
         hOut: UnsafeMutablePointer<Float>, hCopy: UnsafeMutablePointer<Float>?
     ) {
-        BLAS.gemm(m: 4 * H, n: N, k: columns, a: weights, lda: columns, b: xh, ldb: N, c: gates, ldc: N)
-        let parts = chunks(for: N)
-        parallelFor(chunks: parts) { chunk in
-            let r = chunkRange(chunk, of: parts, count: N)
-            guard !r.isEmpty else { return }
+        guard !r.isEmpty else { return }
+        BLAS.gemm(m: 4 * H, n: r.count, k: columns, a: weights, lda: columns, b: xh + r.lowerBound, ldb: N,
+                  c: gates + r.lowerBound, ldc: N)
+        do {
             for j in 0..<H {
                 let zi = gates + j * N, zf = gates + (H + j) * N
                 let zg = gates + (2 * H + j) * N, zo = gates + (3 * H + j) * N
                 let cp = cPrev + j * N, cn = cNext + j * N, ho = hOut + j * N
-                for n in r {
+                let hc = hCopy.map { $0 + j * N }
+                var n = r.lowerBound
+                while n + 8 <= r.upperBound {
+                    let i = FastMath.sigmoid(FastMath.load8(zi + n)), f = FastMath.sigmoid(FastMath.load8(zf + n))
+                    let g = FastMath.tanh(FastMath.load8(zg + n)), o = FastMath.sigmoid(FastMath.load8(zo + n))
+                    let c = f * FastMath.load8(cp + n) + i * g
+                    let h = o * FastMath.tanh(c)
+                    FastMath.store8(i, zi + n); FastMath.store8(f, zf + n)
+                    FastMath.store8(g, zg + n); FastMath.store8(o, zo + n)
+                    FastMath.store8(c, cn + n); FastMath.store8(h, ho + n)
+                    if let hc { FastMath.store8(h, hc + n) }
+                    n += 8
+                }
+                while n < r.upperBound {  // the same, one coordinate at a time
                     let i = FastMath.sigmoid(zi[n]), f = FastMath.sigmoid(zf[n])
                     let g = FastMath.tanh(zg[n]), o = FastMath.sigmoid(zo[n])
-                    zi[n] = i; zf[n] = f; zg[n] = g; zo[n] = o
                     let c = f * cp[n] + i * g
-                    cn[n] = c
-                    ho[n] = o * FastMath.tanh(c)
-                }
-                if let hCopy {
-                    let hc = hCopy + j * N
-                    for n in r { hc[n] = ho[n] }
+                    let h = o * FastMath.tanh(c)
+                    zi[n] = i; zf[n] = f; zg[n] = g; zo[n] = o
+                    cn[n] = c; ho[n] = h
+                    if let hc { hc[n] = h }
+                    n += 1
                 }
             }
         }
@@ -71,7 +86,7 @@ enum LSTMCell {
     ///     (the layer below's h'); only for layers above the first.
     ///   - dRecurrent: receives `W[:, in..<in+H]ᵀ · dz`, the adjoint of the previous hidden state.
     static func backward(
-        hidden H: Int, inputs: Int, columns: Int, count N: Int,
+        hidden H: Int, inputs: Int, columns: Int, count N: Int, range r: Range<Int>,
         weights: UnsafePointer<Float>, xh: UnsafePointer<Float>, gates: UnsafePointer<Float>,
         cPrev: UnsafePointer<Float>, cCur: UnsafePointer<Float>,
         dh: UnsafePointer<Float>, outputAdjoint: UnsafePointer<Float>?, outputCoefficients: UnsafePointer<Float>?,
@@ -79,17 +94,33 @@ enum LSTMCell {
         dWeights: UnsafeMutablePointer<Float>,
         dInput: UnsafeMutablePointer<Float>?, dRecurrent: UnsafeMutablePointer<Float>
     ) {
-        let parts = chunks(for: N)
-        parallelFor(chunks: parts) { chunk in
-            let r = chunkRange(chunk, of: parts, count: N)
-            guard !r.isEmpty else { return }
+        guard !r.isEmpty else { return }
+        do {
             for j in 0..<H {
                 let gi = gates + j * N, gf = gates + (H + j) * N
                 let gg = gates + (2 * H + j) * N, go = gates + (3 * H + j) * N
                 let di = dz + j * N, df = dz + (H + j) * N
                 let dg = dz + (2 * H + j) * N, dout = dz + (3 * H + j) * N
                 let cp = cPrev + j * N, cc = cCur + j * N, dhj = dh + j * N, dcj = dc + j * N
-                @inline(__always) func body(_ n: Int, _ dhv: Float) {
+                let cj = outputCoefficients?[j] ?? 0
+                var n = r.lowerBound
+                while n + 8 <= r.upperBound {
+                    var dhv = FastMath.load8(dhj + n)
+                    if let a = outputAdjoint { dhv += cj * FastMath.load8(a + n) }
+                    let i = FastMath.load8(gi + n), f = FastMath.load8(gf + n)
+                    let g = FastMath.load8(gg + n), o = FastMath.load8(go + n)
+                    let tc = FastMath.tanh(FastMath.load8(cc + n))
+                    let dcv = FastMath.load8(dcj + n) + dhv * o * (1 - tc * tc)
+                    FastMath.store8(dhv * tc * o * (1 - o), dout + n)
+                    FastMath.store8(dcv * g * i * (1 - i), di + n)
+                    FastMath.store8(dcv * i * (1 - g * g), dg + n)
+                    FastMath.store8(dcv * FastMath.load8(cp + n) * f * (1 - f), df + n)
+                    FastMath.store8(dcv * f, dcj + n)
+                    n += 8
+                }
+                while n < r.upperBound {  // the same, one coordinate at a time
+                    var dhv = dhj[n]
+                    if let a = outputAdjoint { dhv += cj * a[n] }
                     let i = gi[n], f = gf[n], g = gg[n], o = go[n]
                     let tc = FastMath.tanh(cc[n])
                     let dcv = dcj[n] + dhv * o * (1 - tc * tc)
@@ -98,36 +129,29 @@ enum LSTMCell {
                     dg[n] = dcv * i * (1 - g * g)
                     df[n] = dcv * cp[n] * f * (1 - f)
                     dcj[n] = dcv * f
-                }
-                if let a = outputAdjoint, let coefficients = outputCoefficients {
-                    let cj = coefficients[j]
-                    for n in r { body(n, dhj[n] + cj * a[n]) }
-                } else {
-                    for n in r { body(n, dhj[n]) }
+                    n += 1
                 }
             }
         }
-        // ∂W += dz · xhᵀ   (4H × N) · (N × columns)
-        BLAS.gemm(transB: true, m: 4 * H, n: columns, k: N, a: dz, lda: N, b: xh, ldb: N,
+        let lo = r.lowerBound, n = r.count
+        // ∂W += dz · xhᵀ   (4H × n) · (n × columns)
+        BLAS.gemm(transB: true, m: 4 * H, n: columns, k: n, a: dz + lo, lda: N, b: xh + lo, ldb: N,
                   beta: 1, c: dWeights, ldc: columns)
         if let dInput {
             // rows 0..<H of xh: (W[:, 0..<H])ᵀ · dz
-            BLAS.gemm(transA: true, m: H, n: N, k: 4 * H, a: weights, lda: columns, b: dz, ldb: N,
-                      beta: 1, c: dInput, ldc: N)
+            BLAS.gemm(transA: true, m: H, n: n, k: 4 * H, a: weights, lda: columns, b: dz + lo, ldb: N,
+                      beta: 1, c: dInput + lo, ldc: N)
         }
-        BLAS.gemm(transA: true, m: H, n: N, k: 4 * H, a: weights + inputs, lda: columns, b: dz, ldb: N,
-                  beta: 0, c: dRecurrent, ldc: N)
+        BLAS.gemm(transA: true, m: H, n: n, k: 4 * H, a: weights + inputs, lda: columns, b: dz + lo, ldb: N,
+                  beta: 0, c: dRecurrent + lo, ldc: N)
     }
 
-    /// Read-out forward: Δ[n] = s · (Σ_j w[j]·h[j][n] + w[H]) for all N coordinates.
+    /// Read-out forward: Δ[n] = s · (Σ_j w[j]·h[j][n] + w[H]) for the coordinates in `r`.
     static func readout(
-        hidden H: Int, count N: Int, scale s: Float,
+        hidden H: Int, count N: Int, range r: Range<Int>, scale s: Float,
         weights w: UnsafePointer<Float>, h: UnsafePointer<Float>, delta: UnsafeMutablePointer<Float>
     ) {
-        let parts = chunks(for: N)
-        parallelFor(chunks: parts) { chunk in
-            let r = chunkRange(chunk, of: parts, count: N)
-            guard !r.isEmpty else { return }
+        do {
             let b = w[H]
             for n in r { delta[n] = b }
             for j in 0..<H {
@@ -141,10 +165,11 @@ enum LSTMCell {
     /// Read-out backward for the weights: ∂w[0..H] += s · adjoint · [h; 1]ᵀ (one GEMM over N).
     /// `hOnes` is h (H × N) immediately followed by a row of ones, as the recurrent rows of xh are.
     static func readoutBackward(
-        hidden H: Int, count N: Int, scale s: Float,
+        hidden H: Int, count N: Int, range r: Range<Int>, scale s: Float,
         adjoint: UnsafePointer<Float>, hOnes: UnsafePointer<Float>, dWeights: UnsafeMutablePointer<Float>
     ) {
-        BLAS.gemm(transB: true, m: 1, n: H + 1, k: N, alpha: s, a: adjoint, lda: N, b: hOnes, ldb: N,
-                  beta: 1, c: dWeights, ldc: H + 1)
+        guard !r.isEmpty else { return }
+        BLAS.gemm(transB: true, m: 1, n: H + 1, k: r.count, alpha: s, a: adjoint + r.lowerBound, lda: N,
+                  b: hOnes + r.lowerBound, ldb: N, beta: 1, c: dWeights, ldc: H + 1)
     }
 }

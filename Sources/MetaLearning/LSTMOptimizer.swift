@@ -119,27 +119,29 @@ public struct LSTMOptimizer: Optimizer {
         state.step += 1
         let N = state.count, L = configuration.layout, H = L.hidden
         let features = configuration.inputs, step = state.step
-        let x0 = state.xh[0].data
         let m = state.rmsM?.data, v = state.rmsV?.data
+        let xh = state.xhPointers, c = state.cPointers, gates = state.gates.data
+        let scale = configuration.outputScale
         let parts = LSTMCell.chunks(for: N)
-        parallelFor(chunks: parts) { chunk in
-            preprocessGradient(features, gradient: gradient, scale: gradientScale, x: x0, stride: N,
-                               m: m, v: v, step: step, range: chunkRange(chunk, of: parts, count: N))
-        }
         weights.withUnsafeBufferPointer { phi in
             let w = phi.baseAddress!
-            for l in 0..<L.layers {
-                let xh = state.xh[l].data, c = state.c[l].data, inputs = L.inputSize(layer: l)
-                LSTMCell.forward(
-                    hidden: H, columns: L.columns(layer: l), count: N,
-                    weights: w + L.weightOffset(layer: l), xh: xh, gates: state.gates.data,
-                    cPrev: c, cNext: c, hOut: xh + inputs * N,
-                    hCopy: l + 1 < L.layers ? state.xh[l + 1].data : nil)
+            // One dispatch per step: each chunk of coordinates runs the whole step on its thread.
+            parallelFor(chunks: parts) { chunk in
+                let r = chunkRange(chunk, of: parts, count: N)
+                guard !r.isEmpty else { return }
+                preprocessGradient(features, gradient: gradient, scale: gradientScale, x: xh[0], stride: N,
+                                   m: m, v: v, step: step, range: r)
+                for l in 0..<L.layers {
+                    LSTMCell.forward(
+                        hidden: H, columns: L.columns(layer: l), count: N, range: r,
+                        weights: w + L.weightOffset(layer: l), xh: xh[l], gates: gates,
+                        cPrev: c[l], cNext: c[l], hOut: xh[l] + L.inputSize(layer: l) * N,
+                        hCopy: l + 1 < L.layers ? xh[l + 1] : nil)
+                }
+                let top = L.layers - 1
+                LSTMCell.readout(hidden: H, count: N, range: r, scale: scale, weights: w + L.readoutOffset,
+                                 h: xh[top] + L.inputSize(layer: top) * N, delta: delta)
             }
-            let top = L.layers - 1
-            LSTMCell.readout(hidden: H, count: N, scale: configuration.outputScale,
-                             weights: w + L.readoutOffset,
-                             h: state.xh[top].data + L.inputSize(layer: top) * N, delta: delta)
         }
     }
 }
@@ -159,6 +161,9 @@ public final class LSTMOptimizerState: OptimizerState {
     let gates: Tensor
     let rmsM: Tensor?
     let rmsV: Tensor?
+    /// The data pointers of `xh` and `c` (read from worker threads without touching Swift arrays).
+    let xhPointers: UnsafeMutableBufferPointer<UnsafeMutablePointer<Float>>
+    let cPointers: UnsafeMutableBufferPointer<UnsafeMutablePointer<Float>>
 
     init(configuration: LSTMConfiguration, count: Int) {
         precondition(count >= 1, "LSTMOptimizerState: count must be positive")
@@ -170,8 +175,13 @@ public final class LSTMOptimizerState: OptimizerState {
         gates = Tensor(shape: [4 * L.hidden, count])
         rmsM = configuration.inputs.rmsInputs ? Tensor(shape: [count]) : nil
         rmsV = configuration.inputs.rmsInputs ? Tensor(shape: [count]) : nil
+        xhPointers = UnsafeMutableBufferPointer.allocate(capacity: L.layers)
+        cPointers = UnsafeMutableBufferPointer.allocate(capacity: L.layers)
+        for l in 0..<L.layers { xhPointers[l] = xh[l].data; cPointers[l] = c[l].data }
         reset()
     }
+
+    deinit { xhPointers.deallocate(); cPointers.deallocate() }
 
     /// Back to t = 0: zero hidden and cell states and moments (the ones rows stay ones).
     public func reset() {

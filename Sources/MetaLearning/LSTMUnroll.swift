@@ -36,6 +36,11 @@ final class LSTMUnroll {
     private let rmsM: Tensor?, rmsV: Tensor?
     private var rmsStep = 0
     private let dh: [Tensor], dc: [Tensor], dz: Tensor, adjoint: Tensor
+    /// Per-chunk weight-gradient accumulators (chunks × weightCount).
+    private let accumulators: Tensor
+    /// Per-step pointer tables for the forward workers.
+    private let pointers: UnsafeMutableBufferPointer<UnsafeMutablePointer<Float>>
+    private let gatePointers: UnsafeMutableBufferPointer<UnsafeMutablePointer<Float>>
     private var losses: [Double]
     /// The number of steps recorded by the last `forward`.
     private(set) var recordedSteps = 0
@@ -64,11 +69,18 @@ final class LSTMUnroll {
         dc = (0..<L.layers).map { _ in Tensor(shape: [H, N]) }
         dz = Tensor(shape: [4 * H, N])
         adjoint = Tensor(shape: [N])
+        accumulators = Tensor(shape: [max(1, defaultChunks), L.weightCount])
+        pointers = .allocate(capacity: 4 * L.layers)
+        gatePointers = .allocate(capacity: L.layers)
+        pointers.initialize(repeating: theta.data)
+        gatePointers.initialize(repeating: theta.data)
         losses = []
         for l in 0..<L.layers {
             for slot in xh[l] { (slot.data + (L.columns(layer: l) - 1) * N).update(repeating: 1, count: N) }
         }
     }
+
+    deinit { pointers.deallocate(); gatePointers.deallocate() }
 
     /// Starts a problem batch: θ = θ₀, zero LSTM state and moments, and the one problem call at θ₀.
     /// Returns the problems' mean unscaled initial loss.
@@ -99,26 +111,33 @@ final class LSTMUnroll {
         let features = configuration.inputs
         masked = batch.hasBounds
         var metaLoss = 0.0
+        let top = L.layers - 1, scale = configuration.outputScale
+        let parts = LSTMCell.chunks(for: N)
         for t in 0..<T {
             rmsStep += 1
-            let x0 = xh[0][t].data, g = grads[t].data, m = rmsM?.data, v = rmsV?.data, step = rmsStep
-            let parts = LSTMCell.chunks(for: N)
-            parallelFor(chunks: parts) { chunk in
-                preprocessGradient(features, gradient: g, scale: 1, x: x0, stride: N, m: m, v: v, step: step,
-                                   range: chunkRange(chunk, of: parts, count: N))
-            }
+            let g = grads[t].data, m = rmsM?.data, v = rmsV?.data, step = rmsStep
             for l in 0..<L.layers {
-                LSTMCell.forward(
-                    hidden: H, columns: L.columns(layer: l), count: N,
-                    weights: weights + L.weightOffset(layer: l), xh: xh[l][t].data, gates: gates[l][t].data,
-                    cPrev: c[l][t].data, cNext: c[l][t + 1].data,
-                    hOut: xh[l][t + 1].data + L.inputSize(layer: l) * N,
-                    hCopy: l + 1 < L.layers ? xh[l + 1][t].data : nil)
+                pointers[4 * l] = xh[l][t].data; pointers[4 * l + 1] = xh[l][t + 1].data
+                pointers[4 * l + 2] = c[l][t].data; pointers[4 * l + 3] = c[l][t + 1].data
+                gatePointers[l] = gates[l][t].data
             }
-            let top = L.layers - 1
-            LSTMCell.readout(hidden: H, count: N, scale: configuration.outputScale,
-                             weights: weights + L.readoutOffset,
-                             h: xh[top][t + 1].data + L.inputSize(layer: top) * N, delta: delta.data)
+            let p = pointers, gp = gatePointers, d = delta.data
+            // One dispatch per step: each chunk of coordinates runs the whole LSTM step.
+            parallelFor(chunks: parts) { chunk in
+                let r = chunkRange(chunk, of: parts, count: N)
+                guard !r.isEmpty else { return }
+                preprocessGradient(features, gradient: g, scale: 1, x: p[0], stride: N, m: m, v: v, step: step, range: r)
+                for l in 0..<L.layers {
+                    LSTMCell.forward(
+                        hidden: H, columns: L.columns(layer: l), count: N, range: r,
+                        weights: weights + L.weightOffset(layer: l), xh: p[4 * l], gates: gp[l],
+                        cPrev: p[4 * l + 2], cNext: p[4 * l + 3],
+                        hOut: p[4 * l + 1] + L.inputSize(layer: l) * N,
+                        hCopy: l + 1 < L.layers ? p[4 * (l + 1)] : nil)
+                }
+                LSTMCell.readout(hidden: H, count: N, range: r, scale: scale, weights: weights + L.readoutOffset,
+                                 h: p[4 * top + 1] + L.inputSize(layer: top) * N, delta: d)
+            }
             batch.applyUpdate(theta: theta.data, delta: delta.data, mask: masked ? masks[t + 1].data : nil)
             losses.withUnsafeMutableBufferPointer {
                 batch.evaluate(at: theta.data, scaledGradient: grads[t + 1].data, losses: $0.baseAddress!)
@@ -134,45 +153,81 @@ final class LSTMUnroll {
     }
 
     /// Accumulates the first-order meta-gradient ∂L/∂φ of the last `forward` into `dWeights`.
+    ///
+    /// Coordinates are independent, so each chunk of columns runs the whole reverse sweep on its
+    /// own thread into its own accumulator; the accumulators are then added in chunk order
+    /// (deterministic for a given number of chunks).
     func backward(weights: UnsafePointer<Float>, dWeights: UnsafeMutablePointer<Float>, problems P: Int) {
         let L = layout, H = L.hidden, N = count, T = recordedSteps, top = L.layers - 1
-        let s = configuration.outputScale
+        let s = configuration.outputScale, W = L.weightCount
         for l in 0..<L.layers { dh[l].fill(0); dc[l].fill(0) }
         adjoint.fill(0)
-        let a = adjoint.data, invP = 1 / Float(P)
+        accumulators.fill(0)
+        let a = adjoint.data, invP = 1 / Float(P), fault = self.fault, masked = self.masked
         let readout = weights + L.readoutOffset
         var coefficients = [Float](repeating: 0, count: H)
         for j in 0..<H { coefficients[j] = s * readout[j] }
+        // Pointers for the workers (no Swift arrays touched off the main thread).
+        let steps = T + 1, per = 4 * L.layers
+        let table = UnsafeMutableBufferPointer<UnsafeMutablePointer<Float>>.allocate(capacity: steps * (per + 2))
+        defer { table.deallocate() }
+        for t in 0...T {
+            for l in 0..<L.layers {
+                table[t * per + 4 * l] = xh[l][t].data
+                table[t * per + 4 * l + 1] = c[l][t].data
+                table[t * per + 4 * l + 2] = t < T ? gates[l][t].data : xh[l][t].data
+            }
+            table[steps * per + 2 * t] = grads[t].data
+            table[steps * per + 2 * t + 1] = masks[t].data
+        }
+        let dhp = dh.map(\.data), dcp = dc.map(\.data), dzp = dz.data, acc = accumulators.data
+        let parts = LSTMCell.chunks(for: N)
         coefficients.withUnsafeBufferPointer { coef in
-            for t in stride(from: T - 1, through: 0, by: -1) {
-                // θ adjoint: a_{t+1} = mask ⊙ (ĝ_{t+1} + a_{t+2}).
-                let g = grads[t + 1].data
-                if fault == .dropThetaPath {
-                    for n in 0..<N { a[n] = g[n] * invP }
-                } else {
-                    for n in 0..<N { a[n] = g[n] * invP + a[n] }
-                }
-                if masked {
-                    let m = masks[t + 1].data
-                    for n in 0..<N { a[n] *= m[n] }
-                }
-                LSTMCell.readoutBackward(
-                    hidden: H, count: N, scale: s, adjoint: a,
-                    hOnes: xh[top][t + 1].data + L.inputSize(layer: top) * N,
-                    dWeights: dWeights + L.readoutOffset)
-                for l in stride(from: top, through: 0, by: -1) {
-                    LSTMCell.backward(
-                        hidden: H, inputs: L.inputSize(layer: l), columns: L.columns(layer: l), count: N,
-                        weights: weights + L.weightOffset(layer: l), xh: xh[l][t].data, gates: gates[l][t].data,
-                        cPrev: c[l][t].data, cCur: c[l][t + 1].data,
-                        dh: dh[l].data,
-                        outputAdjoint: l == top ? UnsafePointer(a) : nil,
-                        outputCoefficients: l == top ? coef.baseAddress! : nil,
-                        dc: dc[l].data, dz: dz.data, dWeights: dWeights + L.weightOffset(layer: l),
-                        dInput: l > 0 ? dh[l - 1].data : nil, dRecurrent: dh[l].data)
-                    if fault == .dropCellRecurrence { dc[l].fill(0) }
+            dhp.withUnsafeBufferPointer { dhp in
+                dcp.withUnsafeBufferPointer { dcp in
+                    parallelFor(chunks: parts) { chunk in
+                        let r = chunkRange(chunk, of: parts, count: N)
+                        guard !r.isEmpty else { return }
+                        let dW = acc + chunk * W
+                        for t in stride(from: T - 1, through: 0, by: -1) {
+                            // θ adjoint: a_{t+1} = mask ⊙ (ĝ_{t+1} + a_{t+2}).
+                            let g = table[steps * per + 2 * (t + 1)]
+                            if fault == .dropThetaPath {
+                                for n in r { a[n] = g[n] * invP }
+                            } else {
+                                for n in r { a[n] = g[n] * invP + a[n] }
+                            }
+                            if masked {
+                                let m = table[steps * per + 2 * (t + 1) + 1]
+                                for n in r { a[n] *= m[n] }
+                            }
+                            LSTMCell.readoutBackward(
+                                hidden: H, count: N, range: r, scale: s, adjoint: a,
+                                hOnes: table[(t + 1) * per + 4 * top] + L.inputSize(layer: top) * N,
+                                dWeights: dW + L.readoutOffset)
+                            for l in stride(from: top, through: 0, by: -1) {
+                                LSTMCell.backward(
+                                    hidden: H, inputs: L.inputSize(layer: l), columns: L.columns(layer: l), count: N,
+                                    range: r, weights: weights + L.weightOffset(layer: l),
+                                    xh: table[t * per + 4 * l], gates: table[t * per + 4 * l + 2],
+                                    cPrev: table[t * per + 4 * l + 1], cCur: table[(t + 1) * per + 4 * l + 1],
+                                    dh: dhp[l],
+                                    outputAdjoint: l == top ? UnsafePointer(a) : nil,
+                                    outputCoefficients: l == top ? coef.baseAddress! : nil,
+                                    dc: dcp[l], dz: dzp, dWeights: dW + L.weightOffset(layer: l),
+                                    dInput: l > 0 ? dhp[l - 1] : nil, dRecurrent: dhp[l])
+                                if fault == .dropCellRecurrence {
+                                    for j in 0..<H { (dcp[l] + j * N + r.lowerBound).update(repeating: 0, count: r.count) }
+                                }
+                            }
+                        }
+                    }
                 }
             }
+        }
+        for chunk in 0..<parts {
+            let src = acc + chunk * W
+            for i in 0..<W { dWeights[i] += src[i] }
         }
     }
 

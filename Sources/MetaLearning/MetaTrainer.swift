@@ -24,8 +24,8 @@ public struct MetaTrainingSettings: Codable, Equatable, Sendable {
     /// Consecutive non-finite meta-steps tolerated before giving up.
     public var maxConsecutiveSkips: Int
 
-    public init(metaSteps: Int = 2000, horizon: Int = 100, unroll: Int = 20, problemsPerStep: Int = 10,
-                metaLearningRate: Float = 3e-3, clipNorm: Float = 1, validateEvery: Int = 100,
+    public init(metaSteps: Int = 8000, horizon: Int = 100, unroll: Int = 20, problemsPerStep: Int = 32,
+                metaLearningRate: Float = 1e-3, clipNorm: Float = 1, validateEvery: Int = 500,
                 validationProblems: Int = 100, seed: UInt64 = 1, maxConsecutiveSkips: Int = 20) {
         self.metaSteps = metaSteps; self.horizon = horizon; self.unroll = unroll
         self.problemsPerStep = problemsPerStep; self.metaLearningRate = metaLearningRate

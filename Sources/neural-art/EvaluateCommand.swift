@@ -20,6 +20,8 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Task: \(TaskCatalog.names.joined(separator: ", ")).")
     var task = "quadratic"
 
+    @OptionGroup(title: "Style task") var styleOptions: StyleTaskOptions
+
     @Option(help: "The learned optimizer (a model file from meta-train).")
     var model: String?
 
@@ -53,8 +55,9 @@ struct EvaluateCommand: ParsableCommand {
     }
 
     func run() throws {
+        useOneBLASThread()
         try runReportingErrors {
-            let task = try TaskCatalog.make(self.task)
+            let task = try TaskCatalog.make(self.task, style: styleOptions)
             let steps = self.steps ?? task.defaultHorizon
             var optimizers: [(name: String, learningRate: Float?, optimizer: any Optimizer)] = []
             if let model {

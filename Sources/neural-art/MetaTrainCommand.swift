@@ -19,8 +19,10 @@ struct MetaTrainCommand: ParsableCommand {
     @Option(help: "Task: \(TaskCatalog.names.joined(separator: ", ")).")
     var task = "quadratic"
 
+    @OptionGroup(title: "Style task") var styleOptions: StyleTaskOptions
+
     @Option(name: [.customLong("meta-steps"), .customLong("steps")], help: "Meta-steps (ADAM updates of the LSTM weights, one per unroll).")
-    var metaSteps = 2000
+    var metaSteps = 8000
 
     @Option(help: "Optimization steps per problem (default: the task's, 100 for quadratic).")
     var horizon: Int?
@@ -29,16 +31,16 @@ struct MetaTrainCommand: ParsableCommand {
     var unroll = 20
 
     @Option(help: "Problems optimized together in each meta-step.")
-    var problemsPerStep = 10
+    var problemsPerStep = 32
 
     @Option(help: "ADAM learning rate on the LSTM weights.")
-    var metaLearningRate: Float = 3e-3
+    var metaLearningRate: Float = 1e-3
 
     @Option(help: "Clip the meta-gradient to this global norm (0: no clipping).")
     var clip: Float = 1
 
     @Option(help: "Validate every this many meta-steps (and at the end); the best weights are kept.")
-    var validateEvery = 100
+    var validateEvery = 500
 
     @Option(help: "Number of validation problems.")
     var validationProblems = 100
@@ -47,7 +49,7 @@ struct MetaTrainCommand: ParsableCommand {
     var checkpoint: String?
 
     @Option(help: "Checkpoint every this many meta-steps (rounded up to a problem boundary).")
-    var checkpointEvery = 100
+    var checkpointEvery = 500
 
     @Flag(help: "Continue the run saved in --checkpoint exactly where it stopped (its settings are used; --meta-steps may extend it).")
     var resume = false
@@ -96,8 +98,9 @@ struct MetaTrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        useOneBLASThread()
         try runReportingErrors {
-            let task = try TaskCatalog.make(self.task)
+            let task = try TaskCatalog.make(self.task, style: styleOptions)
             let trainer: MetaTrainer
             if resume, let checkpoint {
                 trainer = try Checkpoint.load(path: checkpoint).makeTrainer(task: task, metaSteps: metaSteps, path: checkpoint)
@@ -143,6 +146,9 @@ struct MetaTrainCommand: ParsableCommand {
                     let mean = recent.reduce(0, +) / Double(recent.count)
                     if let v = r.validationLoss {
                         bar.log("meta-step \(r.metaStep): validation loss \(formatLoss(v))\(r.isBest ? " (best)" : "")")
+                        // Keep the best model and the log on disk as we go: an interrupted run loses nothing.
+                        if r.isBest { try? makeModelFile(trainer).write(to: outputPath) }
+                        try? writeAtomically(trainer.logText, to: logPath)
                     }
                     if r.skipped { bar.log("meta-step \(r.metaStep): non-finite meta-loss or gradient, update skipped") }
                     bar.update(step: r.metaStep, message: "meta-loss \(formatLoss(mean))  "

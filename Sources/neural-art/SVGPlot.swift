@@ -6,8 +6,8 @@ enum SVGPlot {
     static let colors = ["#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
 
     static func lossCurves(_ r: EvaluationResult) -> String {
-        let width = 720.0, height = 450.0
-        let left = 70.0, right = 150.0, top = 40.0, bottom = 50.0
+        let width = 760.0, height = 450.0
+        let left = 70.0, right = 190.0, top = 40.0, bottom = 50.0
         let pw = width - left - right, ph = height - top - bottom
         let series: [(String, [Double])] = r.curves.map { c in
             (c.name, ([c.initialLoss] + c.meanLoss).map { $0 > 0 && $0.isFinite ? log10($0) : .nan })

@@ -2,15 +2,16 @@ import ArgumentParser
 import Foundation
 import MetaLearning
 import NeuralArt
+import Numerics
 
 /// The tasks the meta-learning commands know, by name. Add new tasks here.
 enum TaskCatalog {
     static let names = ["quadratic", "style"]
 
-    static func make(_ name: String) throws -> any Task {
+    static func make(_ name: String, style: StyleTaskOptions = StyleTaskOptions()) throws -> any Task {
         switch name {
         case "quadratic": return QuadraticTask()
-        case "style": return try StyleTask.load()
+        case "style": return try style.makeTask()
         default:
             throw ValidationError("unknown task '\(name)' (known: \(names.joined(separator: ", ")))")
         }
@@ -60,3 +61,7 @@ func formatLoss(_ x: Double) -> String {
 }
 
 extension InputFeatures.Gradient: ExpressibleByArgument {}
+
+/// The LSTM optimizer splits coordinates over the cores itself (one thread per chunk, each
+/// running its own small GEMMs); OpenBLAS's own threads would only spin against those.
+func useOneBLASThread() { BLAS.threads = 1 }

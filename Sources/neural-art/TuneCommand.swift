@@ -17,6 +17,8 @@ struct TuneCommand: ParsableCommand {
     @Option(help: "Task: \(TaskCatalog.names.joined(separator: ", ")).")
     var task = "quadratic"
 
+    @OptionGroup(title: "Style task") var styleOptions: StyleTaskOptions
+
     @Option(help: "Optimization steps per problem (default: the task's horizon).")
     var steps: Int?
 
@@ -42,8 +44,9 @@ struct TuneCommand: ParsableCommand {
     }
 
     func run() throws {
+        useOneBLASThread()
         try runReportingErrors {
-            let task = try TaskCatalog.make(self.task)
+            let task = try TaskCatalog.make(self.task, style: styleOptions)
             let path = output ?? "models/\(self.task)-baselines.json"
             let rates = tuneBaselines(task: task, steps: steps ?? task.defaultHorizon, problems: problems,
                                       criterion: criterion, pointsPerDecade: pointsPerDecade, quiet: quiet)

@@ -83,3 +83,20 @@ final class TaskTests: XCTestCase {
         XCTAssertThrowsError(try BaselineRates.load(path: path)) { XCTAssertTrue("\($0)".contains(path)) }
     }
 }
+
+final class MetaBenchTests: XCTestCase {
+    func testBenchRunsAndReports() {
+        let r = MetaBench.run(coordinates: [10, 300], unroll: 3, repetitions: 1)
+        XCTAssertEqual(r.map(\.coordinates), [10, 300])
+        XCTAssertTrue(r.allSatisfy { $0.secondsPerInferenceStep > 0 && $0.secondsPerUnroll > 0 })
+        XCTAssertTrue(MetaBench.table(r).contains("300"))
+    }
+}
+
+extension MetaBenchTests {
+    /// The full benchmark (10, 12,288 and 49,152 coordinates): run with NEURALART_META_BENCH=1.
+    func testFullBenchReport() throws {
+        try XCTSkipUnless(ProcessInfo.processInfo.environment["NEURALART_META_BENCH"] == "1", "set NEURALART_META_BENCH=1")
+        print(MetaBench.table(MetaBench.run(progress: { print($0) })))
+    }
+}

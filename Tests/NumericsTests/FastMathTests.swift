@@ -58,6 +58,32 @@ final class FastMathTests: XCTestCase {
         }
     }
 
+    func testSIMD8MatchesScalarBitForBit() {
+        let xs = grid(-120, 120, 8 * 5000) + [.nan, .infinity, -.infinity, 88.5, -87.5]
+        var i = 0
+        while i + 8 <= xs.count {
+            let v = SIMD8<Float>(xs[i..<(i + 8)])
+            let e = FastMath.exp(v), s = FastMath.sigmoid(v), t = FastMath.tanh(v)
+            for k in 0..<8 {
+                let x = xs[i + k]
+                if x.isNaN {
+                    XCTAssertTrue(e[k].isNaN && s[k].isNaN && t[k].isNaN)
+                    continue
+                }
+                XCTAssertEqual(e[k].bitPattern, FastMath.exp(x).bitPattern, "exp(\(x))")
+                XCTAssertEqual(s[k].bitPattern, FastMath.sigmoid(x).bitPattern, "sigmoid(\(x))")
+                XCTAssertEqual(t[k].bitPattern, FastMath.tanh(x).bitPattern, "tanh(\(x))")
+            }
+            i += 8
+        }
+        var buffer: [Float] = [1, 2, 3, 4, 5, 6, 7, 8, 9]
+        buffer.withUnsafeMutableBufferPointer { b in
+            XCTAssertEqual(FastMath.load8(b.baseAddress!, lanes: 3), SIMD8<Float>(1, 2, 3, 0, 0, 0, 0, 0))
+            FastMath.store8(SIMD8<Float>(repeating: -1), b.baseAddress! + 1, lanes: 2)
+        }
+        XCTAssertEqual(buffer, [1, -1, -1, 4, 5, 6, 7, 8, 9])
+    }
+
     /// Not an assertion on time (shared machines are noisy): prints the throughput.
     func testThroughputReport() {
         let n = 1 << 20
