@@ -29,9 +29,15 @@ public protocol Problem: AnyObject {
 
     /// The factor applied to f (and its gradient) for every optimizer; reported losses stay unscaled.
     var lossScale: Float { get }
+
+    /// Whether this problem may be evaluated on one thread while *other* problems are evaluated
+    /// on others (it shares no mutable state with them). Batches of such problems are evaluated
+    /// concurrently. Default false.
+    var allowsConcurrentEvaluation: Bool { get }
 }
 
 extension Problem {
     public var bounds: ClosedRange<Float>? { nil }
     public var lossScale: Float { 1 }
+    public var allowsConcurrentEvaluation: Bool { false }
 }

@@ -58,13 +58,26 @@ public final class ProblemBatch {
         at theta: UnsafePointer<Float>, scaledGradient: UnsafeMutablePointer<Float>,
         losses: UnsafeMutablePointer<Double>
     ) {
-        for (k, p) in problems.enumerated() {
-            let off = offsets[k], n = offsets[k + 1] - off
-            let loss = p.lossAndGradient(at: theta + off, gradient: scaledGradient + off)
-            losses[k] = Double(loss)
-            let s = scales[k]
-            if s != 1 { for i in off..<(off + n) { scaledGradient[i] *= s } }
+        let chunks = concurrentChunks
+        parallelFor(chunks: chunks) { c in
+            for k in evenRange(c, of: chunks, count: problems.count) {
+                let p = problems[k]
+                let off = offsets[k], n = offsets[k + 1] - off
+                let loss = p.lossAndGradient(at: theta + off, gradient: scaledGradient + off)
+                losses[k] = Double(loss)
+                let s = scales[k]
+                if s != 1 { for i in off..<(off + n) { scaledGradient[i] *= s } }
+            }
         }
+    }
+
+    /// Problems are evaluated on this many threads at once: all cores when every problem allows
+    /// it (`Problem.allowsConcurrentEvaluation`) and is large enough to be worth it, else 1.
+    /// Each problem's result does not depend on the thread count.
+    var concurrentChunks: Int {
+        guard problems.count >= 2, defaultChunks > 1,
+              problems.allSatisfy({ $0.allowsConcurrentEvaluation && $0.parameterCount >= 1024 }) else { return 1 }
+        return min(defaultChunks, problems.count)
     }
 
     /// θ ← clamp(θ + Δ) to the bounds; if `mask` is given it receives 1 where the update

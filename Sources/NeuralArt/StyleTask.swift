@@ -110,6 +110,8 @@ public final class StyleProblem: Problem {
 
     public var parameterCount: Int { content.count }
     public var bounds: ClosedRange<Float>? { 0...1 }
+    /// Each problem owns its feature maps; the network and style targets are read-only.
+    public var allowsConcurrentEvaluation: Bool { true }
     public func initialParameters() -> [Float] { content.toArray() }
 
     public func lossAndGradient(at theta: UnsafePointer<Float>, gradient: UnsafeMutablePointer<Float>) -> Float {

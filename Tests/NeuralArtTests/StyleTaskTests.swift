@@ -57,4 +57,24 @@ final class StyleTaskTests: XCTestCase {
         XCTAssertFalse(r.skipped)
         XCTAssertNotEqual(trainer.weights, before)
     }
+
+    /// Style problems are evaluated concurrently inside a batch; the result must equal evaluating
+    /// each problem alone (bit for bit: each problem's arithmetic is the same on any thread).
+    func testConcurrentBatchEvaluationEqualsSequential() {
+        let task = makeTask(size: 32)
+        let problems = (0..<3).map { task.makeProblem(split: .validation, index: $0) }
+        let batch = ProblemBatch(problems)
+        let theta = Tensor(shape: [batch.count]), grad = Tensor(shape: [batch.count])
+        batch.initialParameters(into: theta.data)
+        for i in 0..<theta.count { theta.data[i] = min(1, theta.data[i] + 0.01 * Float(i % 7)) }
+        var losses = [Double](repeating: 0, count: 3)
+        losses.withUnsafeMutableBufferPointer { batch.evaluate(at: theta.data, scaledGradient: grad.data, losses: $0.baseAddress!) }
+        for (k, p) in problems.enumerated() {
+            let off = batch.offsets[k]
+            let g = Tensor(shape: [p.parameterCount])
+            let f = p.lossAndGradient(at: theta.data + off, gradient: g.data)
+            XCTAssertEqual(losses[k], Double(f))
+            for i in 0..<p.parameterCount { XCTAssertEqual(grad.data[off + i], g.data[i] * p.lossScale) }
+        }
+    }
 }
