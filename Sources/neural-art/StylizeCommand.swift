@@ -39,8 +39,11 @@ struct StylizeCommand: ParsableCommand {
     @Option(name: [.short, .long], help: "Optimization steps.")
     var iterations: Int = 200
 
-    @Option(name: .long, help: "Optimizer: sgd, nag, rmsprop or adam.")
+    @Option(name: .long, help: "Optimizer: lstm (the learned optimizer), sgd, nag, rmsprop or adam.")
     var optimizer: String = "adam"
+
+    @Option(name: .long, help: "Learned optimizer for --optimizer lstm (default: the shipped models/neural-art.lstm).")
+    var model: String?
 
     @Option(name: .long, help: "Learning rate (default: a per-optimizer rate that works: sgd 30, nag 3, rmsprop 0.01, adam 0.02).")
     var learningRate: Float?
@@ -84,8 +87,11 @@ struct StylizeCommand: ParsableCommand {
     func validate() throws {
         guard size >= 16 && size <= 4096 else { throw ValidationError("--size must be between 16 and 4096 pixels") }
         guard iterations >= 1 && iterations <= 1_000_000 else { throw ValidationError("--iterations must be at least 1") }
-        guard HandDesignedOptimizer(rawValue: optimizer.lowercased()) != nil else {
-            throw ValidationError("--optimizer must be one of sgd, nag, rmsprop, adam (got '\(optimizer)')")
+        guard optimizer.lowercased() == "lstm" || HandDesignedOptimizer(rawValue: optimizer.lowercased()) != nil else {
+            throw ValidationError("--optimizer must be one of lstm, sgd, nag, rmsprop, adam (got '\(optimizer)')")
+        }
+        if model != nil && optimizer.lowercased() != "lstm" {
+            throw ValidationError("--model is for --optimizer lstm")
         }
         if let lr = learningRate, !(lr > 0 && lr.isFinite) { throw ValidationError("--learning-rate must be positive") }
         guard epsilon >= 0 else { throw ValidationError("--epsilon must be non-negative") }
@@ -109,6 +115,10 @@ struct StylizeCommand: ParsableCommand {
     }
 
     func run() throws {
+        try runReportingErrors { try stylize() }
+    }
+
+    func stylize() throws {
         let contentPath = try content ?? bundled(BundledAssets.defaultContent)
         let stylePaths = try style.isEmpty ? [bundled(BundledAssets.defaultStyle)] : style
         let contentImage = try ImageFile.read(contentPath)
@@ -127,14 +137,25 @@ struct StylizeCommand: ParsableCommand {
             size: size, styleScale: styleScale,
             weights: LossWeights(content: contentWeight, style: styleWeight, tv: tvWeight))
         BLAS.threads = threads ?? (transfer.width * transfer.height < 96 * 96 ? 1 : ProcessInfo.processInfo.activeProcessorCount)
-        let kind = HandDesignedOptimizer(rawValue: optimizer.lowercased())!
-        let lr = learningRate ?? kind.stylizeLearningRate
-        let opt = kind.make(learningRate: lr, epsilon: epsilon)
+        let opt: any Optimizer
+        let description: String
+        if optimizer.lowercased() == "lstm" {
+            let path = try model ?? bundled("models/neural-art.lstm")
+            let file = try ModelFile.load(path: path)
+            try file.requireTask("style", path: path)
+            opt = file.optimizer
+            description = "learned optimizer \((path as NSString).lastPathComponent)"
+        } else {
+            let kind = HandDesignedOptimizer(rawValue: optimizer.lowercased())!
+            let lr = learningRate ?? kind.stylizeLearningRate
+            opt = kind.make(learningRate: lr, epsilon: epsilon)
+            description = "\(kind.rawValue) (lr \(lr))"
+        }
         let pixels = transfer.initialPixels(initialization, seed: seed)
 
         let bar = ProgressBar(label: "stylize", total: iterations, quiet: quiet)
         if !quiet {
-            bar.log("\(kind.rawValue) (lr \(lr)) on \(transfer.width)×\(transfer.height) px, \(iterations) steps, " +
+            bar.log("\(description) on \(transfer.width)×\(transfer.height) px, \(iterations) steps, " +
                     "weights content \(contentWeight) style \(styleWeight) tv \(tvWeight)")
         }
         var saveError: Error?
