@@ -1,4 +1,5 @@
 import Foundation
+import ImageIO
 import MetaLearning
 import Numerics
 
@@ -13,9 +14,13 @@ public enum StylizeBenchmark {
         public var lossForwardBackwardMs: Double
         /// One full ADAM step: loss, gradient, update, clamp.
         public var adamStepMs: Double
+        /// One full learned-optimizer step: loss, gradient, 2×20 LSTM update, clamp.
+        public var lstmStepMs: Double
         /// FLOPs of one forward pass / of one loss forward+backward.
         public var netForwardFlops: Double
         public var lossFlops: Double
+        /// BLAS threads used.
+        public var threads: Int
     }
 
     /// The median wall time in seconds of `body` over `repeats` runs after `warmup` runs.
@@ -67,8 +72,31 @@ public enum StylizeBenchmark {
         }
         // `run` evaluates the loss once more at the end (without gradient): subtract one forward.
         let adamStep = (adamRun - forward) / Double(steps)
+        let lstm = LSTMOptimizer(configuration: LSTMConfiguration(), seed: 1)
+        let lstmRun = median(repeats: max(1, repeats / 2), warmup: 1) {
+            _ = try? stylizer.run(optimizer: lstm, pixels: theta, iterations: steps)
+        }
+        let lstmStep = (lstmRun - forward) / Double(steps)
         return SizeResult(size: size, netForwardMs: forward * 1e3, lossForwardBackwardMs: lossFB * 1e3,
-                          adamStepMs: adamStep * 1e3, netForwardFlops: net.forwardFlops(height: size, width: size),
-                          lossFlops: problem.flopsPerEvaluation)
+                          adamStepMs: adamStep * 1e3, lstmStepMs: lstmStep * 1e3,
+                          netForwardFlops: net.forwardFlops(height: size, width: size),
+                          lossFlops: problem.flopsPerEvaluation, threads: BLAS.threads)
+    }
+
+    /// Seconds for one meta-training unroll of `steps` steps (forward with records and BPTT, one
+    /// ADAM step on φ) on one `size × size` synthetic style problem; median of `repeats`.
+    public static func unrollSeconds(size: Int = 64, steps: Int = 20, repeats: Int = 5) throws -> Double {
+        var rng = SeededGenerator(seed: 3)
+        func picture(_ w: Int, _ h: Int) -> Image {
+            let t = Tensor(shape: [3, h, w]); rng.fillUniform(t)
+            return Image(tensor: t)
+        }
+        let task = StyleTask(training: [("a", picture(4 * size, 4 * size))], heldOut: [("b", picture(4 * size, 4 * size))],
+                             style: ("s", picture(size, size)), size: size)
+        let settings = MetaTrainingSettings(metaSteps: 1_000, horizon: steps, unroll: steps, problemsPerStep: 1,
+                                            metaLearningRate: 1e-3, clipNorm: 1, validateEvery: 1_000_000,
+                                            validationProblems: 1, seed: 1)
+        let trainer = try MetaTrainer(task: task, configuration: LSTMConfiguration(), settings: settings)
+        return median(repeats: repeats, warmup: 1) { _ = trainer.step() }
     }
 }

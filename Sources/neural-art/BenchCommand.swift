@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MetaLearning
 import NeuralArt
 import Numerics
 
@@ -8,9 +9,12 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Time the feature network, the loss and optimizer steps on this machine.",
         discussion: """
-            Prints median times at each size with the GFLOP/s they reach, next to the GEMM peak \
-            measured on this machine, so the distance to the machine's limit is visible. \
-            The "floor" column is the time the FLOPs would take at that peak.
+            For each size, times the RandVGG-S forward pass, the loss forward+backward, a full \
+            ADAM step and a full learned-optimizer (2×20 LSTM) step with 1 BLAS thread and with \
+            one per core, and reports the faster. GFLOP/s are shown next to the GEMM peak measured \
+            here with the same thread count; "floor" is the time the loss's FLOPs would take at \
+            that peak. Then the learned optimizer alone (inference step and 20-step meta-training \
+            unroll at 10, 12,288 and 49,152 coordinates) and one 20-step style unroll at 64 px.
             """)
 
     @Option(name: .long, parsing: .upToNextOption, help: "Image sizes (square, pixels).")
@@ -19,43 +23,88 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "Timed repetitions per measurement (the median is reported).")
     var repeats: Int = 21
 
-    @Option(name: .long, help: "BLAS threads (default: the fastest for the convolution products, measured).")
+    @Option(name: .long, help: "Use only this BLAS thread count (default: try 1 and the core count, keep the faster).")
     var threads: Int?
+
+    @Flag(name: .long, help: "Skip the learned-optimizer benchmarks (coordinates and unrolls).")
+    var skipMeta = false
 
     @Option(name: .long, help: "Also write the results as JSON to this file.")
     var json: String?
 
     func validate() throws {
-        guard sizes.allSatisfy({ $0 >= RandVGGS.minimumSide && $0 <= 2048 }) else {
-            throw ValidationError("--sizes must be between \(RandVGGS.minimumSide) and 2048")
-        }
+        guard sizes.allSatisfy({ $0 >= 16 && $0 <= 2048 }) else { throw ValidationError("--sizes must be between 16 and 2048") }
         guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
     func run() throws {
-        if let threads { BLAS.threads = threads }
-        let peak = StylizeBenchmark.gemmPeakGFlops()
-        print("BLAS threads: \(BLAS.threads)   GEMM peak: \(String(format: "%.1f", peak)) GFLOP/s")
-        print("size  net forward        loss fwd+bwd       ADAM step   floor(loss)")
+        try runReportingErrors { try bench() }
+    }
+
+    func bench() throws {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let candidates = threads.map { [$0] } ?? Array(Set([1, cores])).sorted()
+        var peaks: [Int: Double] = [:]
+        for t in candidates {
+            BLAS.threads = t
+            peaks[t] = StylizeBenchmark.gemmPeakGFlops()
+        }
+        print("GEMM peak: " + candidates.map { String(format: "%.1f GFLOP/s with %d thread(s)", peaks[$0]!, $0) }
+            .joined(separator: ", "))
+        print(" size thr  net forward        loss fwd+bwd       floor     ADAM step  LSTM step")
         var sizesJSON: [String: Any] = [:]
+        var best128: Int?
         for size in sizes {
-            let r = StylizeBenchmark.run(size: size, repeats: repeats)
+            var best: StylizeBenchmark.SizeResult?
+            for t in candidates {
+                BLAS.threads = t
+                let r = StylizeBenchmark.run(size: size, repeats: repeats)
+                if best == nil || r.adamStepMs < best!.adamStepMs { best = r }
+            }
+            let r = best!
+            if size == 128 || best128 == nil { best128 = r.threads }
+            let peak = peaks[r.threads]!
             let gf = { (flops: Double, ms: Double) in String(format: "%6.1f", flops / (ms * 1e-3) * 1e-9) }
             let floorMs = r.lossFlops / (peak * 1e9) * 1e3
-            print(String(format: "%4d  %7.2f ms (%@)  %7.2f ms (%@)  %7.2f ms   %6.2f ms",
-                         size, r.netForwardMs, gf(r.netForwardFlops, r.netForwardMs),
-                         r.lossForwardBackwardMs, gf(r.lossFlops, r.lossForwardBackwardMs), r.adamStepMs, floorMs))
+            print(String(format: "%5d %3d  %7.2f ms (%@)  %7.2f ms (%@)  %6.2f ms  %7.2f ms  %7.2f ms",
+                         size, r.threads, r.netForwardMs, gf(r.netForwardFlops, r.netForwardMs),
+                         r.lossForwardBackwardMs, gf(r.lossFlops, r.lossForwardBackwardMs), floorMs,
+                         r.adamStepMs, r.lstmStepMs))
             sizesJSON[String(size)] = [
                 "net_forward_ms": r.netForwardMs, "loss_forward_backward_ms": r.lossForwardBackwardMs,
-                "adam_step_ms": r.adamStepMs, "loss_gemm_floor_ms": floorMs,
-                "loss_gflops": r.lossFlops * 1e-9,
-            ]
+                "adam_step_ms": r.adamStepMs, "lstm_step_ms": r.lstmStepMs, "loss_gemm_floor_ms": floorMs,
+                "loss_gflop": r.lossFlops * 1e-9, "threads": r.threads,
+            ] as [String: Any]
+        }
+        var object: [String: Any] = [
+            "threads": best128 ?? candidates.last!, "gemm_peak_gflops": peaks[best128 ?? candidates.last!]!,
+            "gemm_peak_gflops_by_threads": Dictionary(uniqueKeysWithValues: peaks.map { ("\($0.key)", $0.value) }),
+            "sizes": sizesJSON,
+        ]
+        if !skipMeta {
+            BLAS.threads = 1
+            let unroll = try StylizeBenchmark.unrollSeconds(size: 64, steps: 20, repeats: max(3, repeats / 4))
+            print(String(format: "style meta-training: one 20-step unroll at 64 px (forward + BPTT + ADAM on φ): %.3f s", unroll))
+            if var s64 = sizesJSON["64"] as? [String: Any] {
+                s64["unroll20_s"] = unroll
+                sizesJSON["64"] = s64
+            } else {
+                sizesJSON["64"] = ["unroll20_s": unroll]
+            }
+            object["sizes"] = sizesJSON
+            let meta = MetaBench.run(repetitions: max(3, repeats / 4))
+            print("learned optimizer alone (2×20 LSTM, separable quadratic):")
+            print(MetaBench.table(meta), terminator: "")
+            object["lstm_optimizer"] = Dictionary(uniqueKeysWithValues: meta.map {
+                ("\($0.coordinates)", ["inference_step_ms": $0.secondsPerInferenceStep * 1e3,
+                                       "unroll_s": $0.secondsPerUnroll, "unroll_steps": $0.unrollSteps,
+                                       "unroll_mb": Double($0.unrollBytes) / 1e6] as [String: Any])
+            })
         }
         if let json {
-            let object: [String: Any] = ["threads": BLAS.threads, "gemm_peak_gflops": peak, "sizes": sizesJSON]
             let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
-            try data.write(to: URL(fileURLWithPath: json), options: .atomic)
+            try writeAtomically(data, to: json)
         }
     }
 }
