@@ -79,7 +79,7 @@ final class StylizeCommandTests: CLITestCase {
 
     func testBenchWritesJSON() throws {
         let json = temp("bench.json")
-        let r = try run(["bench", "--sizes", "16", "--repeats", "1", "--json", json])
+        let r = try run(["bench", "--sizes", "16", "--repeats", "1", "--threads", "1", "--skip-meta", "--json", json])
         XCTAssertEqual(r.status, 0, r.stderr)
         let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as! [String: Any]
         XCTAssertNotNil(object["threads"] as? Int)
