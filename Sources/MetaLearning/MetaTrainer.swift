@@ -130,13 +130,18 @@ public final class MetaTrainer {
     private var unroll: LSTMUnroll?
     private var batch: ProblemBatch?
 
-    public init(task: any Task, configuration: LSTMConfiguration, settings: MetaTrainingSettings) throws {
+    /// - Parameter initialWeights: φ₀ to start from (e.g. a model trained on a shorter horizon,
+    ///   for a curriculum); default: the seeded initialization of `configuration`.
+    public init(task: any Task, configuration: LSTMConfiguration, settings: MetaTrainingSettings,
+                initialWeights: [Float]? = nil) throws {
         try settings.validate()
+        precondition(initialWeights == nil || initialWeights!.count == configuration.layout.weightCount,
+                     "MetaTrainer: \(initialWeights?.count ?? 0) initial weights for \(configuration.layout.weightCount)")
         self.task = task
         self.configuration = configuration
         self.settings = settings
         var g = SeededGenerator(seed: settings.seed)
-        weights = LSTMOptimizer.initialWeights(configuration, generator: &g)
+        weights = initialWeights ?? LSTMOptimizer.initialWeights(configuration, generator: &g)
         bestWeights = weights
         progress = MetaTrainingProgress()
         logText = MetaTrainer.logHeader

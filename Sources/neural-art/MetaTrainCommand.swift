@@ -63,6 +63,9 @@ struct MetaTrainCommand: ParsableCommand {
     @Option(help: "Seed of the LSTM's initial weights.")
     var seed: UInt64 = 1
 
+    @Option(help: "Start from this model's weights and architecture (a curriculum, e.g. horizon 64 then 128).")
+    var initialModel: String?
+
     @Option(help: "LSTM layers.")
     var layers = 2
 
@@ -105,15 +108,22 @@ struct MetaTrainCommand: ParsableCommand {
             if resume, let checkpoint {
                 trainer = try Checkpoint.load(path: checkpoint).makeTrainer(task: task, metaSteps: metaSteps, path: checkpoint)
             } else {
-                let lstm = LSTMConfiguration(
+                var lstm = LSTMConfiguration(
                     layers: layers, hiddenSize: hidden,
                     inputs: InputFeatures(gradient: inputs, p: p, rmsInputs: rmsInputs), outputScale: outputScale)
+                var start: [Float]?
+                if let initialModel {
+                    let file = try ModelFile.load(path: initialModel)
+                    try file.requireTask(task.name, path: initialModel)
+                    lstm = file.configuration
+                    start = file.weights
+                }
                 let settings = MetaTrainingSettings(
                     metaSteps: metaSteps, horizon: horizon ?? task.defaultHorizon, unroll: unroll,
                     problemsPerStep: problemsPerStep, metaLearningRate: metaLearningRate, clipNorm: clip,
                     validateEvery: validateEvery, validationProblems: validationProblems, seed: seed)
                 do { try settings.validate() } catch let e as MetaTrainingError { throw ValidationError(e.description) }
-                trainer = try MetaTrainer(task: task, configuration: lstm, settings: settings)
+                trainer = try MetaTrainer(task: task, configuration: lstm, settings: settings, initialWeights: start)
             }
             try ensureParentDirectory(outputPath)
             try ensureParentDirectory(logPath)
