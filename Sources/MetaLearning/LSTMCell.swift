@@ -16,12 +16,12 @@ import Numerics
 ///
 /// Every function works on a column range `r` of buffers whose row stride is N: coordinates
 /// are independent, so callers split 0..<N into chunks and run a whole step (GEMMs included)
-/// per chunk on its own thread — one dispatch per step, no BLAS threads spinning against ours.
+/// per chunk on its own thread — one dispatch per step.
 enum LSTMCell {
-    /// Column chunks for `n` coordinates: one below ~4k coordinates, and one when the BLAS runs
-    /// several threads itself (never stack our threads on OpenBLAS's); else one per core.
+    /// Column chunks for `n` coordinates: one below ~4k coordinates or inside another parallel
+    /// region; else one per compute thread (`BLAS.threads`; the BLAS itself is single-threaded).
     @inline(__always)
-    static func chunks(for n: Int) -> Int { n >= 4096 && BLAS.threads == 1 ? defaultChunks : 1 }
+    static func chunks(for n: Int) -> Int { n >= 4096 && !ParallelRegion.isInside ? min(defaultChunks, BLAS.threads) : 1 }
 
     /// Forward through one layer for all N coordinates.
     ///

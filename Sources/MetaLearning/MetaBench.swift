@@ -15,18 +15,14 @@ public struct MetaBenchResult: Sendable {
 
 /// Benchmarks of the LSTM optimizer: inference steps and meta-training unrolls on a cheap
 /// separable quadratic (f = Σ aᵢ(θᵢ − bᵢ)², O(N)), so the numbers are the optimizer's own cost.
-/// Reports the median of `repetitions` timed runs after one warm-up. Runs with `BLAS.threads = 1`
-/// (the LSTM splits the coordinates over the cores itself) and restores the setting.
+/// Reports the median of `repetitions` timed runs after one warm-up, with the current
+/// `BLAS.threads` (the LSTM splits the coordinates over that many threads).
 public enum MetaBench {
     public static func run(
         coordinates: [Int] = [10, 12_288, 49_152], unroll: Int = 20,
         configuration: LSTMConfiguration = LSTMConfiguration(), repetitions: Int = 5,
         progress: ((String) -> Void)? = nil
     ) -> [MetaBenchResult] {
-        // The LSTM parallelizes over coordinates itself; BLAS threads would spin against it.
-        let threads = BLAS.threads
-        BLAS.threads = 1
-        defer { BLAS.threads = threads }
         return coordinates.map { n in
             let r = measure(n: n, unroll: unroll, configuration: configuration, repetitions: max(1, repetitions))
             progress?(String(format: "%d coordinates: %.3f ms/step, %.1f ms/unroll", n,

@@ -75,9 +75,9 @@ public final class ProblemBatch {
     /// it (`Problem.allowsConcurrentEvaluation`) and is large enough to be worth it, else 1.
     /// Each problem's result does not depend on the thread count.
     var concurrentChunks: Int {
-        guard problems.count >= 2, defaultChunks > 1,
+        guard problems.count >= 2, BLAS.threads > 1, !ParallelRegion.isInside,
               problems.allSatisfy({ $0.allowsConcurrentEvaluation && $0.parameterCount >= 1024 }) else { return 1 }
-        return min(defaultChunks, problems.count)
+        return min(BLAS.threads, problems.count)
     }
 
     /// θ ← clamp(θ + Δ) to the bounds; if `mask` is given it receives 1 where the update

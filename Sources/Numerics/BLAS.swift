@@ -11,17 +11,26 @@ import COpenBLAS
 /// `op(B)` of shape `k×n` and `C` of shape `m×n`; `lda`, `ldb`, `ldc` are the row strides of
 /// the matrices *as stored* (before the optional transpose).
 ///
-/// Threads: OpenBLAS would start one thread per core for every product, which is slower for the
-/// small products of this project and collapses when the cores are busy. So the first use sets
-/// it to **one thread** (unless `OPENBLAS_NUM_THREADS` is set); callers opt in to more with
-/// `BLAS.threads`.
+/// Threads: the BLAS itself always runs single-threaded. A large product is split into
+/// `BLAS.threads` column blocks computed concurrently on our own threads (`parallelFor`), and
+/// never split again inside a parallel region. OpenBLAS's own threads spin-wait between
+/// products: measured here they were slower for this project's shapes and collapsed (up to 7×)
+/// when the cores were busy, while the split degrades gracefully. A split GEMM gives results
+/// identical to the unsplit one (each column is computed the same way); a split SYRK may differ
+/// in the last bits (its blocks sum in another order). Results are deterministic for a given
+/// thread count.
 public enum BLAS {
-    /// Applies the one-thread default once, before the first product or thread query.
-    @usableFromInline static let threadDefault: Void = {
+    /// Makes the BLAS single-threaded once, before the first product.
+    @usableFromInline static let singleThreadedBLAS: Void = {
         #if !canImport(Accelerate)
-        if getenv("OPENBLAS_NUM_THREADS") == nil { openblas_set_num_threads(1) }
+        openblas_set_num_threads(1)
         #endif
     }()
+
+    /// Products below this many multiply-adds are never split.
+    @usableFromInline static let splitThreshold = 1 << 21
+
+    @usableFromInline nonisolated(unsafe) static var _threads = defaultChunks
 
     /// Single-precision general matrix product (see the type's documentation for layout).
     @inlinable
@@ -39,7 +48,20 @@ public enum BLAS {
         precondition(ldb >= max(1, transB ? k : n), "gemm: ldb \(ldb) too small")
         precondition(ldc >= max(1, n), "gemm: ldc \(ldc) too small")
         if m == 0 || n == 0 { return }
-        _ = threadDefault
+        _ = singleThreadedBLAS
+        let parts = (transB || n < 256 || m * n * k < splitThreshold || ParallelRegion.isInside) ? 1 : min(_threads, n / 128)
+        if parts > 1 {
+            // Column blocks of op(B) and C: independent products.
+            parallelFor(chunks: parts) { p in
+                let r = chunkRange(p, of: parts, count: n)
+                guard !r.isEmpty else { return }
+                cblas_sgemm(
+                    CblasRowMajor, transA ? CblasTrans : CblasNoTrans, CblasNoTrans,
+                    Int32(m), Int32(r.count), Int32(k), alpha, a, Int32(lda), b + r.lowerBound, Int32(ldb),
+                    beta, c + r.lowerBound, Int32(ldc))
+            }
+            return
+        }
         cblas_sgemm(
             CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
             Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
@@ -56,27 +78,36 @@ public enum BLAS {
     ) {
         precondition(n >= 0 && k >= 0 && lda >= max(1, k) && ldc >= max(1, n), "syrk: bad sizes n=\(n) k=\(k)")
         if n == 0 { return }
-        _ = threadDefault
+        _ = singleThreadedBLAS
+        if _threads >= 2 && n >= 32 && n * n * k / 2 >= splitThreshold && !ParallelRegion.isInside {
+            // Two balanced parts of the upper triangle: rows [0, h) (a triangle and a rectangle)
+            // and the triangle [h, n), with h ≈ n(1 − 1/√2) so both have about n²/4 entries.
+            let h = max(1, Int((Double(n) * (1 - 0.5.squareRoot())).rounded()))
+            parallelFor(chunks: 2) { p in
+                if p == 0 {
+                    cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(h), Int32(k), alpha, a, Int32(lda),
+                                beta, c, Int32(ldc))
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(h), Int32(n - h), Int32(k), alpha,
+                                a, Int32(lda), a + h * lda, Int32(lda), beta, c + h, Int32(ldc))
+                } else {
+                    cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(n - h), Int32(k), alpha, a + h * lda,
+                                Int32(lda), beta, c + h * ldc + h, Int32(ldc))
+                }
+            }
+            return
+        }
         cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(n), Int32(k), alpha, a, Int32(lda),
                     beta, c, Int32(ldc))
     }
 
-    /// The number of threads the BLAS uses for one product (1 on Accelerate, which manages its own).
+    /// The process's compute-thread count: how many threads one large product (and the
+    /// kernels that follow this setting: im2col, the LSTM optimizer, batched problems) may use.
+    /// Default: the active cores (at most 8). Set it to 1 for strictly single-threaded work.
     public static var threads: Int {
-        get {
-            _ = threadDefault
-            #if canImport(Accelerate)
-            return 1
-            #else
-            return Int(openblas_get_num_threads())
-            #endif
-        }
+        get { _threads }
         set {
             precondition(newValue >= 1, "BLAS.threads must be at least 1")
-            _ = threadDefault
-            #if !canImport(Accelerate)
-            openblas_set_num_threads(Int32(newValue))
-            #endif
+            _threads = newValue
         }
     }
 }

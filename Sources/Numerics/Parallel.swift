@@ -5,13 +5,40 @@ import Dispatch
 ///
 /// Deterministic as long as each chunk writes only its own outputs (no shared reductions).
 /// Overhead is about 1 µs; use it for elementwise work over ≳ 10⁴ elements.
+/// Inside a region, work is not split again (the region's chunks already use the cores).
 @inlinable
 public func parallelFor(chunks: Int, _ body: (Int) -> Void) {
     if chunks <= 1 { body(0); return }
     withoutActuallyEscaping(body) { escaping in
         nonisolated(unsafe) let f = escaping
-        DispatchQueue.concurrentPerform(iterations: chunks) { f($0) }
+        DispatchQueue.concurrentPerform(iterations: chunks) { i in
+            let outer = ParallelRegion.enter()
+            f(i)
+            ParallelRegion.leave(outer)
+        }
     }
+}
+
+/// Marks the threads running `parallelFor` chunks (a thread-local flag), so that kernels called
+/// from inside a chunk do not split their work again.
+public enum ParallelRegion {
+    @usableFromInline static let key: pthread_key_t = {
+        var k = pthread_key_t()
+        pthread_key_create(&k, nil)
+        return k
+    }()
+    @usableFromInline static let marker = UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 1)
+
+    /// Whether the calling thread is running a `parallelFor` chunk.
+    @inlinable public static var isInside: Bool { pthread_getspecific(key) != nil }
+
+    @inlinable static func enter() -> UnsafeMutableRawPointer? {
+        let outer = pthread_getspecific(key)
+        pthread_setspecific(key, marker)
+        return outer
+    }
+
+    @inlinable static func leave(_ outer: UnsafeMutableRawPointer?) { pthread_setspecific(key, outer) }
 }
 
 /// Splits `0..<count` into `parts` contiguous ranges of nearly equal size (multiples of 16
@@ -32,7 +59,7 @@ public let defaultChunks: Int = min(8, max(1, ProcessInfo.processInfo.activeProc
 @inlinable
 public func kernelChunks(channels: Int, elements: Int) -> Int {
     let threads = BLAS.threads
-    guard threads > 1, elements >= 32_768, channels >= 2 else { return 1 }
+    guard threads > 1, elements >= 32_768, channels >= 2, !ParallelRegion.isInside else { return 1 }
     return min(threads, channels)
 }
 

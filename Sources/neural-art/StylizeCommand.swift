@@ -78,7 +78,7 @@ struct StylizeCommand: ParsableCommand {
     @Option(name: .long, help: "Write the per-step losses to this CSV file.")
     var log: String?
 
-    @Option(name: .long, help: "BLAS threads (default: 1 below 96×96 pixels, else the core count).")
+    @Option(name: .long, help: "Compute threads (default: 1 below 96×96 pixels, else the core count).")
     var threads: Int?
 
     @Flag(name: [.short, .long], help: "No progress bar or messages.")

@@ -62,6 +62,6 @@ func formatLoss(_ x: Double) -> String {
 
 extension InputFeatures.Gradient: ExpressibleByArgument {}
 
-/// The LSTM optimizer splits coordinates over the cores itself (one thread per chunk, each
-/// running its own small GEMMs); OpenBLAS's own threads would only spin against those.
-func useOneBLASThread() { BLAS.threads = 1 }
+/// Meta-learning work uses every core: the LSTM optimizer splits coordinates over them and
+/// batched problems are evaluated concurrently (see `BLAS.threads`).
+func useOneBLASThread() { BLAS.threads = defaultChunks }
