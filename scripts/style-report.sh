@@ -40,7 +40,7 @@ run() {
     $B tune --task style "$@" --problems "$VAL" --steps 128 --output "$rates" --quiet
   fi
   $B evaluate --task style "$@" --model "$MODEL" --baselines "$rates" \
-     --problems "$TEST" --steps 128 --csv "$OUT/$name.csv" --plot "$OUT/$name.svg" --json "$OUT/$name.json" \
+     --problems "$TEST" --steps 128 --table-steps 1 16 32 64 128 --csv "$OUT/$name.csv" --plot "$OUT/$name.svg" --json "$OUT/$name.json" \
      --quiet > "$OUT/$name.txt"
   {
     echo "## $name"

@@ -44,8 +44,10 @@ public struct EvaluationResult: Sendable {
         return s
     }
 
-    /// A plain-text table: one row per optimizer, mean loss at the table steps and the sum.
-    public func table() -> String {
+    /// A plain-text table: one row per optimizer, mean loss at the table steps (or at `steps`,
+    /// those within 1 … `self.steps`) and the sum.
+    public func table(steps chosen: [Int]? = nil) -> String {
+        let tableSteps = chosen.map { $0.filter { $0 >= 1 && $0 <= steps } } ?? self.tableSteps
         func f(_ x: Double) -> String {
             guard x.isFinite else { return x.isNaN ? "nan" : "inf" }
             return String(format: abs(x) >= 1e5 || (abs(x) < 1e-3 && x != 0) ? "%.3e" : "%.4f", x)

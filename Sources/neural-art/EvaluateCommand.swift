@@ -46,6 +46,9 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Write {task, steps, optimizers: {name: {learning_rate, mean_loss}}} as JSON to this file.")
     var json: String?
 
+    @Option(parsing: .upToNextOption, help: "Steps shown in the table (default: 1, 10, 25, 50, 100 and the last).")
+    var tableSteps: [Int] = []
+
     @Flag(help: "No progress bar.")
     var quiet = false
 
@@ -92,7 +95,7 @@ struct EvaluateCommand: ParsableCommand {
             if let json { try writeAtomically(try result.json(), to: json) }
             print("mean loss over \(problems) test problems of \(task.name) (\(steps) steps; baselines tuned on "
                   + "\(rates.problems) validation problems, criterion \(rates.criterion.rawValue)):")
-            print(result.table(), terminator: "")
+            print(result.table(steps: tableSteps.isEmpty ? nil : tableSteps), terminator: "")
             print("wrote \(csvPath), \(plotPath)" + (json.map { ", \($0)" } ?? ""))
         }
     }
