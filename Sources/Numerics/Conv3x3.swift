@@ -69,8 +69,18 @@ public struct Conv3x3: Sendable {
         _ input: UnsafePointer<Float>, channels: Int, height h: Int, width w: Int,
         columns: UnsafeMutablePointer<Float>
     ) {
+        let chunks = kernelChunks(channels: channels, elements: 9 * channels * h * w)
+        parallelFor(chunks: chunks) { chunk in
+            im2col(input, channels: evenRange(chunk, of: chunks, count: channels), height: h, width: w, columns: columns)
+        }
+    }
+
+    private static func im2col(
+        _ input: UnsafePointer<Float>, channels: Range<Int>, height h: Int, width w: Int,
+        columns: UnsafeMutablePointer<Float>
+    ) {
         let n = h * w
-        for c in 0..<channels {
+        for c in channels {
             let plane = input + c * n
             for ky in 0..<3 {
                 let dy = ky - 1
@@ -99,8 +109,18 @@ public struct Conv3x3: Sendable {
         _ columns: UnsafePointer<Float>, channels: Int, height h: Int, width w: Int,
         into output: UnsafeMutablePointer<Float>
     ) {
+        let chunks = kernelChunks(channels: channels, elements: 9 * channels * h * w)
+        parallelFor(chunks: chunks) { chunk in
+            col2imAdd(columns, channels: evenRange(chunk, of: chunks, count: channels), height: h, width: w, into: output)
+        }
+    }
+
+    private static func col2imAdd(
+        _ columns: UnsafePointer<Float>, channels: Range<Int>, height h: Int, width w: Int,
+        into output: UnsafeMutablePointer<Float>
+    ) {
         let n = h * w
-        for c in 0..<channels {
+        for c in channels {
             let plane = output + c * n
             for ky in 0..<3 {
                 let dy = ky - 1

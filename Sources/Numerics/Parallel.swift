@@ -25,3 +25,20 @@ public func chunkRange(_ index: Int, of parts: Int, count: Int) -> Range<Int> {
 
 /// Number of worker chunks used by elementwise kernels (the machine's active cores, at most 8).
 public let defaultChunks: Int = min(8, max(1, ProcessInfo.processInfo.activeProcessorCount))
+
+/// How many chunks a per-channel kernel over `channels` planes (`elements` values in all) should
+/// use: `BLAS.threads` (the process's compute-thread setting), but 1 for work too small to be
+/// worth the ~1 µs dispatch and for fewer channels than threads would leave idle.
+@inlinable
+public func kernelChunks(channels: Int, elements: Int) -> Int {
+    let threads = BLAS.threads
+    guard threads > 1, elements >= 32_768, channels >= 2 else { return 1 }
+    return min(threads, channels)
+}
+
+/// Splits `0..<count` into `parts` contiguous ranges whose sizes differ by at most one and
+/// returns range `index` (for splitting channels or rows, where alignment does not matter).
+@inlinable
+public func evenRange(_ index: Int, of parts: Int, count: Int) -> Range<Int> {
+    (index * count / parts)..<((index + 1) * count / parts)
+}

@@ -5,6 +5,7 @@ struct NeuralArtCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "neural-art",
         abstract: "Stylize images with an optimizer that learned how to optimize.",
-        subcommands: [StylizeCommand.self, BenchCommand.self],
+        subcommands: [StylizeCommand.self, MetaTrainCommand.self, TuneCommand.self, EvaluateCommand.self,
+                      BenchCommand.self],
         defaultSubcommand: StylizeCommand.self)
 }

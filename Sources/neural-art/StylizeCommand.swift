@@ -198,12 +198,3 @@ func checkOutputDirectory(_ path: String) throws {
         throw CLIError("cannot write '\(path)': the folder '\(dir)' does not exist")
     }
 }
-
-/// Writes text to a temporary file beside `path` and renames it into place.
-func writeAtomically(_ text: String, to path: String) throws {
-    do {
-        try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-    } catch {
-        throw CLIError("cannot write '\(path)': \(error.localizedDescription)")
-    }
-}

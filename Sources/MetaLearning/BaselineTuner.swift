@@ -1,0 +1,131 @@
+import Foundation
+import Numerics
+
+/// The hand-designed baselines, by name.
+public enum Baseline: String, CaseIterable, Codable, Sendable {
+    case sgd, nag, rmsprop, adam
+
+    /// The optimizer at a learning rate, other settings at their usual defaults
+    /// (NAG momentum 0.9; RMSprop decay 0.99, ε 1e-8; ADAM β 0.9/0.999, ε 1e-8).
+    public func make(learningRate lr: Float) -> any Optimizer {
+        switch self {
+        case .sgd: return SGD(learningRate: lr)
+        case .nag: return NAG(learningRate: lr, momentum: 0.9)
+        case .rmsprop: return RMSprop(learningRate: lr)
+        case .adam: return Adam(learningRate: lr)
+        }
+    }
+}
+
+/// What a tuning run minimizes over the validation problems.
+public enum TuningCriterion: String, Codable, CaseIterable, Sendable {
+    /// Σ_{t=1..H} of the mean loss (the meta-training objective).
+    case sum
+    /// The mean loss at the last step.
+    case final
+
+    public func value(_ curve: [Double]) -> Double {
+        switch self {
+        case .sum: return Evaluator.summedLoss(curve)
+        case .final: return curve.last.map { $0.isFinite ? $0 : .infinity } ?? .infinity
+        }
+    }
+}
+
+/// Learning rates chosen for the baselines on validation problems, with the search behind them.
+public struct BaselineRates: Codable, Equatable, Sendable {
+    public struct GridPoint: Codable, Equatable, Sendable {
+        public var learningRate: Float
+        public var value: Double
+    }
+    public var task: TaskDescription
+    public var split: Split
+    public var criterion: TuningCriterion
+    public var steps: Int
+    public var problems: Int
+    /// The chosen learning rate of each baseline (by `Baseline.rawValue`).
+    public var rates: [String: Float]
+    /// Every learning rate tried, in increasing order, with its criterion value.
+    public var grids: [String: [GridPoint]]
+
+    public static let formatName = "neural-art-baseline-rates"
+
+    /// JSON (with a `format` field), pretty-printed with sorted keys.
+    public func encoded() throws -> Data {
+        struct File: Codable { var format: String; var rates: BaselineRates }
+        return try BinaryContainer.jsonEncoder().encode(File(format: Self.formatName, rates: self))
+    }
+
+    public static func load(path: String) throws -> BaselineRates {
+        struct File: Codable { var format: String; var rates: BaselineRates }
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw ModelFileError.unreadable(path: path, reason: (error as NSError).localizedDescription)
+        }
+        let file: File
+        do { file = try BinaryContainer.jsonDecoder().decode(File.self, from: data) } catch {
+            throw ModelFileError.damaged(path: path, detail: "not a baseline-rates file (\(BinaryContainer.describe(error)))")
+        }
+        guard file.format == formatName else { throw ModelFileError.wrongKind(path: path, expected: "a \(formatName) file") }
+        for (name, lr) in file.rates.rates where Baseline(rawValue: name) == nil || !(lr > 0 && lr.isFinite) {
+            throw ModelFileError.damaged(path: path, detail: "invalid entry '\(name)': \(lr)")
+        }
+        return file.rates
+    }
+}
+
+/// Grid search of each baseline's learning rate on a task's *validation* problems.
+///
+/// A log grid (`pointsPerDecade` per decade over `initialRange`) is extended by two decades
+/// on a side whenever the best value sits at that edge (within 1e-8 … 1e4), then refined with
+/// 3 points between the best and each neighbour. Diverging runs count as +∞. Test problems
+/// are never touched (there is no parameter to ask for them).
+public enum BaselineTuner {
+    public static func tune(
+        task: any Task, baselines: [Baseline] = Baseline.allCases, steps: Int, problems count: Int,
+        criterion: TuningCriterion = .sum, pointsPerDecade: Int = 3,
+        initialRange: ClosedRange<Double> = 1e-4...1e1,
+        progress: ((Baseline, Float, Double) -> Void)? = nil
+    ) -> BaselineRates {
+        precondition(count >= 1 && steps >= 1 && pointsPerDecade >= 1, "BaselineTuner: bad arguments")
+        let problems = (0..<count).map { task.makeProblem(split: .validation, index: $0) }
+        var rates: [String: Float] = [:], grids: [String: [BaselineRates.GridPoint]] = [:]
+        for b in baselines {
+            var tried: [Double: Double] = [:]   // log10 lr → value
+            func evaluate(_ e: Double) {
+                let key = (e * 1e6).rounded() / 1e6
+                guard tried[key] == nil else { return }
+                let lr = Float(pow(10, key))
+                let v = criterion.value(Evaluator.meanLossCurve(b.make(learningRate: lr), problems: problems, steps: steps))
+                tried[key] = v
+                progress?(b, lr, v)
+            }
+            let d = 1 / Double(pointsPerDecade)
+            var lo = log10(initialRange.lowerBound), hi = log10(initialRange.upperBound)
+            var e = lo
+            while e <= hi + 1e-9 { evaluate(e); e += d }
+            func best() -> Double { tried.min { $0.value < $1.value || ($0.value == $1.value && $0.key < $1.key) }!.key }
+            while true {
+                let bst = best()
+                if abs(bst - lo) < 1e-9 && lo > -8 {
+                    let newLo = max(-8, lo - 2)
+                    var x = lo - d
+                    while x >= newLo - 1e-9 { evaluate(x); x -= d }
+                    lo = newLo
+                } else if abs(bst - hi) < 1e-9 && hi < 4 {
+                    let newHi = min(4, hi + 2)
+                    var x = hi + d
+                    while x <= newHi + 1e-9 { evaluate(x); x += d }
+                    hi = newHi
+                } else { break }
+            }
+            let bst = best()
+            for k in 1...3 { evaluate(bst - d * Double(k) / 4); evaluate(bst + d * Double(k) / 4) }
+            let final = best()
+            rates[b.rawValue] = Float(pow(10, final))
+            grids[b.rawValue] = tried.keys.sorted().map { BaselineRates.GridPoint(learningRate: Float(pow(10, $0)), value: tried[$0]!) }
+        }
+        return BaselineRates(task: TaskDescription(task), split: .validation, criterion: criterion, steps: steps,
+                             problems: count, rates: rates, grids: grids)
+    }
+}

@@ -1,0 +1,326 @@
+import Foundation
+import Numerics
+
+/// Settings of a meta-training run (stored in checkpoints and model files).
+public struct MetaTrainingSettings: Codable, Equatable, Sendable {
+    /// Meta-steps: ADAM updates of φ, one per unroll.
+    public var metaSteps: Int
+    /// Optimizer steps per problem (H).
+    public var horizon: Int
+    /// Steps per truncated unroll (T); the last unroll of a problem may be shorter.
+    public var unroll: Int
+    /// Problems optimized together in one meta-step (batched as one θ).
+    public var problemsPerStep: Int
+    /// ADAM's learning rate on φ.
+    public var metaLearningRate: Float
+    /// Global-norm clipping of the meta-gradient (≤ 0: none).
+    public var clipNorm: Float
+    /// Validate every this many meta-steps (≤ 0: only at the end).
+    public var validateEvery: Int
+    /// Validation problems (indices 0..<n of the validation split).
+    public var validationProblems: Int
+    /// Seed of φ₀.
+    public var seed: UInt64
+    /// Consecutive non-finite meta-steps tolerated before giving up.
+    public var maxConsecutiveSkips: Int
+
+    public init(metaSteps: Int = 2000, horizon: Int = 100, unroll: Int = 20, problemsPerStep: Int = 10,
+                metaLearningRate: Float = 3e-3, clipNorm: Float = 1, validateEvery: Int = 100,
+                validationProblems: Int = 100, seed: UInt64 = 1, maxConsecutiveSkips: Int = 20) {
+        self.metaSteps = metaSteps; self.horizon = horizon; self.unroll = unroll
+        self.problemsPerStep = problemsPerStep; self.metaLearningRate = metaLearningRate
+        self.clipNorm = clipNorm; self.validateEvery = validateEvery
+        self.validationProblems = validationProblems; self.seed = seed
+        self.maxConsecutiveSkips = maxConsecutiveSkips
+    }
+
+    /// Unrolls per problem batch: ⌈H / T⌉.
+    public var unrollsPerProblem: Int { (horizon + unroll - 1) / unroll }
+
+    /// Checks the settings; throws `MetaTrainingError.invalidSettings` naming the first bad one.
+    public func validate() throws {
+        func check(_ ok: Bool, _ what: String) throws {
+            if !ok { throw MetaTrainingError.invalidSettings(what) }
+        }
+        try check(metaSteps >= 0, "meta-steps must be ≥ 0 (got \(metaSteps))")
+        try check(horizon >= 1, "horizon must be ≥ 1 (got \(horizon))")
+        try check(unroll >= 1 && unroll <= horizon, "unroll must be in 1…horizon (got \(unroll), horizon \(horizon))")
+        try check(problemsPerStep >= 1, "problems per step must be ≥ 1 (got \(problemsPerStep))")
+        try check(metaLearningRate > 0 && metaLearningRate.isFinite, "meta learning rate must be positive")
+        try check(validationProblems >= 1, "validation problems must be ≥ 1")
+        try check(maxConsecutiveSkips >= 0, "max consecutive skips must be ≥ 0")
+    }
+}
+
+/// Errors of meta-training; `description` is one line.
+public enum MetaTrainingError: Error, CustomStringConvertible, Equatable {
+    case invalidSettings(String)
+    case diverged(metaStep: Int, skipped: Int)
+    case mismatchedCheckpoint(String)
+
+    public var description: String {
+        switch self {
+        case .invalidSettings(let s): return "invalid meta-training settings: \(s)"
+        case .diverged(let step, let n):
+            return "meta-training diverged: \(n) consecutive meta-steps with a non-finite meta-loss or meta-gradient (last at meta-step \(step)); the best model so far was kept — try a smaller --meta-learning-rate or --clip"
+        case .mismatchedCheckpoint(let s): return "checkpoint does not match this run: \(s)"
+        }
+    }
+}
+
+/// What one meta-step did (one line of the CSV log).
+public struct MetaStepRecord: Sendable {
+    /// 1-based meta-step number.
+    public var metaStep: Int
+    /// Training problem batch and unroll within it.
+    public var batch: Int, unroll: Int
+    /// The meta-loss (1/P) Σ_p Σ_t s_p f_p(θ_t) of this unroll.
+    public var metaLoss: Double
+    /// ‖∂L/∂φ‖ before clipping.
+    public var gradientNorm: Double
+    /// Whether the update was skipped (non-finite meta-loss or meta-gradient).
+    public var skipped: Bool
+    /// Wall-clock seconds of the unroll (forward, backward and update).
+    public var seconds: Double
+    /// Mean summed validation loss, when validation ran after this step.
+    public var validationLoss: Double?
+    /// Whether this validation gave the best φ so far.
+    public var isBest: Bool
+}
+
+/// Counters of a meta-training run (all a checkpoint needs besides the weight vectors).
+public struct MetaTrainingProgress: Codable, Equatable, Sendable {
+    /// Meta-steps done.
+    public var metaStep = 0
+    /// Index of the current training problem batch (problems batch·P ..< (batch+1)·P).
+    public var batch = 0
+    /// Unrolls done on the current batch (0: the next step starts a fresh batch).
+    public var unrollInBatch = 0
+    public var skipped = 0
+    public var consecutiveSkips = 0
+    public var bestValidationLoss: Double?
+    public var bestMetaStep: Int?
+    /// Seconds spent training (accumulated over resumed sessions).
+    public var elapsedSeconds = 0.0
+    public init() {}
+}
+
+/// First-order truncated-BPTT meta-training of an LSTM optimizer on a task.
+///
+/// A meta-step: (if starting a problem batch: sample P training problems, θ = θ₀, zero state)
+/// → unroll T steps recording → hand-written backward → clip → ADAM on φ → carry θ and the
+/// state (detached). Validation runs the LSTM optimizer (the same code a user calls) on the
+/// validation problems for the horizon and keeps the φ with the lowest mean summed loss.
+public final class MetaTrainer {
+    public let task: any Task
+    public let configuration: LSTMConfiguration
+    public let settings: MetaTrainingSettings
+    /// The current φ.
+    public private(set) var weights: [Float]
+    /// The φ with the best validation loss so far (φ₀ until the first validation).
+    public private(set) var bestWeights: [Float]
+    public internal(set) var progress: MetaTrainingProgress
+    /// The CSV log so far (header included).
+    public private(set) var logText: String
+
+    let metaOptimizer: Adam
+    let metaState: MomentState
+    private var gradient: [Float]
+    private var scratch: [Float]
+    private var unroll: LSTMUnroll?
+    private var batch: ProblemBatch?
+
+    public init(task: any Task, configuration: LSTMConfiguration, settings: MetaTrainingSettings) throws {
+        try settings.validate()
+        self.task = task
+        self.configuration = configuration
+        self.settings = settings
+        var g = SeededGenerator(seed: settings.seed)
+        weights = LSTMOptimizer.initialWeights(configuration, generator: &g)
+        bestWeights = weights
+        progress = MetaTrainingProgress()
+        logText = MetaTrainer.logHeader
+        metaOptimizer = Adam(learningRate: settings.metaLearningRate)
+        metaState = metaOptimizer.makeState(count: weights.count)
+        gradient = [Float](repeating: 0, count: weights.count)
+        scratch = gradient
+    }
+
+    static let logHeader = "meta_step,batch,unroll,meta_loss,gradient_norm,skipped,seconds_per_unroll,validation_loss\n"
+
+    /// The learned optimizer with the current φ.
+    public var optimizer: LSTMOptimizer { LSTMOptimizer(configuration: configuration, weights: weights) }
+    /// The learned optimizer with the best φ.
+    public var bestOptimizer: LSTMOptimizer { LSTMOptimizer(configuration: configuration, weights: bestWeights) }
+
+    /// Whether the next meta-step starts a fresh problem batch (checkpoints are taken there).
+    public var isAtBatchBoundary: Bool { progress.unrollInBatch == 0 }
+
+    /// The training problems of batch `b`.
+    func makeBatch(_ b: Int) -> ProblemBatch {
+        let P = settings.problemsPerStep
+        return ProblemBatch((0..<P).map { task.makeProblem(split: .training, index: b * P + $0) })
+    }
+
+    /// One meta-step: one unroll, its meta-gradient and (if finite) one ADAM update of φ.
+    public func step() -> MetaStepRecord {
+        let start = Date()
+        if progress.unrollInBatch == 0 {
+            let b = makeBatch(progress.batch)
+            if unroll == nil || unroll!.count != b.count {
+                unroll = LSTMUnroll(configuration: configuration, count: b.count, maxSteps: settings.unroll)
+            }
+            unroll!.reset(batch: b)
+            batch = b
+        }
+        let u = unroll!, b = batch!
+        let steps = min(settings.unroll, settings.horizon - u.stepsTaken)
+        for i in gradient.indices { gradient[i] = 0 }
+        let metaLoss = weights.withUnsafeBufferPointer { w in
+            gradient.withUnsafeMutableBufferPointer { dw in
+                let loss = u.forward(batch: b, weights: w.baseAddress!, steps: steps)
+                if loss.isFinite { u.backward(weights: w.baseAddress!, dWeights: dw.baseAddress!, problems: b.problems.count) }
+                return loss
+            }
+        }
+        var norm2 = 0.0
+        for g in gradient { norm2 += Double(g) * Double(g) }
+        let norm = norm2.squareRoot()
+        var skipped = !(metaLoss.isFinite && norm.isFinite)
+        if !skipped {
+            if settings.clipNorm > 0 && norm > Double(settings.clipNorm) {
+                let f = Float(Double(settings.clipNorm) / norm)
+                for i in gradient.indices { gradient[i] *= f }
+            }
+            var candidate = weights
+            gradient.withUnsafeBufferPointer { g in
+                candidate.withUnsafeMutableBufferPointer { w in
+                    scratch.withUnsafeMutableBufferPointer { d in
+                        metaOptimizer.step(parameters: w.baseAddress!, gradient: g.baseAddress!,
+                                           scratch: d.baseAddress!, state: metaState)
+                    }
+                }
+            }
+            if candidate.allSatisfy({ $0.isFinite }) { weights = candidate } else { skipped = true }
+        }
+        let record = MetaStepRecord(
+            metaStep: progress.metaStep + 1, batch: progress.batch, unroll: progress.unrollInBatch,
+            metaLoss: metaLoss, gradientNorm: norm, skipped: skipped,
+            seconds: Date().timeIntervalSince(start), validationLoss: nil, isBest: false)
+        progress.metaStep += 1
+        if skipped {
+            progress.skipped += 1
+            progress.consecutiveSkips += 1
+            // The batch's θ or state may be ruined: start the next batch.
+            progress.unrollInBatch = 0
+            progress.batch += 1
+        } else {
+            progress.consecutiveSkips = 0
+            u.carry()
+            progress.unrollInBatch += 1
+            if progress.unrollInBatch == settings.unrollsPerProblem {
+                progress.unrollInBatch = 0
+                progress.batch += 1
+            }
+        }
+        progress.elapsedSeconds += record.seconds
+        return record
+    }
+
+    /// The mean (over validation problems) summed loss Σ_{t=1..H} f(θ_t) of the optimizer with φ.
+    public func validationLoss(weights w: [Float]? = nil) -> Double {
+        let problems = (0..<settings.validationProblems).map { task.makeProblem(split: .validation, index: $0) }
+        let opt = LSTMOptimizer(configuration: configuration, weights: w ?? weights)
+        return Evaluator.summedLoss(Evaluator.meanLossCurve(opt, problems: problems, steps: settings.horizon))
+    }
+
+    /// Validates the current φ and keeps it if it is the best so far. Returns (loss, isBest).
+    @discardableResult
+    public func validate() -> (loss: Double, isBest: Bool) {
+        let loss = validationLoss()
+        let isBest = loss.isFinite && (progress.bestValidationLoss.map { loss < $0 } ?? true)
+        if isBest {
+            progress.bestValidationLoss = loss
+            progress.bestMetaStep = progress.metaStep
+            bestWeights = weights
+        }
+        return (loss, isBest)
+    }
+
+    /// Runs meta-steps until `settings.metaSteps`, validating every `validateEvery` steps (and
+    /// at the end), calling `checkpoint` at the first batch boundary at or after every
+    /// `checkpointEvery` steps (if > 0) and at the end, and `observe` after every step.
+    ///
+    /// Throws `MetaTrainingError.diverged` after too many consecutive non-finite steps; φ is
+    /// then the last finite one and `bestWeights` the best validated one.
+    public func run(
+        checkpointEvery: Int = 0,
+        checkpoint: ((MetaTrainer) throws -> Void)? = nil,
+        observe: ((MetaStepRecord) -> Void)? = nil
+    ) throws {
+        var lastCheckpoint = progress.metaStep
+        while progress.metaStep < settings.metaSteps {
+            var record = step()
+            if record.skipped && progress.consecutiveSkips > settings.maxConsecutiveSkips {
+                appendLog(record)
+                throw MetaTrainingError.diverged(metaStep: record.metaStep, skipped: progress.consecutiveSkips)
+            }
+            let last = progress.metaStep == settings.metaSteps
+            if last || (settings.validateEvery > 0 && progress.metaStep % settings.validateEvery == 0) {
+                let v = validate()
+                record.validationLoss = v.loss
+                record.isBest = v.isBest
+            }
+            appendLog(record)
+            observe?(record)
+            if let checkpoint, checkpointEvery > 0, isAtBatchBoundary,
+               last || progress.metaStep - lastCheckpoint >= checkpointEvery {
+                try checkpoint(self)
+                lastCheckpoint = progress.metaStep
+            }
+        }
+    }
+
+    private func appendLog(_ r: MetaStepRecord) {
+        func f(_ x: Double) -> String { String(format: "%.9g", x) }
+        logText += "\(r.metaStep),\(r.batch),\(r.unroll),\(f(r.metaLoss)),\(f(r.gradientNorm)),\(r.skipped ? 1 : 0),"
+            + String(format: "%.6f", r.seconds) + "," + (r.validationLoss.map(f) ?? "") + "\n"
+    }
+
+    /// Restores a trainer from checkpointed data (see `Checkpoint`).
+    convenience init(task: any Task, configuration: LSTMConfiguration, settings: MetaTrainingSettings,
+         weights: [Float], bestWeights: [Float], adamM: [Float], adamV: [Float], adamStep: Int,
+         progress: MetaTrainingProgress, logText: String) throws {
+        try self.init(task: task, configuration: configuration, settings: settings)
+        let n = self.weights.count
+        guard weights.count == n, bestWeights.count == n, adamM.count == n, adamV.count == n else {
+            throw MetaTrainingError.mismatchedCheckpoint("weight count differs from the architecture's \(n)")
+        }
+        self.weights = weights
+        self.bestWeights = bestWeights
+        adamM.withUnsafeBufferPointer { metaState.m.data.update(from: $0.baseAddress!, count: n) }
+        adamV.withUnsafeBufferPointer { metaState.v.data.update(from: $0.baseAddress!, count: n) }
+        metaState.step = adamStep
+        self.progress = progress
+        self.logText = logText
+    }
+
+    /// Test hook: the meta-gradient of one unroll on `batch` (from a fresh state), without updating φ.
+    func metaGradient(batch: ProblemBatch, steps: Int, warmupSteps: Int = 0,
+                      fault: LSTMUnroll.Fault = .none) -> (loss: Double, gradient: [Float]) {
+        let u = LSTMUnroll(configuration: configuration, count: batch.count, maxSteps: max(steps, warmupSteps, 1))
+        u.fault = fault
+        u.reset(batch: batch)
+        var dw = [Float](repeating: 0, count: weights.count)
+        let loss = weights.withUnsafeBufferPointer { w in
+            if warmupSteps > 0 { _ = u.forward(batch: batch, weights: w.baseAddress!, steps: warmupSteps); u.carry() }
+            let loss = u.forward(batch: batch, weights: w.baseAddress!, steps: steps)
+            dw.withUnsafeMutableBufferPointer { u.backward(weights: w.baseAddress!, dWeights: $0.baseAddress!, problems: batch.problems.count) }
+            return loss
+        }
+        return (loss, dw)
+    }
+
+    /// Test hook: sets φ.
+    func setWeights(_ w: [Float]) { precondition(w.count == weights.count); weights = w }
+}

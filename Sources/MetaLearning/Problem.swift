@@ -1,0 +1,37 @@
+import Numerics
+
+/// An optimizee: a differentiable function f(θ) of a flat `Float` vector, with its start point.
+///
+/// The meta-learning core knows nothing about what θ means (weights of a network, pixels…).
+/// A problem is a reference type because it may carry mutable state (a minibatch cursor).
+///
+/// Contract used by the optimizers, the meta-trainer and the evaluators:
+/// - `lossAndGradient` is called exactly once per optimization step, at θ_t, and returns
+///   f(θ_t) (the loss *reported*, unscaled) while writing ∇f(θ_t). Where the problem is
+///   minibatch-stochastic, each call advances to the next minibatch.
+/// - Every optimizer sees `lossScale · f` (its gradient is multiplied by `lossScale`), both in
+///   meta-training and in evaluation; reported losses are unscaled. Use it to make the size of
+///   what the learned optimizer sees independent of e.g. the image size.
+/// - With `bounds`, every update is followed by a projection θ ← clamp(θ + Δ, bounds), in
+///   inference and in meta-training alike (where the adjoint of θ is masked by the clamp).
+public protocol Problem: AnyObject {
+    /// The number of coordinates of θ.
+    var parameterCount: Int { get }
+
+    /// θ₀, `parameterCount` values. Called once per run; must be deterministic for a problem.
+    func initialParameters() -> [Float]
+
+    /// Returns f(θ) and writes ∇f(θ) (`parameterCount` values) into `gradient`.
+    func lossAndGradient(at theta: UnsafePointer<Float>, gradient: UnsafeMutablePointer<Float>) -> Float
+
+    /// An optional box every coordinate is projected onto after each update (e.g. pixels in [0, 1]).
+    var bounds: ClosedRange<Float>? { get }
+
+    /// The factor applied to f (and its gradient) for every optimizer; reported losses stay unscaled.
+    var lossScale: Float { get }
+}
+
+extension Problem {
+    public var bounds: ClosedRange<Float>? { nil }
+    public var lossScale: Float { 1 }
+}

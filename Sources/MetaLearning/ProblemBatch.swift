@@ -1,0 +1,89 @@
+import Numerics
+
+/// Several problems optimized together as one concatenated θ.
+///
+/// Coordinatewise optimizers (SGD … ADAM and the LSTM) cannot tell one problem of N·P
+/// coordinates from P problems of N: so a meta-step over several problems, a validation pass
+/// or an evaluation over 100 test problems is one batched optimizer call per step.
+///
+/// Everything an optimizer sees is *scaled*: `scaledGradient` holds `lossScale_p · ∇f_p`.
+/// Reported losses are unscaled.
+public final class ProblemBatch {
+    public let problems: [any Problem]
+    /// Start of each problem's coordinates in θ (plus the total at the end).
+    public let offsets: [Int]
+    /// Total number of coordinates.
+    public let count: Int
+    /// Per-coordinate lower and upper bounds (±∞ where a problem has none); nil if no problem has bounds.
+    let lower: Tensor?, upper: Tensor?
+    /// Each problem's loss scale.
+    public let scales: [Float]
+
+    public init(_ problems: [any Problem]) {
+        precondition(!problems.isEmpty, "ProblemBatch: no problems")
+        self.problems = problems
+        var o = [0]
+        for p in problems { o.append(o.last! + p.parameterCount) }
+        offsets = o
+        count = o.last!
+        scales = problems.map { $0.lossScale }
+        if problems.contains(where: { $0.bounds != nil }) {
+            let lo = Tensor(shape: [count]), hi = Tensor(shape: [count])
+            for (k, p) in problems.enumerated() {
+                let b = p.bounds ?? (-Float.infinity)...Float.infinity
+                for i in o[k]..<o[k + 1] { lo.data[i] = b.lowerBound; hi.data[i] = b.upperBound }
+            }
+            lower = lo; upper = hi
+        } else {
+            lower = nil; upper = nil
+        }
+    }
+
+    /// Whether any problem projects onto a box.
+    public var hasBounds: Bool { lower != nil }
+
+    /// Writes every problem's θ₀ into `theta` (`count` values).
+    public func initialParameters(into theta: UnsafeMutablePointer<Float>) {
+        for (k, p) in problems.enumerated() {
+            let t0 = p.initialParameters()
+            precondition(t0.count == p.parameterCount,
+                         "Problem \(k): \(t0.count) initial parameters, parameterCount \(p.parameterCount)")
+            t0.withUnsafeBufferPointer { (theta + offsets[k]).update(from: $0.baseAddress!, count: t0.count) }
+        }
+    }
+
+    /// Calls each problem once at θ: writes `lossScale · ∇f` into `scaledGradient` and each
+    /// problem's unscaled loss into `losses` (`problems.count` values).
+    public func evaluate(
+        at theta: UnsafePointer<Float>, scaledGradient: UnsafeMutablePointer<Float>,
+        losses: UnsafeMutablePointer<Double>
+    ) {
+        for (k, p) in problems.enumerated() {
+            let off = offsets[k], n = offsets[k + 1] - off
+            let loss = p.lossAndGradient(at: theta + off, gradient: scaledGradient + off)
+            losses[k] = Double(loss)
+            let s = scales[k]
+            if s != 1 { for i in off..<(off + n) { scaledGradient[i] *= s } }
+        }
+    }
+
+    /// θ ← clamp(θ + Δ) to the bounds; if `mask` is given it receives 1 where the update
+    /// was inside the box and 0 where it was clamped (the derivative of the projection).
+    public func applyUpdate(
+        theta: UnsafeMutablePointer<Float>, delta: UnsafePointer<Float>, mask: UnsafeMutablePointer<Float>?
+    ) {
+        let n = count
+        guard let lower, let upper else {
+            for i in 0..<n { theta[i] += delta[i] }
+            if let mask { mask.update(repeating: 1, count: n) }
+            return
+        }
+        let lo = lower.data, hi = upper.data
+        for i in 0..<n {
+            let u = theta[i] + delta[i]
+            let inside = u >= lo[i] && u <= hi[i]
+            theta[i] = u < lo[i] ? lo[i] : (u > hi[i] ? hi[i] : u)
+            mask?[i] = inside ? 1 : 0
+        }
+    }
+}

@@ -1,0 +1,96 @@
+import ArgumentParser
+import Foundation
+import MetaLearning
+
+struct EvaluateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate",
+        abstract: "Compare a learned optimizer with tuned baselines on fresh test problems.",
+        discussion: """
+            Runs the learned optimizer (--model) and SGD, NAG, RMSprop and ADAM at their tuned \
+            learning rates (--baselines from `neural-art tune`, or tuned now on validation \
+            problems) on the same --problems test problems — a seed stream never used for \
+            training, validation or tuning — and reports the mean loss per step: a table (steps 1, \
+            10, 25, 50, 100 and the summed loss), a CSV of the curves, an SVG plot of log-loss \
+            against step, and optionally JSON.
+
+            Example: neural-art evaluate --task quadratic --model models/quadratic.lstm
+            """)
+
+    @Option(help: "Task: \(TaskCatalog.names.joined(separator: ", ")).")
+    var task = "quadratic"
+
+    @Option(help: "The learned optimizer (a model file from meta-train).")
+    var model: String?
+
+    @Option(help: "Tuned baseline learning rates (JSON from `neural-art tune`); if absent, they are tuned now on validation problems.")
+    var baselines: String?
+
+    @Option(help: "Number of test problems.")
+    var problems = 100
+
+    @Option(help: "Optimization steps (default: the task's horizon).")
+    var steps: Int?
+
+    @Option(help: "Tuning criterion when tuning now: sum or final.")
+    var criterion: TuningCriterion = .sum
+
+    @Option(help: "CSV of the mean loss curves (default: <model or task>-eval.csv).")
+    var csv: String?
+
+    @Option(help: "SVG plot of log10 mean loss against step (default: <model or task>-eval.svg).")
+    var plot: String?
+
+    @Option(help: "Write {task, steps, optimizers: {name: {learning_rate, mean_loss}}} as JSON to this file.")
+    var json: String?
+
+    @Flag(help: "No progress bar.")
+    var quiet = false
+
+    func validate() throws {
+        if problems < 1 { throw ValidationError("--problems must be ≥ 1") }
+        if let steps, steps < 1 { throw ValidationError("--steps must be ≥ 1") }
+    }
+
+    func run() throws {
+        try runReportingErrors {
+            let task = try TaskCatalog.make(self.task)
+            let steps = self.steps ?? task.defaultHorizon
+            var optimizers: [(name: String, learningRate: Float?, optimizer: any Optimizer)] = []
+            if let model {
+                let file = try ModelFile.load(path: model)
+                try file.requireTask(task.name, path: model)
+                optimizers.append(("lstm", nil, file.optimizer))
+            }
+            let rates: BaselineRates
+            if let baselines {
+                rates = try BaselineRates.load(path: baselines)
+                guard rates.task.name == task.name else {
+                    throw ModelFileError.mismatched(path: baselines, detail: "tuned for task '\(rates.task.name)', not '\(task.name)'")
+                }
+            } else {
+                if !quiet { FileHandle.standardError.write(Data("tuning baselines on \(problems) validation problems…\n".utf8)) }
+                rates = tuneBaselines(task: task, steps: steps, problems: problems, criterion: criterion,
+                                      pointsPerDecade: 3, quiet: quiet)
+            }
+            for b in Baseline.allCases {
+                if let lr = rates.rates[b.rawValue] { optimizers.append((b.rawValue, lr, b.make(learningRate: lr))) }
+            }
+            let bar = ProgressBar(label: "evaluate", total: optimizers.count, quiet: quiet)
+            var done = 0
+            let result = EvaluationResult.run(task: task, optimizers: optimizers, problems: problems, steps: steps) { name in
+                done += 1
+                bar.update(step: done, message: name)
+            }
+            let stem = model.map { $0.hasSuffix(".lstm") ? String($0.dropLast(5)) : $0 } ?? "\(self.task)"
+            let csvPath = csv ?? stem + "-eval.csv", plotPath = plot ?? stem + "-eval.svg"
+            try writeAtomically(result.csv(), to: csvPath)
+            try writeAtomically(SVGPlot.lossCurves(result), to: plotPath)
+            if let json { try writeAtomically(try result.json(), to: json) }
+            print("mean loss over \(problems) test problems of \(task.name) (\(steps) steps; baselines tuned on "
+                  + "\(rates.problems) validation problems, criterion \(rates.criterion.rawValue)):")
+            print(result.table(), terminator: "")
+            print("wrote \(csvPath), \(plotPath)" + (json.map { ", \($0)" } ?? ""))
+        }
+    }
+}

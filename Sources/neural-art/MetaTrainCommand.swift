@@ -1,0 +1,173 @@
+import ArgumentParser
+import Foundation
+import MetaLearning
+
+struct MetaTrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "meta-train",
+        abstract: "Meta-train an LSTM optimizer on a task (first-order truncated BPTT, ADAM on its weights).",
+        discussion: """
+            One meta-step unrolls the LSTM optimizer for --unroll steps on --problems-per-step \
+            training problems at once, backpropagates through the unroll by hand and takes one ADAM \
+            step on the LSTM's weights. A problem lasts --horizon steps (several unrolls; θ and \
+            the LSTM state carry over). Validation problems (a disjoint seeded stream) pick the \
+            best weights, which are saved to --output.
+
+            Example: neural-art meta-train --task quadratic --output models/quadratic.lstm
+            """)
+
+    @Option(help: "Task: \(TaskCatalog.names.joined(separator: ", ")).")
+    var task = "quadratic"
+
+    @Option(name: [.customLong("meta-steps"), .customLong("steps")], help: "Meta-steps (ADAM updates of the LSTM weights, one per unroll).")
+    var metaSteps = 2000
+
+    @Option(help: "Optimization steps per problem (default: the task's, 100 for quadratic).")
+    var horizon: Int?
+
+    @Option(help: "Steps per truncated unroll.")
+    var unroll = 20
+
+    @Option(help: "Problems optimized together in each meta-step.")
+    var problemsPerStep = 10
+
+    @Option(help: "ADAM learning rate on the LSTM weights.")
+    var metaLearningRate: Float = 3e-3
+
+    @Option(help: "Clip the meta-gradient to this global norm (0: no clipping).")
+    var clip: Float = 1
+
+    @Option(help: "Validate every this many meta-steps (and at the end); the best weights are kept.")
+    var validateEvery = 100
+
+    @Option(help: "Number of validation problems.")
+    var validationProblems = 100
+
+    @Option(help: "Checkpoint file (written atomically at problem boundaries).")
+    var checkpoint: String?
+
+    @Option(help: "Checkpoint every this many meta-steps (rounded up to a problem boundary).")
+    var checkpointEvery = 100
+
+    @Flag(help: "Continue the run saved in --checkpoint exactly where it stopped (its settings are used; --meta-steps may extend it).")
+    var resume = false
+
+    @Option(help: "Where to save the learned optimizer (the best validated weights).")
+    var output: String?
+
+    @Option(help: "CSV log of meta-loss, validation loss and seconds per unroll (default: <output>.csv).")
+    var log: String?
+
+    @Option(help: "Seed of the LSTM's initial weights.")
+    var seed: UInt64 = 1
+
+    @Option(help: "LSTM layers.")
+    var layers = 2
+
+    @Option(help: "Hidden units per LSTM layer.")
+    var hidden = 20
+
+    @Option(help: "Gradient input features: log-sign (the paper's preprocessing) or raw.")
+    var inputs: InputFeatures.Gradient = .logSign
+
+    @Option(help: "Preprocessing exponent p of log-sign inputs.")
+    var p: Float = 10
+
+    @Flag(help: "Add scale-invariant inputs: gradient and momentum over a running RMS (β 0.95, clipped to ±5).")
+    var rmsInputs = false
+
+    @Option(help: "Output scale: the LSTM's read-out is multiplied by this.")
+    var outputScale: Float = 0.1
+
+    @Flag(help: "No progress bar or summary.")
+    var quiet = false
+
+    var outputPath: String { output ?? "models/\(task).lstm" }
+    var logPath: String {
+        log ?? (outputPath.hasSuffix(".lstm") ? String(outputPath.dropLast(5)) : outputPath) + ".csv"
+    }
+
+    func validate() throws {
+        if resume && checkpoint == nil { throw ValidationError("--resume needs --checkpoint <file>") }
+        if layers < 1 || hidden < 1 { throw ValidationError("--layers and --hidden must be ≥ 1") }
+        if !(p > 0) { throw ValidationError("--p must be positive") }
+        if !(outputScale > 0) { throw ValidationError("--output-scale must be positive") }
+        if checkpointEvery < 1 { throw ValidationError("--checkpoint-every must be ≥ 1") }
+    }
+
+    func run() throws {
+        try runReportingErrors {
+            let task = try TaskCatalog.make(self.task)
+            let trainer: MetaTrainer
+            if resume, let checkpoint {
+                trainer = try Checkpoint.load(path: checkpoint).makeTrainer(task: task, metaSteps: metaSteps, path: checkpoint)
+            } else {
+                let lstm = LSTMConfiguration(
+                    layers: layers, hiddenSize: hidden,
+                    inputs: InputFeatures(gradient: inputs, p: p, rmsInputs: rmsInputs), outputScale: outputScale)
+                let settings = MetaTrainingSettings(
+                    metaSteps: metaSteps, horizon: horizon ?? task.defaultHorizon, unroll: unroll,
+                    problemsPerStep: problemsPerStep, metaLearningRate: metaLearningRate, clipNorm: clip,
+                    validateEvery: validateEvery, validationProblems: validationProblems, seed: seed)
+                do { try settings.validate() } catch let e as MetaTrainingError { throw ValidationError(e.description) }
+                trainer = try MetaTrainer(task: task, configuration: lstm, settings: settings)
+            }
+            try ensureParentDirectory(outputPath)
+            try ensureParentDirectory(logPath)
+            if let checkpoint { try ensureParentDirectory(checkpoint) }
+            let s = trainer.settings
+            if !quiet {
+                FileHandle.standardError.write(Data((
+                    "meta-train \(self.task): \(s.metaSteps) meta-steps, horizon \(s.horizon), unroll \(s.unroll), "
+                    + "\(s.problemsPerStep) problems/step, meta-lr \(s.metaLearningRate), clip \(s.clipNorm), "
+                    + "LSTM \(trainer.configuration.layers)×\(trainer.configuration.hiddenSize) "
+                    + "\(trainer.configuration.inputs.summary), output ×\(trainer.configuration.outputScale)"
+                    + (resume ? ", resumed at meta-step \(trainer.progress.metaStep)" : "") + "\n").utf8))
+            }
+            let bar = ProgressBar(label: "meta-train", total: s.metaSteps, quiet: quiet)
+            let wall = Date()
+            var recent: [Double] = []
+            func saveModel() throws {
+                try makeModelFile(trainer).write(to: outputPath)
+                try writeAtomically(trainer.logText, to: logPath)
+            }
+            do {
+                try trainer.run(checkpointEvery: checkpoint == nil ? 0 : checkpointEvery, checkpoint: { t in
+                    if let path = checkpoint {
+                        try writeAtomically(t.logText, to: logPath)
+                        try Checkpoint(t).write(to: path)
+                    }
+                }, observe: { r in
+                    recent.append(r.metaLoss)
+                    if recent.count > 50 { recent.removeFirst() }
+                    let mean = recent.reduce(0, +) / Double(recent.count)
+                    if let v = r.validationLoss {
+                        bar.log("meta-step \(r.metaStep): validation loss \(formatLoss(v))\(r.isBest ? " (best)" : "")")
+                    }
+                    if r.skipped { bar.log("meta-step \(r.metaStep): non-finite meta-loss or gradient, update skipped") }
+                    bar.update(step: r.metaStep, message: "meta-loss \(formatLoss(mean))  "
+                               + String(format: "%.1f ms/unroll", r.seconds * 1000))
+                })
+            } catch let e as MetaTrainingError {
+                try? saveModel()
+                throw e
+            }
+            try saveModel()
+            if !quiet {
+                let best = trainer.progress.bestValidationLoss.map(formatLoss) ?? "-"
+                print("saved \(outputPath) (best validation summed loss \(best) at meta-step \(trainer.progress.bestMetaStep ?? 0)); "
+                      + "log \(logPath); " + String(format: "%.1f s", Date().timeIntervalSince(wall)))
+            }
+        }
+    }
+
+    func makeModelFile(_ t: MetaTrainer) -> ModelFile {
+        ModelFile(
+            configuration: t.configuration, weights: t.bestWeights, task: TaskDescription(t.task),
+            training: t.settings,
+            metadata: ModelMetadata(
+                tool: "neural-art meta-train", metaStepsDone: t.progress.metaStep,
+                bestMetaStep: t.progress.bestMetaStep, bestValidationLoss: t.progress.bestValidationLoss,
+                trainingSeconds: t.progress.elapsedSeconds))
+    }
+}

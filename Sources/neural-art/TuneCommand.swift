@@ -1,0 +1,86 @@
+import ArgumentParser
+import Foundation
+import MetaLearning
+
+struct TuneCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tune",
+        abstract: "Grid-search the learning rates of SGD, NAG, RMSprop and ADAM on validation problems.",
+        discussion: """
+            Every baseline runs on the same validation problems (never test problems) for each \
+            learning rate of a log grid, which is widened while the best rate sits at its edge and \
+            then refined. The chosen rates are saved as JSON for `neural-art evaluate --baselines`.
+
+            Example: neural-art tune --task quadratic --output models/quadratic-baselines.json
+            """)
+
+    @Option(help: "Task: \(TaskCatalog.names.joined(separator: ", ")).")
+    var task = "quadratic"
+
+    @Option(help: "Optimization steps per problem (default: the task's horizon).")
+    var steps: Int?
+
+    @Option(help: "Number of validation problems.")
+    var problems = 100
+
+    @Option(help: "What to minimize: sum (Σ of the mean loss over all steps, the meta-training objective) or final (the last step's mean loss).")
+    var criterion: TuningCriterion = .sum
+
+    @Option(help: "Grid points per decade of learning rate.")
+    var pointsPerDecade = 3
+
+    @Option(help: "Where to save the chosen rates (default: models/<task>-baselines.json).")
+    var output: String?
+
+    @Flag(help: "No progress bar.")
+    var quiet = false
+
+    func validate() throws {
+        if problems < 1 { throw ValidationError("--problems must be ≥ 1") }
+        if let steps, steps < 1 { throw ValidationError("--steps must be ≥ 1") }
+        if pointsPerDecade < 1 { throw ValidationError("--points-per-decade must be ≥ 1") }
+    }
+
+    func run() throws {
+        try runReportingErrors {
+            let task = try TaskCatalog.make(self.task)
+            let path = output ?? "models/\(self.task)-baselines.json"
+            let rates = tuneBaselines(task: task, steps: steps ?? task.defaultHorizon, problems: problems,
+                                      criterion: criterion, pointsPerDecade: pointsPerDecade, quiet: quiet)
+            try writeAtomically(try rates.encoded(), to: path)
+            if !quiet {
+                print(rates.summary)
+                print("saved \(path)")
+            }
+        }
+    }
+}
+
+/// Runs the tuner with a progress bar (shared by `tune` and `evaluate`).
+func tuneBaselines(task: any Task, steps: Int, problems: Int, criterion: TuningCriterion,
+                   pointsPerDecade: Int, quiet: Bool) -> BaselineRates {
+    // ~22 grid points per baseline before widening/refining: an estimate for the bar.
+    let bar = ProgressBar(label: "tune", total: 4 * (16 + 6), quiet: quiet)
+    var done = 0
+    let rates = BaselineTuner.tune(task: task, steps: steps, problems: problems, criterion: criterion,
+                                   pointsPerDecade: pointsPerDecade) { b, lr, v in
+        done += 1
+        bar.update(step: min(done, 4 * 22 - 1), message: "\(b.rawValue) lr \(String(format: "%.3g", Double(lr))): \(formatLoss(v))")
+    }
+    bar.update(step: 4 * 22, message: "\(done) runs")
+    return rates
+}
+
+extension TuningCriterion: ExpressibleByArgument {}
+
+extension BaselineRates {
+    /// One line per baseline: name, rate, criterion value.
+    var summary: String {
+        Baseline.allCases.compactMap { b -> String? in
+            guard let lr = rates[b.rawValue] else { return nil }
+            let v = grids[b.rawValue]?.first { $0.learningRate == lr }?.value
+            return "\(b.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) lr \(String(format: "%.4g", Double(lr)))"
+                + "  validation \(criterion.rawValue) loss \(v.map(formatLoss) ?? "-")"
+        }.joined(separator: "\n")
+    }
+}

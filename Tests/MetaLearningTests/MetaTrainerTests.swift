@@ -1,0 +1,159 @@
+import Foundation
+import XCTest
+@testable import MetaLearning
+import Numerics
+
+/// A task whose problems (of chosen training indices) return NaN gradients.
+final class PoisonedTask: Task {
+    let base = QuadraticTask(dimension: 4)
+    let poisoned: (Int) -> Bool
+    init(poisoned: @escaping (Int) -> Bool) { self.poisoned = poisoned }
+    var name: String { "poisoned" }
+    var settings: [String: String] { [:] }
+    var defaultHorizon: Int { 6 }
+    func makeProblem(split: Split, index: Int) -> any Problem {
+        let p = base.makeProblem(split: split, index: index)
+        return split == .training && poisoned(index) ? NaNProblem(p) : p
+    }
+    final class NaNProblem: Problem {
+        let inner: any Problem
+        init(_ p: any Problem) { inner = p }
+        var parameterCount: Int { inner.parameterCount }
+        func initialParameters() -> [Float] { inner.initialParameters() }
+        func lossAndGradient(at theta: UnsafePointer<Float>, gradient: UnsafeMutablePointer<Float>) -> Float {
+            _ = inner.lossAndGradient(at: theta, gradient: gradient)
+            gradient[0] = .nan
+            return .nan
+        }
+    }
+}
+
+final class MetaTrainerTests: XCTestCase {
+    func smallSettings(metaSteps: Int = 8) -> MetaTrainingSettings {
+        MetaTrainingSettings(metaSteps: metaSteps, horizon: 6, unroll: 3, problemsPerStep: 2, metaLearningRate: 1e-2,
+                             clipNorm: 1, validateEvery: 4, validationProblems: 3, seed: 7, maxConsecutiveSkips: 3)
+    }
+    let config = LSTMConfiguration(hiddenSize: 6)
+
+    /// Regression for "the LSTM weights were never trainable": every block of φ moves.
+    func testMetaTrainingChangesEveryWeightBlock() throws {
+        let trainer = try MetaTrainer(task: QuadraticTask(dimension: 4), configuration: config, settings: smallSettings(metaSteps: 10))
+        let before = trainer.weights
+        try trainer.run()
+        let L = config.layout
+        let blocks = (0..<L.layers).map { (L.weightOffset(layer: $0), L.weightOffset(layer: $0 + 1)) } + [(L.readoutOffset, L.weightCount)]
+        for (a, b) in blocks {
+            let change = (a..<b).map { abs(trainer.weights[$0] - before[$0]) }.max()!
+            XCTAssertGreaterThan(change, 1e-4, "block \(a)..<\(b) did not change")
+        }
+        XCTAssertEqual(trainer.progress.metaStep, 10)
+        XCTAssertEqual(trainer.progress.skipped, 0)
+        XCTAssertNotNil(trainer.progress.bestValidationLoss)
+    }
+
+    /// Meta-training lowers the validation loss on the quadratic (a short run).
+    func testMetaTrainingImprovesValidationLoss() throws {
+        var s = MetaTrainingSettings(metaSteps: 300, horizon: 40, unroll: 10, problemsPerStep: 5, metaLearningRate: 3e-3,
+                                     validateEvery: 0, validationProblems: 20, seed: 1)
+        s.validateEvery = 300
+        let trainer = try MetaTrainer(task: QuadraticTask(), configuration: LSTMConfiguration(), settings: s)
+        let initial = trainer.validationLoss()
+        try trainer.run()
+        XCTAssertLessThan(trainer.progress.bestValidationLoss!, 0.7 * initial)
+    }
+
+    /// Regression for "state not reset between problems": the first unroll of batch 2 gives the
+    /// same meta-loss in a trainer that just finished batch 1 and in a fresh one starting there.
+    func testStateIsResetBetweenProblems() throws {
+        let c = LSTMConfiguration(hiddenSize: 6, inputs: InputFeatures(rmsInputs: true))
+        let a = try MetaTrainer(task: QuadraticTask(dimension: 4), configuration: c, settings: smallSettings())
+        _ = a.step(); _ = a.step()
+        XCTAssertTrue(a.isAtBatchBoundary)
+        XCTAssertEqual(a.progress.batch, 1)
+        let weights = a.weights
+        let next = a.step()
+        let b = try MetaTrainer(task: QuadraticTask(dimension: 4), configuration: c, settings: smallSettings())
+        b.setWeights(weights)
+        b.progress.batch = 1
+        let fresh = b.step()
+        XCTAssertEqual(next.metaLoss, fresh.metaLoss)
+        // And a carried unroll differs from a fresh start (the state does carry within a problem).
+        let c2 = try MetaTrainer(task: QuadraticTask(dimension: 4), configuration: c, settings: smallSettings())
+        c2.setWeights(weights)
+        let first = c2.step()
+        XCTAssertNotEqual(first.metaLoss, a.step().metaLoss)
+    }
+
+    /// Training 2N meta-steps equals training N, checkpointing, loading and resuming N — bit for bit.
+    func testResumeIsBitExact() throws {
+        let dir = try temporaryDirectory(self)
+        let path = dir.appendingPathComponent("run.ckpt").path
+        let task = QuadraticTask(dimension: 4)
+        let full = try MetaTrainer(task: task, configuration: config, settings: smallSettings(metaSteps: 8))
+        var saved = false
+        try full.run(checkpointEvery: 4, checkpoint: { t in
+            if !saved { try Checkpoint(t).write(to: path); saved = true }
+        })
+        let resumed = try Checkpoint.load(path: path).makeTrainer(task: task)
+        XCTAssertEqual(resumed.progress.metaStep, 4)
+        try resumed.run()
+        XCTAssertEqual(resumed.weights, full.weights)
+        XCTAssertEqual(resumed.bestWeights, full.bestWeights)
+        XCTAssertEqual(resumed.metaState.m.toArray(), full.metaState.m.toArray())
+        XCTAssertEqual(resumed.metaState.v.toArray(), full.metaState.v.toArray())
+        XCTAssertEqual(resumed.progress.bestValidationLoss, full.progress.bestValidationLoss)
+        XCTAssertEqual(resumed.progress.batch, full.progress.batch)
+        func lossColumns(_ log: String) -> [String] {
+            log.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).enumerated()
+                .filter { $0.offset != 6 }.map { String($0.element) }.joined(separator: ",") }
+        }
+        XCTAssertEqual(lossColumns(resumed.logText), lossColumns(full.logText))
+        XCTAssertEqual(resumed.logText.split(separator: "\n").count, 9)
+    }
+
+    func testResumeRejectsAnotherTask() throws {
+        let dir = try temporaryDirectory(self)
+        let path = dir.appendingPathComponent("run.ckpt").path
+        let t = try MetaTrainer(task: QuadraticTask(dimension: 4), configuration: config, settings: smallSettings(metaSteps: 2))
+        try t.run()
+        try Checkpoint(t).write(to: path)
+        XCTAssertThrowsError(try Checkpoint.load(path: path).makeTrainer(task: QuadraticTask(dimension: 5), path: path)) {
+            XCTAssertTrue("\($0)".contains(path))
+        }
+    }
+
+    /// A non-finite meta-step is skipped (φ untouched) and training goes on with the next problems.
+    func testNonFiniteStepIsSkipped() throws {
+        let trainer = try MetaTrainer(task: PoisonedTask { $0 < 2 }, configuration: config, settings: smallSettings(metaSteps: 5))
+        let before = trainer.weights
+        let r = trainer.step()
+        XCTAssertTrue(r.skipped)
+        XCTAssertEqual(trainer.weights, before)
+        XCTAssertEqual(trainer.progress.batch, 1, "the ruined batch is abandoned")
+        try trainer.run()
+        XCTAssertEqual(trainer.progress.skipped, 1)
+        XCTAssertNotEqual(trainer.weights, before)
+    }
+
+    /// A run that keeps diverging stops with a clear error; φ stays the last finite one.
+    func testPersistentDivergenceStopsWithClearError() throws {
+        let trainer = try MetaTrainer(task: PoisonedTask { _ in true }, configuration: config, settings: smallSettings(metaSteps: 50))
+        let before = trainer.weights
+        XCTAssertThrowsError(try trainer.run()) { error in
+            guard case MetaTrainingError.diverged(let step, let n) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(step, 4); XCTAssertEqual(n, 4)
+            XCTAssertFalse("\(error)".contains("\n"))
+            XCTAssertTrue("\(error)".contains("diverged"))
+        }
+        XCTAssertEqual(trainer.weights, before)
+        XCTAssertTrue(trainer.logText.contains("\n4,"))
+    }
+
+    func testInvalidSettingsAreRejected() {
+        var s = smallSettings()
+        s.unroll = 10
+        XCTAssertThrowsError(try MetaTrainer(task: QuadraticTask(), configuration: config, settings: s)) {
+            XCTAssertTrue("\($0)".contains("unroll"))
+        }
+    }
+}

@@ -1,0 +1,203 @@
+import Foundation
+import XCTest
+@testable import MetaLearning
+import Numerics
+
+/// A small dense quadratic f(θ) = ‖Wθ − y‖² with optional bounds and loss scale, with an exact
+/// Double evaluation for reference computations.
+final class TestQuadratic: Problem {
+    let d: Int
+    let w: [Double], y: [Double], theta0: [Float]
+    let bounds: ClosedRange<Float>?
+    let lossScale: Float
+    var calls = 0
+
+    init(dimension d: Int, seed: UInt64, bounds: ClosedRange<Float>? = nil, lossScale: Float = 1, thetaStd: Double = 0.3) {
+        var g = SeededGenerator(seed: seed)
+        self.d = d
+        w = (0..<(d * d)).map { _ in g.nextNormal() }
+        y = (0..<d).map { _ in g.nextNormal() }
+        theta0 = (0..<d).map { _ in Float(thetaStd * g.nextNormal()) }
+        self.bounds = bounds
+        self.lossScale = lossScale
+    }
+
+    var parameterCount: Int { d }
+    func initialParameters() -> [Float] { theta0 }
+
+    func lossAndGradient(at theta: UnsafePointer<Float>, gradient: UnsafeMutablePointer<Float>) -> Float {
+        calls += 1
+        let t = (0..<d).map { Double(theta[$0]) }
+        let (f, g) = lossAndGradient(t)
+        for j in 0..<d { gradient[j] = Float(g[j]) }
+        return Float(f)
+    }
+
+    func lossAndGradient(_ t: [Double]) -> (Double, [Double]) {
+        var f = 0.0
+        var g = [Double](repeating: 0, count: d)
+        for i in 0..<d {
+            var r = -y[i]
+            for j in 0..<d { r += w[i * d + j] * t[j] }
+            f += r * r
+            for j in 0..<d { g[j] += 2 * r * w[i * d + j] }
+        }
+        return (f, g)
+    }
+}
+
+/// A straightforward Double implementation of the LSTM optimizer's math, written independently
+/// of the Float kernels (naive loops, coordinate by coordinate), for reference values.
+struct ReferenceLSTM {
+    let config: LSTMConfiguration
+    var L: LSTMLayout { config.layout }
+
+    struct State {
+        var h: [[[Double]]]  // [layer][coordinate][unit]
+        var c: [[[Double]]]
+        var m: [Double], v: [Double]
+        var step = 0
+    }
+
+    func zeroState(_ n: Int) -> State {
+        let z = [[Double]](repeating: [Double](repeating: 0, count: L.hidden), count: n)
+        return State(h: Array(repeating: z, count: L.layers), c: Array(repeating: z, count: L.layers),
+                     m: [Double](repeating: 0, count: n), v: [Double](repeating: 0, count: n))
+    }
+
+    static func sigmoid(_ x: Double) -> Double { 1 / (1 + Foundation.exp(-x)) }
+
+    /// Input features of every coordinate (advances the RMS moments).
+    func features(_ g: [Double], _ s: inout State) -> [[Double]] {
+        let f = config.inputs
+        s.step += 1
+        return g.indices.map { n in
+            var x: [Double] = []
+            switch f.gradient {
+            case .logSign:
+                let p = Double(f.p), a = abs(g[n])
+                if a >= Foundation.exp(-p) { x += [Foundation.log(a) / p, g[n] > 0 ? 1 : -1] } else { x += [-1, Foundation.exp(p) * g[n]] }
+            case .raw:
+                x.append(g[n])
+            }
+            if f.rmsInputs {
+                let b = Double(f.rmsDecay), clip = Double(f.rmsClip)
+                s.m[n] = b * s.m[n] + (1 - b) * g[n]
+                s.v[n] = b * s.v[n] + (1 - b) * g[n] * g[n]
+                let corr = 1 - Foundation.pow(b, Double(s.step))
+                let rms = (s.v[n] / corr).squareRoot() + 1e-30
+                x += [min(clip, max(-clip, g[n] / rms)), min(clip, max(-clip, s.m[n] / corr / rms))]
+            }
+            return x
+        }
+    }
+
+    /// Δ for every coordinate from given input features (advances h, c).
+    func step(_ x: [[Double]], _ s: inout State, _ w: [Double]) -> [Double] {
+        let H = L.hidden
+        var out = [Double](repeating: 0, count: x.count)
+        for n in x.indices {
+            var input = x[n]
+            for l in 0..<L.layers {
+                let cols = L.columns(layer: l), off = L.weightOffset(layer: l)
+                let xh = input + s.h[l][n] + [1]
+                var z = [Double](repeating: 0, count: 4 * H)
+                for r in 0..<(4 * H) { for k in 0..<cols { z[r] += w[off + r * cols + k] * xh[k] } }
+                for j in 0..<H {
+                    let i = Self.sigmoid(z[j]), f = Self.sigmoid(z[H + j])
+                    let g = Foundation.tanh(z[2 * H + j]), o = Self.sigmoid(z[3 * H + j])
+                    s.c[l][n][j] = f * s.c[l][n][j] + i * g
+                    s.h[l][n][j] = o * Foundation.tanh(s.c[l][n][j])
+                }
+                input = s.h[l][n]
+            }
+            var d = w[L.readoutOffset + H]
+            for j in 0..<H { d += w[L.readoutOffset + j] * input[j] }
+            out[n] = Double(config.outputScale) * d
+        }
+        return out
+    }
+}
+
+/// The reference of a batch run: problems concatenated, scaled gradients, clamping.
+struct ReferenceRun {
+    let ref: ReferenceLSTM
+    let problems: [TestQuadratic]
+    var offsets: [Int] { problems.reduce(into: [0]) { $0.append($0.last! + $1.d) } }
+
+    func scaledGradientAndLosses(_ theta: [Double]) -> ([Double], [Double]) {
+        var g: [Double] = [], losses: [Double] = []
+        let o = offsets
+        for (k, p) in problems.enumerated() {
+            let (f, gp) = p.lossAndGradient(Array(theta[o[k]..<o[k + 1]]))
+            losses.append(f)
+            g += gp.map { $0 * Double(p.lossScale) }
+        }
+        return (g, losses)
+    }
+
+    func clamp(_ theta: [Double]) -> [Double] {
+        let o = offsets
+        var t = theta
+        for (k, p) in problems.enumerated() {
+            guard let b = p.bounds else { continue }
+            for i in o[k]..<o[k + 1] { t[i] = min(Double(b.upperBound), max(Double(b.lowerBound), t[i])) }
+        }
+        return t
+    }
+
+    /// Runs `warmup` steps with φ₀ (live gradients), then records the input features of the next
+    /// `steps` steps (still with φ₀). Returns the state and θ after the warm-up, and the inputs.
+    func recordInputs(phi0: [Double], warmup: Int, steps: Int) -> (ReferenceLSTM.State, [Double], [[[Double]]], Double) {
+        var theta = problems.flatMap { $0.theta0.map(Double.init) }
+        var s = ref.zeroState(theta.count)
+        var (g, _) = scaledGradientAndLosses(theta)
+        for _ in 0..<warmup {
+            let d = ref.step(ref.features(g, &s), &s, phi0)
+            theta = clamp(zip(theta, d).map { $0 + $1 })
+            g = scaledGradientAndLosses(theta).0
+        }
+        let start = s, theta0 = theta
+        var inputs: [[[Double]]] = []
+        var loss = 0.0
+        for _ in 0..<steps {
+            let x = ref.features(g, &s)
+            inputs.append(x)
+            let d = ref.step(x, &s, phi0)
+            theta = clamp(zip(theta, d).map { $0 + $1 })
+            let (gn, losses) = scaledGradientAndLosses(theta)
+            g = gn
+            loss += metaLoss(losses)
+        }
+        return (start, theta0, inputs, loss)
+    }
+
+    func metaLoss(_ losses: [Double]) -> Double {
+        zip(problems, losses).map { Double($0.lossScale) * $1 }.reduce(0, +) / Double(problems.count)
+    }
+
+    /// The first-order surrogate: replay with frozen inputs and weights φ; Σ_t meta-loss.
+    func surrogate(phi: [Double], start: ReferenceLSTM.State, theta0: [Double], inputs: [[[Double]]]) -> Double {
+        var s = start, theta = theta0, total = 0.0
+        for x in inputs {
+            let d = ref.step(x, &s, phi)
+            theta = clamp(zip(theta, d).map { $0 + $1 })
+            total += metaLoss(scaledGradientAndLosses(theta).1)
+        }
+        return total
+    }
+}
+
+/// Random weights with a given spread (larger than the default init, so every path matters).
+func randomWeights(_ c: LSTMConfiguration, seed: UInt64, scale: Double) -> [Float] {
+    var g = SeededGenerator(seed: seed)
+    return (0..<c.layout.weightCount).map { _ in Float(scale * g.nextNormal()) }
+}
+
+/// A temporary directory removed at the end of the test.
+func temporaryDirectory(_ test: XCTestCase) throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("metalearning-tests-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    test.addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+    return url
+}
