@@ -19,6 +19,9 @@ struct MetaTrainCommand: ParsableCommand {
     @Option(help: "Task: \(TaskCatalog.names.joined(separator: ", ")).")
     var task = "quadratic"
 
+    @OptionGroup(title: "Dataset tasks (mlp, conv)")
+    var dataOptions: DatasetTaskOptions
+
     @Option(name: [.customLong("meta-steps"), .customLong("steps")], help: "Meta-steps (ADAM updates of the LSTM weights, one per unroll).")
     var metaSteps = 2000
 
@@ -97,7 +100,7 @@ struct MetaTrainCommand: ParsableCommand {
 
     func run() throws {
         try runReportingErrors {
-            let task = try TaskCatalog.make(self.task)
+            let task = try TaskCatalog.make(self.task, options: dataOptions)
             let trainer: MetaTrainer
             if resume, let checkpoint {
                 trainer = try Checkpoint.load(path: checkpoint).makeTrainer(task: task, metaSteps: metaSteps, path: checkpoint)

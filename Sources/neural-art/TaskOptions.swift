@@ -4,11 +4,14 @@ import MetaLearning
 
 /// The tasks the meta-learning commands know, by name. Add new tasks here.
 enum TaskCatalog {
-    static let names = ["quadratic"]
+    static let names = ["quadratic", "mlp"]
 
-    static func make(_ name: String) throws -> any Task {
+    static func make(_ name: String, options: DatasetTaskOptions = DatasetTaskOptions()) throws -> any Task {
         switch name {
         case "quadratic": return QuadraticTask()
+        case "mlp":
+            return MLPTask(data: try options.loadData(), hiddenSizes: try options.hiddenSizes(),
+                           activation: options.activation, batchSize: options.batchSize)
         default:
             throw ValidationError("unknown task '\(name)' (known: \(names.joined(separator: ", ")))")
         }

@@ -17,6 +17,9 @@ struct TuneCommand: ParsableCommand {
     @Option(help: "Task: \(TaskCatalog.names.joined(separator: ", ")).")
     var task = "quadratic"
 
+    @OptionGroup(title: "Dataset tasks (mlp, conv)")
+    var dataOptions: DatasetTaskOptions
+
     @Option(help: "Optimization steps per problem (default: the task's horizon).")
     var steps: Int?
 
@@ -43,7 +46,7 @@ struct TuneCommand: ParsableCommand {
 
     func run() throws {
         try runReportingErrors {
-            let task = try TaskCatalog.make(self.task)
+            let task = try TaskCatalog.make(self.task, options: dataOptions)
             let path = output ?? "models/\(self.task)-baselines.json"
             let rates = tuneBaselines(task: task, steps: steps ?? task.defaultHorizon, problems: problems,
                                       criterion: criterion, pointsPerDecade: pointsPerDecade, quiet: quiet)
