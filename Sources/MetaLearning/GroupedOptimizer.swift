@@ -36,6 +36,11 @@ public struct ParameterGroups: Codable, Equatable, Sendable {
     }
 }
 
+/// A task whose problems' θ is partitioned into named groups (the same partition for every problem).
+public protocol GroupedParameterTask: Task {
+    var parameterGroups: ParameterGroups { get }
+}
+
 /// One optimizer per parameter group (e.g. one LSTM for conv, another for fully connected
 /// parameters, as the paper did for CIFAR-10), acting as a single `Optimizer`.
 ///

@@ -101,6 +101,10 @@ struct MetaTrainCommand: ParsableCommand {
     func run() throws {
         try runReportingErrors {
             let task = try TaskCatalog.make(self.task, options: dataOptions)
+            if let grouped = task as? any GroupedParameterTask {
+                try runGrouped(task: grouped)   // one LSTM per parameter group (MetaTrainCommand+Groups.swift)
+                return
+            }
             let trainer: MetaTrainer
             if resume, let checkpoint {
                 trainer = try Checkpoint.load(path: checkpoint).makeTrainer(task: task, metaSteps: metaSteps, path: checkpoint)

@@ -4,7 +4,7 @@ import MetaLearning
 
 /// The tasks the meta-learning commands know, by name. Add new tasks here.
 enum TaskCatalog {
-    static let names = ["quadratic", "mlp"]
+    static let names = ["quadratic", "mlp", "conv"]
 
     static func make(_ name: String, options: DatasetTaskOptions = DatasetTaskOptions()) throws -> any Task {
         switch name {
@@ -12,6 +12,8 @@ enum TaskCatalog {
         case "mlp":
             return MLPTask(data: try options.loadData(), hiddenSizes: try options.hiddenSizes(),
                            activation: options.activation, batchSize: options.batchSize)
+        case "conv":
+            return ConvTask(data: try options.loadData(), batchSize: options.batchSize)
         default:
             throw ValidationError("unknown task '\(name)' (known: \(names.joined(separator: ", ")))")
         }
