@@ -6,6 +6,6 @@ struct NeuralArtCommand: ParsableCommand {
         commandName: "neural-art",
         abstract: "Stylize images with an optimizer that learned how to optimize.",
         subcommands: [StylizeCommand.self, MetaTrainCommand.self, TuneCommand.self, EvaluateCommand.self,
-                      BenchCommand.self],
+                      GeneralizationCommand.self, BenchCommand.self],
         defaultSubcommand: StylizeCommand.self)
 }
