@@ -6,7 +6,9 @@ import Numerics
 /// (so the loss is stochastic, and two runs of the same problem see the same batches), and
 /// remembers θ: after a run, `finalParameters` is the last θ evaluated — θ_T — for measuring
 /// test accuracy. `reset()` rewinds the minibatch stream (the `Problem` contract asks for
-/// deterministic problems; a fresh `makeProblem` is equivalent).
+/// deterministic problems; a fresh `makeProblem` is equivalent). The network buffers behind
+/// `loss` may be shared by all problems of a task: evaluate them one at a time, never
+/// concurrently (as `ProblemBatch`, the evaluator and the meta-trainers do).
 public final class ClassificationProblem: Problem {
     /// f(θ) on a batch: (θ, inputs `[batch, features]`, labels, batch size, ∇ out) → mean loss.
     public typealias LossFunction = (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Int>, Int,

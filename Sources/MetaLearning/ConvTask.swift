@@ -42,6 +42,10 @@ public final class ConvTask: Task, ClassificationTask, GroupedParameterTask {
                         counts: [network.convParameterCount, network.parameterCount - network.convParameterCount])
     }
 
+    /// Buffers shared by all of this task's problems: they are evaluated one at a time (never
+    /// concurrently), so one workspace serves them all.
+    private lazy var workspace: ConvNetWorkspace = network.makeWorkspace(batchSize: batchSize)
+
     public func makeProblem(split: Split, index: Int) -> any Problem {
         makeClassificationProblem(split: split, index: index)
     }
@@ -51,7 +55,7 @@ public final class ConvTask: Task, ClassificationTask, GroupedParameterTask {
         var initGenerator = g.fork(1)
         let theta0 = network.initialParameters(generator: &initGenerator)
         let sampler = MinibatchSampler(datasetCount: data.training.count, batchSize: batchSize, generator: g.fork(2))
-        let net = network, ws = network.makeWorkspace(batchSize: batchSize)
+        let net = network, ws = workspace
         return ClassificationProblem(initialParameters: theta0, data: data.training, sampler: sampler) { theta, x, y, b, grad in
             net.lossAndGradient(parameters: theta, inputs: x, labels: y, batchSize: b, gradient: grad, workspace: ws)
         }

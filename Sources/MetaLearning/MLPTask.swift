@@ -43,6 +43,10 @@ public final class MLPTask: Task, ClassificationTask {
         self.seed = seed
     }
 
+    /// Buffers shared by all of this task's problems: they are evaluated one at a time (never
+    /// concurrently), so one workspace serves them all.
+    private lazy var workspace: MLPWorkspace = network.makeWorkspace(batchSize: batchSize)
+
     public func makeProblem(split: Split, index: Int) -> any Problem {
         makeClassificationProblem(split: split, index: index)
     }
@@ -52,7 +56,7 @@ public final class MLPTask: Task, ClassificationTask {
         var initGenerator = g.fork(1)
         let theta0 = network.initialParameters(std: initialStd, generator: &initGenerator)
         let sampler = MinibatchSampler(datasetCount: data.training.count, batchSize: batchSize, generator: g.fork(2))
-        let net = network, ws = network.makeWorkspace(batchSize: batchSize)
+        let net = network, ws = workspace
         return ClassificationProblem(
             initialParameters: theta0, data: data.training, sampler: sampler
         ) { theta, x, y, b, grad in
