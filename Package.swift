@@ -5,6 +5,7 @@
 //
 // Layers (arrows point down only):
 //   neural-art (CLI) → NeuralArt → ImageIO, MetaLearning → Numerics → COpenBLAS
+//   MetaLearning → CZlib (gzip'd datasets)
 //   ImageIO → CPNG, CJPEG
 import PackageDescription
 
@@ -39,6 +40,9 @@ let package = Package(
         .systemLibrary(
             name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
             providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(
+            name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]),
         // libjpeg behind a setjmp-based error manager (libjpeg's default handler exit()s).
         .target(
             name: "CJPEG", path: "Sources/CJPEG",
@@ -46,7 +50,7 @@ let package = Package(
 
         .target(name: "Numerics", dependencies: ["COpenBLAS"], swiftSettings: fastFlags),
         .target(name: "ImageIO", dependencies: ["CPNG", "CJPEG"], swiftSettings: fastFlags),
-        .target(name: "MetaLearning", dependencies: ["Numerics"], swiftSettings: fastFlags),
+        .target(name: "MetaLearning", dependencies: ["Numerics", "CZlib"], swiftSettings: fastFlags),
         .target(
             name: "NeuralArt", dependencies: ["Numerics", "ImageIO", "MetaLearning"],
             swiftSettings: fastFlags),

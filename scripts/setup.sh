@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Checks, and where possible installs, the system packages NeuralArt needs:
-# OpenBLAS (matrix products), libpng and libjpeg (image files), pkg-config (to find them).
+# OpenBLAS (matrix products), libpng and libjpeg (image files), pkg-config (to find them),
+# zlib (gzip'd datasets) and Fashion-MNIST (the MLP and conv tasks' data).
 # Idempotent and quiet when everything is present. Run by the README commands and .ci/run.
 set -euo pipefail
 
@@ -12,14 +13,24 @@ have_pc libpng || need+=(libpng-dev)
 # libjpeg ships a pkg-config file only in newer releases; check the header instead.
 [ -f /usr/include/jpeglib.h ] || [ -f /usr/include/x86_64-linux-gnu/jpeglib.h ] \
     || [ -f /usr/include/aarch64-linux-gnu/jpeglib.h ] || have_pc libjpeg || need+=(libjpeg-dev)
+have_pc zlib || [ -f /usr/include/zlib.h ] || need+=(zlib1g-dev)
+# Fashion-MNIST's gzip'd IDX files (Debian package dataset-fashion-mnist).
+[ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || need+=(dataset-fashion-mnist)
 
 if [ ${#need[@]} -eq 0 ]; then
     exit 0
 fi
 
 if [ "$(uname -s)" != "Linux" ] || ! command -v apt-get >/dev/null 2>&1; then
-    echo "neural-art setup: missing system packages: ${need[*]}." >&2
-    echo "Install OpenBLAS, libpng and libjpeg development files with your package manager." >&2
+    libs=()
+    for p in "${need[@]}"; do [ "$p" = dataset-fashion-mnist ] || libs+=("$p"); done
+    if [ ${#libs[@]} -ne ${#need[@]} ]; then
+        echo "neural-art setup: Fashion-MNIST is not in /usr/share/datasets/fashion-mnist;" \
+            "put its four IDX files in a directory and pass --data <dir> (its tests are skipped)." >&2
+    fi
+    [ ${#libs[@]} -eq 0 ] && exit 0
+    echo "neural-art setup: missing system packages: ${libs[*]}." >&2
+    echo "Install OpenBLAS, libpng, libjpeg and zlib development files with your package manager." >&2
     exit 1
 fi
 

@@ -22,6 +22,9 @@ struct EvaluateCommand: ParsableCommand {
 
     @OptionGroup(title: "Style task") var styleOptions: StyleTaskOptions
 
+    @OptionGroup(title: "Dataset tasks (mlp, conv)")
+    var dataOptions: DatasetTaskOptions
+
     @Option(help: "The learned optimizer (a model file from meta-train).")
     var model: String?
 
@@ -60,13 +63,11 @@ struct EvaluateCommand: ParsableCommand {
     func run() throws {
         useOneBLASThread()
         try runReportingErrors {
-            let task = try TaskCatalog.make(self.task, style: styleOptions)
+            let task = try TaskCatalog.make(self.task, options: dataOptions, style: styleOptions)
             let steps = self.steps ?? task.defaultHorizon
             var optimizers: [(name: String, learningRate: Float?, optimizer: any Optimizer)] = []
             if let model {
-                let file = try ModelFile.load(path: model)
-                try file.requireTask(task.name, path: model)
-                optimizers.append(("lstm", nil, file.optimizer))
+                optimizers.append(("lstm", nil, try loadLearnedOptimizer(path: model, task: task)))
             }
             let rates: BaselineRates
             if let baselines {
@@ -84,18 +85,25 @@ struct EvaluateCommand: ParsableCommand {
             }
             let bar = ProgressBar(label: "evaluate", total: optimizers.count, quiet: quiet)
             var done = 0
-            let result = EvaluationResult.run(task: task, optimizers: optimizers, problems: problems, steps: steps) { name in
+            let report = { (name: String) in
                 done += 1
                 bar.update(step: done, message: name)
             }
+            // Classifiers also report the test-set loss and accuracy of the final parameters.
+            let classification = (task as? any ClassificationTask).map {
+                ClassificationEvaluation.run(task: $0, optimizers: optimizers, problems: problems, steps: steps,
+                                             testLimit: dataOptions.testSamples, progress: report)
+            }
+            let result = classification?.result
+                ?? EvaluationResult.run(task: task, optimizers: optimizers, problems: problems, steps: steps, progress: report)
             let stem = model.map { $0.hasSuffix(".lstm") ? String($0.dropLast(5)) : $0 } ?? "\(self.task)"
             let csvPath = csv ?? stem + "-eval.csv", plotPath = plot ?? stem + "-eval.svg"
             try writeAtomically(result.csv(), to: csvPath)
             try writeAtomically(SVGPlot.lossCurves(result), to: plotPath)
-            if let json { try writeAtomically(try result.json(), to: json) }
+            if let json { try writeAtomically(try classification?.json() ?? result.json(), to: json) }
             print("mean loss over \(problems) test problems of \(task.name) (\(steps) steps; baselines tuned on "
                   + "\(rates.problems) validation problems, criterion \(rates.criterion.rawValue)):")
-            print(result.table(steps: tableSteps.isEmpty ? nil : tableSteps), terminator: "")
+            print(classification?.table() ?? result.table(steps: tableSteps.isEmpty ? nil : tableSteps), terminator: "")
             print("wrote \(csvPath), \(plotPath)" + (json.map { ", \($0)" } ?? ""))
         }
     }

@@ -21,6 +21,9 @@ struct MetaTrainCommand: ParsableCommand {
 
     @OptionGroup(title: "Style task") var styleOptions: StyleTaskOptions
 
+    @OptionGroup(title: "Dataset tasks (mlp, conv)")
+    var dataOptions: DatasetTaskOptions
+
     @Option(name: [.customLong("meta-steps"), .customLong("steps")], help: "Meta-steps (ADAM updates of the LSTM weights, one per unroll).")
     var metaSteps = 8000
 
@@ -103,7 +106,11 @@ struct MetaTrainCommand: ParsableCommand {
     func run() throws {
         useOneBLASThread()
         try runReportingErrors {
-            let task = try TaskCatalog.make(self.task, style: styleOptions)
+            let task = try TaskCatalog.make(self.task, options: dataOptions, style: styleOptions)
+            if let grouped = task as? any GroupedParameterTask {
+                try runGrouped(task: grouped)   // one LSTM per parameter group (MetaTrainCommand+Groups.swift)
+                return
+            }
             let trainer: MetaTrainer
             if resume, let checkpoint {
                 trainer = try Checkpoint.load(path: checkpoint).makeTrainer(task: task, metaSteps: metaSteps, path: checkpoint)

@@ -5,7 +5,7 @@ struct NeuralArtCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "neural-art",
         abstract: "Stylize images with an optimizer that learned how to optimize.",
-        subcommands: [StylizeCommand.self, CompareCommand.self, MetaTrainCommand.self, TuneCommand.self, EvaluateCommand.self,
-                      BenchCommand.self],
+        subcommands: [StylizeCommand.self, CompareCommand.self, MetaTrainCommand.self, TuneCommand.self,
+                      EvaluateCommand.self, GeneralizationCommand.self, BenchCommand.self],
         defaultSubcommand: StylizeCommand.self)
 }

@@ -6,12 +6,18 @@ import Numerics
 
 /// The tasks the meta-learning commands know, by name. Add new tasks here.
 enum TaskCatalog {
-    static let names = ["quadratic", "style"]
+    static let names = ["quadratic", "style", "mlp", "conv"]
 
-    static func make(_ name: String, style: StyleTaskOptions = StyleTaskOptions()) throws -> any Task {
+    static func make(_ name: String, options: DatasetTaskOptions = DatasetTaskOptions(),
+                     style: StyleTaskOptions = StyleTaskOptions()) throws -> any Task {
         switch name {
         case "quadratic": return QuadraticTask()
         case "style": return try style.makeTask()
+        case "mlp":
+            return MLPTask(data: try options.loadData(), hiddenSizes: try options.hiddenSizes(),
+                           activation: options.activation, batchSize: options.batchSize)
+        case "conv":
+            return ConvTask(data: try options.loadData(), batchSize: options.batchSize)
         default:
             throw ValidationError("unknown task '\(name)' (known: \(names.joined(separator: ", ")))")
         }

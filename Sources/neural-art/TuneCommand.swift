@@ -19,6 +19,9 @@ struct TuneCommand: ParsableCommand {
 
     @OptionGroup(title: "Style task") var styleOptions: StyleTaskOptions
 
+    @OptionGroup(title: "Dataset tasks (mlp, conv)")
+    var dataOptions: DatasetTaskOptions
+
     @Option(help: "Optimization steps per problem (default: the task's horizon).")
     var steps: Int?
 
@@ -46,7 +49,7 @@ struct TuneCommand: ParsableCommand {
     func run() throws {
         useOneBLASThread()
         try runReportingErrors {
-            let task = try TaskCatalog.make(self.task, style: styleOptions)
+            let task = try TaskCatalog.make(self.task, options: dataOptions, style: styleOptions)
             let path = output ?? "models/\(self.task)-baselines.json"
             let rates = tuneBaselines(task: task, steps: steps ?? task.defaultHorizon, problems: problems,
                                       criterion: criterion, pointsPerDecade: pointsPerDecade, quiet: quiet)

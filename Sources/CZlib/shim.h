@@ -1,0 +1,4 @@
+#ifndef NEURALART_CZLIB_SHIM_H
+#define NEURALART_CZLIB_SHIM_H
+#include <zlib.h>
+#endif

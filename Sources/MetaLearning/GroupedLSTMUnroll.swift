@@ -1,0 +1,199 @@
+import Numerics
+
+/// One truncated-BPTT unroll of a *grouped* LSTM optimizer — one LSTM per parameter group, all
+/// stepping θ together — with its first-order backward pass.
+///
+/// The math is `LSTMUnroll`'s, per group. The first-order adjoint of θ is coordinatewise
+/// (a_t = ĝ_t + a_{t+1}), so the meta-gradient of group g's weights φ_g depends only on group
+/// g's coordinates: each group is a *lane* with its own records over its gathered coordinates
+/// (problem-major, `ParameterGroups.gather`), and only the optimizee evaluation couples them.
+/// φ is the concatenation [φ_0, φ_1, …] (`weightOffset(group:)`). With one group this computes
+/// exactly what `LSTMUnroll` computes (checked in the tests). Problems with bounds are not
+/// supported (the classification tasks have none).
+///
+/// Memory: as `LSTMUnroll`, ≈ (in + 13H + 2)·4 bytes per coordinate per step.
+final class GroupedLSTMUnroll {
+    /// The records of one group's LSTM over its `count` coordinates (feature-major).
+    final class Lane {
+        let configuration: LSTMConfiguration
+        let layout: LSTMLayout
+        let count: Int
+        var xh: [[Tensor]], c: [[Tensor]]
+        let gates: [[Tensor]]
+        var grads: [Tensor]
+        let delta: Tensor
+        let rmsM: Tensor?, rmsV: Tensor?
+        let dh: [Tensor], dc: [Tensor], dz: Tensor, adjoint: Tensor
+
+        init(configuration: LSTMConfiguration, count N: Int, maxSteps T: Int) {
+            self.configuration = configuration
+            layout = configuration.layout
+            count = N
+            let L = layout, H = L.hidden
+            xh = (0..<L.layers).map { l in (0...T).map { _ in Tensor(shape: [L.columns(layer: l), N]) } }
+            c = (0..<L.layers).map { _ in (0...T).map { _ in Tensor(shape: [H, N]) } }
+            gates = (0..<L.layers).map { _ in (0..<T).map { _ in Tensor(shape: [4 * H, N]) } }
+            grads = (0...T).map { _ in Tensor(shape: [N]) }
+            delta = Tensor(shape: [N])
+            rmsM = configuration.inputs.rmsInputs ? Tensor(shape: [N]) : nil
+            rmsV = configuration.inputs.rmsInputs ? Tensor(shape: [N]) : nil
+            dh = (0..<L.layers).map { _ in Tensor(shape: [H, N]) }
+            dc = (0..<L.layers).map { _ in Tensor(shape: [H, N]) }
+            dz = Tensor(shape: [4 * H, N])
+            adjoint = Tensor(shape: [N])
+            for l in 0..<L.layers {
+                for slot in xh[l] { (slot.data + (L.columns(layer: l) - 1) * N).update(repeating: 1, count: N) }
+            }
+        }
+    }
+
+    let groups: ParameterGroups
+    let problems: Int
+    let maxSteps: Int
+    let lanes: [Lane]
+    let theta: Tensor
+    private let delta: Tensor, gradient: Tensor
+    private var losses: [Double]
+    private var rmsStep = 0
+    private(set) var recordedSteps = 0
+    private(set) var stepsTaken = 0
+
+    init(configurations: [LSTMConfiguration], groups: ParameterGroups, problems k: Int, maxSteps T: Int) {
+        precondition(configurations.count == groups.count && k >= 1 && T >= 1,
+                     "GroupedLSTMUnroll: \(configurations.count) LSTMs for \(groups.count) groups, \(k) problems, \(T) steps")
+        self.groups = groups
+        problems = k
+        maxSteps = T
+        lanes = (0..<groups.count).map { Lane(configuration: configurations[$0], count: k * groups.counts[$0], maxSteps: T) }
+        theta = Tensor(shape: [k * groups.period])
+        delta = Tensor(shape: [k * groups.period])
+        gradient = Tensor(shape: [k * groups.period])
+        losses = [Double](repeating: 0, count: k)
+    }
+
+    /// Offset of group g's LSTM weights in the concatenated φ.
+    func weightOffset(group g: Int) -> Int { lanes[..<g].reduce(0) { $0 + $1.layout.weightCount } }
+    /// The length of the concatenated φ.
+    var weightCount: Int { weightOffset(group: lanes.count) }
+
+    /// Starts a problem batch: θ = θ₀, zero states, one problem call at θ₀. Returns the mean loss.
+    @discardableResult
+    func reset(batch: ProblemBatch) -> Double {
+        precondition(batch.problems.count == problems && batch.count == theta.count && !batch.hasBounds,
+                     "GroupedLSTMUnroll: batch of \(batch.problems.count) problems / \(batch.count) coordinates (bounds: \(batch.hasBounds))")
+        for lane in lanes {
+            let L = lane.layout, N = lane.count
+            for l in 0..<L.layers {
+                (lane.xh[l][0].data + L.inputSize(layer: l) * N).update(repeating: 0, count: L.hidden * N)
+                lane.c[l][0].fill(0)
+            }
+            lane.rmsM?.fill(0); lane.rmsV?.fill(0)
+        }
+        rmsStep = 0
+        stepsTaken = 0
+        batch.initialParameters(into: theta.data)
+        evaluate(batch, slot: 0)
+        return losses.reduce(0, +) / Double(problems)
+    }
+
+    /// Evaluates the batch at θ and gathers the scaled gradient into every lane's `grads[slot]`.
+    private func evaluate(_ batch: ProblemBatch, slot: Int) {
+        losses.withUnsafeMutableBufferPointer {
+            batch.evaluate(at: theta.data, scaledGradient: gradient.data, losses: $0.baseAddress!)
+        }
+        for (g, lane) in lanes.enumerated() {
+            groups.gather(g, from: gradient.data, problems: problems, into: lane.grads[slot].data)
+        }
+    }
+
+    /// Runs `steps` ≤ `maxSteps` steps from the carried state, recording them; returns the
+    /// meta-loss (1/P) Σ_p Σ_t s_p f_p(θ_t).
+    func forward(batch: ProblemBatch, weights: UnsafePointer<Float>, steps T: Int) -> Double {
+        precondition(T >= 1 && T <= maxSteps, "GroupedLSTMUnroll: \(T) steps, room for \(maxSteps)")
+        let P = Double(problems)
+        var metaLoss = 0.0
+        for t in 0..<T {
+            rmsStep += 1
+            for (g, lane) in lanes.enumerated() {
+                let L = lane.layout, H = L.hidden, N = lane.count, w = weights + weightOffset(group: g)
+                let x0 = lane.xh[0][t].data, grad = lane.grads[t].data, m = lane.rmsM?.data, v = lane.rmsV?.data
+                let step = rmsStep, features = lane.configuration.inputs
+                let parts = LSTMCell.chunks(for: N)
+                parallelFor(chunks: parts) { chunk in
+                    preprocessGradient(features, gradient: grad, scale: 1, x: x0, stride: N, m: m, v: v, step: step,
+                                       range: chunkRange(chunk, of: parts, count: N))
+                }
+                for l in 0..<L.layers {
+                    LSTMCell.forward(
+                        hidden: H, columns: L.columns(layer: l), count: N, range: 0..<N,
+                        weights: w + L.weightOffset(layer: l), xh: lane.xh[l][t].data, gates: lane.gates[l][t].data,
+                        cPrev: lane.c[l][t].data, cNext: lane.c[l][t + 1].data,
+                        hOut: lane.xh[l][t + 1].data + L.inputSize(layer: l) * N,
+                        hCopy: l + 1 < L.layers ? lane.xh[l + 1][t].data : nil)
+                }
+                let top = L.layers - 1
+                LSTMCell.readout(hidden: H, count: N, range: 0..<N, scale: lane.configuration.outputScale,
+                                 weights: w + L.readoutOffset,
+                                 h: lane.xh[top][t + 1].data + L.inputSize(layer: top) * N, delta: lane.delta.data)
+                groups.scatter(g, from: lane.delta.data, problems: problems, into: delta.data)
+            }
+            batch.applyUpdate(theta: theta.data, delta: delta.data, mask: nil)
+            evaluate(batch, slot: t + 1)
+            var scaled = 0.0
+            for k in 0..<problems { scaled += Double(batch.scales[k]) * losses[k] }
+            metaLoss += scaled / P
+        }
+        recordedSteps = T
+        stepsTaken += T
+        return metaLoss
+    }
+
+    /// Accumulates the first-order meta-gradient ∂L/∂φ of the last `forward` into `dWeights`
+    /// (concatenated like φ).
+    func backward(weights: UnsafePointer<Float>, dWeights: UnsafeMutablePointer<Float>) {
+        let T = recordedSteps, invP = 1 / Float(problems)
+        for (g, lane) in lanes.enumerated() {
+            let L = lane.layout, H = L.hidden, N = lane.count, top = L.layers - 1
+            let s = lane.configuration.outputScale
+            let w = weights + weightOffset(group: g), dw = dWeights + weightOffset(group: g)
+            for l in 0..<L.layers { lane.dh[l].fill(0); lane.dc[l].fill(0) }
+            lane.adjoint.fill(0)
+            let a = lane.adjoint.data
+            let coefficients = (0..<H).map { s * w[L.readoutOffset + $0] }
+            coefficients.withUnsafeBufferPointer { coef in
+                for t in stride(from: T - 1, through: 0, by: -1) {
+                    let grad = lane.grads[t + 1].data
+                    for n in 0..<N { a[n] = grad[n] * invP + a[n] }
+                    LSTMCell.readoutBackward(
+                        hidden: H, count: N, range: 0..<N, scale: s, adjoint: a,
+                        hOnes: lane.xh[top][t + 1].data + L.inputSize(layer: top) * N, dWeights: dw + L.readoutOffset)
+                    for l in stride(from: top, through: 0, by: -1) {
+                        LSTMCell.backward(
+                            hidden: H, inputs: L.inputSize(layer: l), columns: L.columns(layer: l), count: N,
+                            range: 0..<N, weights: w + L.weightOffset(layer: l), xh: lane.xh[l][t].data, gates: lane.gates[l][t].data,
+                            cPrev: lane.c[l][t].data, cCur: lane.c[l][t + 1].data,
+                            dh: lane.dh[l].data,
+                            outputAdjoint: l == top ? UnsafePointer(a) : nil,
+                            outputCoefficients: l == top ? coef.baseAddress! : nil,
+                            dc: lane.dc[l].data, dz: lane.dz.data, dWeights: dw + L.weightOffset(layer: l),
+                            dInput: l > 0 ? lane.dh[l - 1].data : nil, dRecurrent: lane.dh[l].data)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Carries θ, the LSTM states and the last gradient over to the next unroll (detached).
+    func carry() {
+        let T = recordedSteps
+        guard T > 0 else { return }
+        for lane in lanes {
+            for l in 0..<lane.layout.layers {
+                lane.xh[l].swapAt(0, T)
+                lane.c[l].swapAt(0, T)
+            }
+            lane.grads.swapAt(0, T)
+        }
+        recordedSteps = 0
+    }
+}

@@ -1,0 +1,147 @@
+import XCTest
+@testable import MetaLearning
+import Numerics
+
+/// The MLP's loss and gradients against central finite differences and a direct Double
+/// computation, its layout, and the MLP task's problems.
+final class MLPTests: XCTestCase {
+    /// A Double re-implementation of the loss (naive loops) for reference values.
+    func referenceLoss(_ net: MLP, _ theta: [Float], _ x: [Float], _ y: [Int]) -> Double {
+        let s = net.layerSizes, B = y.count
+        var total = 0.0
+        for r in 0..<B {
+            var a = (0..<s[0]).map { Double(x[r * s[0] + $0]) }
+            for l in 0..<net.layerCount {
+                let w = net.weightOffset(layer: l), b = net.biasOffset(layer: l)
+                var z = [Double](repeating: 0, count: s[l + 1])
+                for j in 0..<s[l + 1] {
+                    var v = Double(theta[b + j])
+                    for i in 0..<s[l] { v += Double(theta[w + j * s[l] + i]) * a[i] }
+                    z[j] = l + 1 < net.layerCount ? (net.activation == .sigmoid ? 1 / (1 + Foundation.exp(-v)) : max(0, v)) : v
+                }
+                a = z
+            }
+            let mx = a.max()!
+            total += Foundation.log(a.map { Foundation.exp($0 - mx) }.reduce(0, +)) - (a[y[r]] - mx)
+        }
+        return total / Double(B)
+    }
+
+    func check(_ net: MLP, batch B: Int, std: Float, seed: UInt64, h: Float, rtol: Double, atol: Double,
+               line: UInt = #line) {
+        var g = SeededGenerator(seed: seed)
+        let theta = net.initialParameters(std: std, generator: &g)
+        let x = (0..<(B * net.inputSize)).map { _ in Float(g.nextUniform()) }
+        let y = (0..<B).map { _ in g.nextInt(net.classCount) }
+        let ws = net.makeWorkspace(batchSize: B)
+        var grad = [Float](repeating: .nan, count: net.parameterCount)
+        var dx = [Float](repeating: .nan, count: x.count)
+        let loss = net.lossAndGradient(parameters: theta, inputs: x, labels: y, batchSize: B,
+                                       gradient: &grad, inputGradient: &dx, workspace: ws)
+        XCTAssertEqual(Double(loss), referenceLoss(net, theta, x, y), accuracy: 1e-5, line: line)
+        let f = { (t: [Float]) in self.referenceLoss(net, t, x, y) }
+        // Every coordinate for small nets; otherwise a spread plus the tail (the top layers).
+        func spread(_ n: Int) -> [Int] {
+            n <= 400 ? Array(0..<n) : Array(stride(from: 0, to: n, by: n / 100)) + Array(stride(from: n - 230, to: n, by: 5))
+        }
+        let idx = spread(net.parameterCount)
+        assertFiniteDifferences(theta, analytic: grad, indices: idx, h: h, rtol: rtol, atol: atol, line: line, f)
+        assertFiniteDifferences(x, analytic: dx, indices: spread(x.count), h: h, rtol: rtol, atol: atol, line: line) {
+            self.referenceLoss(net, theta, $0, y)
+        }
+    }
+
+    /// Sigmoid, one hidden layer: Double reference loss, step 1e-3; rtol 1e-3, atol 1e-5
+    /// (the analytic gradient is Float: ~1e-7 relative rounding).
+    func testSigmoidGradientMatchesFiniteDifferences() {
+        check(MLP(inputSize: 12, hiddenSizes: [7], classCount: 4), batch: 5, std: 0.5, seed: 1,
+              h: 1e-3, rtol: 1e-3, atol: 1e-5)
+    }
+
+    /// Two hidden layers and the paper's size (784-20-10, sampled coordinates).
+    func testDeepAndPaperSizedGradients() {
+        check(MLP(inputSize: 10, hiddenSizes: [6, 5], classCount: 3), batch: 4, std: 0.7, seed: 2,
+              h: 1e-3, rtol: 1e-3, atol: 1e-5)
+        check(MLP(inputSize: 784, hiddenSizes: [20], classCount: 10), batch: 8, std: 0.1, seed: 3,
+              h: 1e-3, rtol: 1e-3, atol: 1e-5)
+    }
+
+    /// ReLU: kinks make finite differences wrong only within h of one; with h = 1e-4 and these
+    /// seeds no pre-activation lies that close to 0 (a Double loss keeps the difference exact).
+    func testReLUGradientMatchesFiniteDifferences() {
+        check(MLP(inputSize: 9, hiddenSizes: [8, 6], classCount: 5, activation: .relu), batch: 6, std: 0.6,
+              seed: 4, h: 1e-4, rtol: 1e-3, atol: 1e-5)
+    }
+
+    func testLayoutAndParameterCount() {
+        let net = MLP(inputSize: 784, hiddenSizes: [20], classCount: 10)
+        XCTAssertEqual(net.parameterCount, 784 * 20 + 20 + 20 * 10 + 10)
+        XCTAssertEqual(net.biasOffset(layer: 0), 784 * 20)
+        XCTAssertEqual(net.weightOffset(layer: 1), 784 * 20 + 20)
+        XCTAssertEqual(MLP(inputSize: 784, hiddenSizes: [20, 20], classCount: 10).parameterCount, 15_910 + 420)
+    }
+
+    /// Loss only (no gradient) equals the loss with gradients; evaluate = reference on a set.
+    func testEvaluateMatchesReference() {
+        let net = MLP(inputSize: 64, hiddenSizes: [10], classCount: 4)
+        let data = randomDataset(count: 37, shape: [1, 8, 8], classes: 4, seed: 9)
+        var g = SeededGenerator(seed: 10)
+        let theta = net.initialParameters(std: 0.5, generator: &g)
+        let (loss, accuracy) = net.evaluate(parameters: theta, on: data, batchSize: 10)
+        let x = data.images.toArray()
+        XCTAssertEqual(loss, referenceLoss(net, theta, x, data.labels), accuracy: 1e-5)
+        XCTAssertTrue((0...1).contains(accuracy))
+        let ws = net.makeWorkspace(batchSize: 37)
+        let l0 = net.lossAndGradient(parameters: theta, inputs: x, labels: data.labels, batchSize: 37,
+                                     gradient: nil, workspace: ws)
+        XCTAssertEqual(Double(l0), loss, accuracy: 1e-5)
+    }
+
+    // MARK: the task
+
+    func testProblemsDifferInInitAndBatchesAndAreDeterministic() {
+        let task = MLPTask(data: learnableSplit(), hiddenSizes: [5], batchSize: 16)
+        let a = task.makeClassificationProblem(split: .training, index: 0)
+        let a2 = task.makeClassificationProblem(split: .training, index: 0)
+        let b = task.makeClassificationProblem(split: .training, index: 1)
+        let v = task.makeClassificationProblem(split: .validation, index: 0)
+        XCTAssertEqual(a.initialParameters(), a2.initialParameters())
+        XCTAssertNotEqual(a.initialParameters(), b.initialParameters())
+        XCTAssertNotEqual(a.initialParameters(), v.initialParameters())
+        let theta = a.initialParameters()
+        var g = [Float](repeating: 0, count: a.parameterCount)
+        let l1 = a.lossAndGradient(at: theta, gradient: &g), l1b = a2.lossAndGradient(at: theta, gradient: &g)
+        let l2 = a.lossAndGradient(at: theta, gradient: &g)
+        let lb = b.lossAndGradient(at: theta, gradient: &g)
+        XCTAssertEqual(l1, l1b)          // same problem, same first batch
+        XCTAssertNotEqual(l1, l2)        // the next call sees the next batch
+        XCTAssertNotEqual(l1, lb)        // another problem, another batch stream
+        XCTAssertEqual(a.calls, 2)
+        a.reset()
+        XCTAssertEqual(a.lossAndGradient(at: theta, gradient: &g), l1)
+        XCTAssertEqual(task.settings["hidden"], "5")
+        XCTAssertEqual(task.name, "mlp")
+    }
+
+    /// Plain SGD on a learnable synthetic set: loss falls, the final θ is recorded, accuracy rises.
+    func testSGDLearnsAndFinalParametersAreRecorded() {
+        let task = MLPTask(data: learnableSplit(), hiddenSizes: [10], batchSize: 32, initialStd: 0.1)
+        let p = task.makeClassificationProblem(split: .test, index: 0)
+        var theta = p.initialParameters()
+        let before = task.evaluate(parameters: theta, on: task.data.test, limit: nil)
+        var g = [Float](repeating: 0, count: p.parameterCount)
+        var first: Float = 0, last: Float = 0
+        for t in 0..<300 {
+            let l = p.lossAndGradient(at: theta, gradient: &g)
+            if t == 0 { first = l }
+            last = l
+            for i in theta.indices { theta[i] -= 1.0 * g[i] }
+        }
+        _ = p.lossAndGradient(at: theta, gradient: &g)
+        XCTAssertEqual(p.finalParameters, theta)
+        let after = task.evaluate(parameters: p.finalParameters, on: task.data.test, limit: nil)
+        XCTAssertLessThan(last, first * 0.5)
+        XCTAssertLessThan(after.loss, before.loss)
+        XCTAssertGreaterThan(after.accuracy, 0.9)
+    }
+}
