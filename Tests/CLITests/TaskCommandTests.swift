@@ -1,0 +1,106 @@
+import Foundation
+import XCTest
+
+/// The dataset tasks through the real binary, on a tiny MNIST-format dataset written here:
+/// meta-train, evaluate (JSON schema with test accuracy), the grouped conv optimizer,
+/// generalization, and one-line errors for bad data.
+final class TaskCommandTests: CLITestCase {
+    /// Writes `train-*` (`train` samples) and `t10k-*` (`test` samples) IDX files of 8×8 images
+    /// whose class k (of 10) brightens row k mod 8; returns the directory.
+    func writeTinyIDX(train: Int = 300, test: Int = 50) throws -> String {
+        let dir = temp("data")
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        func header(_ magic: UInt8, _ dims: [Int]) -> [UInt8] {
+            [0, 0, 8, magic] + dims.flatMap { d in [24, 16, 8, 0].map { UInt8((d >> $0) & 0xff) } }
+        }
+        var seed: UInt64 = 12345
+        func next() -> UInt8 { seed = seed &* 6364136223846793005 &+ 1442695040888963407; return UInt8(seed >> 57) }
+        for (name, n) in [("train", train), ("t10k", test)] {
+            var images = header(3, [n, 8, 8]), labels = header(1, [n])
+            for i in 0..<n {
+                let y = i % 10
+                labels.append(UInt8(y))
+                for p in 0..<64 { images.append(p / 8 == y % 8 ? 200 : next()) }
+            }
+            try Data(images).write(to: URL(fileURLWithPath: "\(dir)/\(name)-images-idx3-ubyte"))
+            try Data(labels).write(to: URL(fileURLWithPath: "\(dir)/\(name)-labels-idx1-ubyte"))
+        }
+        return dir
+    }
+
+    var tinyData: [String] { ["--batch-size", "8", "--validation-samples", "50"] }
+
+    func testMetaTrainAndEvaluateMLPWithTestAccuracyInJSON() throws {
+        let data = try writeTinyIDX()
+        let model = temp("mlp.lstm")
+        let train = try run(["meta-train", "--task", "mlp", "--data", data] + tinyData + [
+            "--meta-steps", "4", "--horizon", "6", "--unroll", "3", "--problems-per-step", "1",
+            "--validation-problems", "2", "--validate-every", "2", "--output", model, "--quiet"])
+        XCTAssertEqual(train.status, 0, train.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: model))
+
+        let json = temp("eval.json")
+        let r = try run(["evaluate", "--task", "mlp", "--data", data] + tinyData + [
+            "--model", model, "--problems", "2", "--steps", "5", "--json", json,
+            "--csv", temp("e.csv"), "--plot", temp("e.svg"), "--quiet"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("test acc"), r.stdout)
+        let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as! [String: Any]
+        XCTAssertEqual(object["task"] as? String, "mlp")
+        XCTAssertEqual(object["steps"] as? Int, 5)
+        XCTAssertEqual(object["test_samples"] as? Int, 50)
+        let optimizers = object["optimizers"] as! [String: [String: Any]]
+        XCTAssertEqual(Set(optimizers.keys), ["lstm", "sgd", "nag", "rmsprop", "adam"])
+        for (_, o) in optimizers {
+            XCTAssertEqual((o["mean_loss"] as? [Any])?.count, 5)
+            let acc = try XCTUnwrap(o["test_accuracy"] as? Double)
+            XCTAssertTrue((0...1).contains(acc))
+            XCTAssertNotNil(o["test_loss"] as? Double)
+        }
+    }
+
+    func testConvTaskTrainsTwoLSTMsAndEvaluates() throws {
+        let data = try writeTinyIDX()
+        let model = temp("conv.lstm")
+        let train = try run(["meta-train", "--task", "conv", "--data", data] + tinyData + [
+            "--meta-steps", "2", "--horizon", "4", "--unroll", "2", "--problems-per-step", "1",
+            "--validation-problems", "1", "--output", model])
+        XCTAssertEqual(train.status, 0, train.stderr)
+        XCTAssertTrue(train.stderr.contains("one LSTM per parameter group (conv "), train.stderr)
+        let r = try run(["evaluate", "--task", "conv", "--data", data] + tinyData + [
+            "--model", model, "--problems", "1", "--steps", "3", "--csv", temp("c.csv"), "--plot", temp("c.svg"), "--quiet"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("lstm"), r.stdout)
+        // A grouped model is not an MLP optimizer.
+        assertFails(try run(["evaluate", "--task", "mlp", "--data", data] + tinyData + ["--model", model, "--problems", "1", "--quiet"]),
+                    mentioning: "trained on task 'conv', not 'mlp'")
+    }
+
+    func testGeneralizationWritesTableCSVJSONAndPlot() throws {
+        let data = try writeTinyIDX()
+        let model = temp("m.lstm")
+        XCTAssertEqual(try run(["meta-train", "--task", "mlp", "--data", data] + tinyData + [
+            "--meta-steps", "1", "--horizon", "4", "--unroll", "4", "--problems-per-step", "1",
+            "--validation-problems", "1", "--output", model, "--quiet"]).status, 0)
+        let stem = temp("gen")
+        let r = try run(["generalization", "--data", data] + tinyData + [
+            "--model", model, "--problems", "1", "--tuning-problems", "1", "--points-per-decade", "1",
+            "--only", "relu", "--output", stem, "--quiet"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("ReLU"), r.stdout)
+        for ext in ["csv", "json", "svg"] { XCTAssertTrue(FileManager.default.fileExists(atPath: "\(stem).\(ext)"), ext) }
+        assertUsageError(try run(["generalization", "--only", "sideways"]), mentioning: "unknown variant 'sideways'")
+    }
+
+    func testBadDataIsOneLineNamingTheFile() throws {
+        assertFails(try run(["evaluate", "--task", "mlp", "--data", temp("missing"), "--quiet"]),
+                    mentioning: "missing': no such directory")
+        let data = try writeTinyIDX()
+        let labels = "\(data)/train-labels-idx1-ubyte"
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: labels))
+        try bytes.prefix(bytes.count - 10).write(to: URL(fileURLWithPath: labels))
+        assertFails(try run(["tune", "--task", "mlp", "--data", data, "--quiet"]),
+                    mentioning: "train-labels-idx1-ubyte': header declares 300 = 300 bytes, the file has 290")
+        assertUsageError(try run(["tune", "--task", "mlp", "--hidden", "20,x"]), mentioning: "--hidden")
+    }
+}
