@@ -36,8 +36,10 @@ struct StylizeCommand: ParsableCommand {
     @Option(name: .long, help: "Style images are resized to --size × this factor (larger = larger strokes).")
     var styleScale: Double = 1
 
-    @Option(name: [.short, .long], help: "Optimization steps.")
-    var iterations: Int = 200
+    @Option(name: [.short, .long], help: "Optimization steps (default: 200; 128, its training horizon, for the learned optimizer).")
+    var iterations: Int?
+
+    var steps: Int { iterations ?? (optimizer.lowercased() == "lstm" ? 128 : 200) }
 
     @Option(name: .long, help: "Optimizer: lstm (the learned optimizer), sgd, nag, rmsprop or adam.")
     var optimizer: String = "adam"
@@ -86,7 +88,7 @@ struct StylizeCommand: ParsableCommand {
 
     func validate() throws {
         guard size >= 16 && size <= 4096 else { throw ValidationError("--size must be between 16 and 4096 pixels") }
-        guard iterations >= 1 && iterations <= 1_000_000 else { throw ValidationError("--iterations must be at least 1") }
+        if let iterations { guard iterations >= 1 && iterations <= 1_000_000 else { throw ValidationError("--iterations must be at least 1") } }
         guard optimizer.lowercased() == "lstm" || HandDesignedOptimizer(rawValue: optimizer.lowercased()) != nil else {
             throw ValidationError("--optimizer must be one of lstm, sgd, nag, rmsprop, adam (got '\(optimizer)')")
         }
@@ -153,18 +155,18 @@ struct StylizeCommand: ParsableCommand {
         }
         let pixels = transfer.initialPixels(initialization, seed: seed)
 
-        let bar = ProgressBar(label: "stylize", total: iterations, quiet: quiet)
+        let bar = ProgressBar(label: "stylize", total: steps, quiet: quiet)
         if !quiet {
-            bar.log("\(description) on \(transfer.width)×\(transfer.height) px, \(iterations) steps, " +
+            bar.log("\(description) on \(transfer.width)×\(transfer.height) px, \(steps) steps, " +
                     "weights content \(contentWeight) style \(styleWeight) tv \(tvWeight)")
         }
         var saveError: Error?
-        let history = try transfer.run(optimizer: opt, pixels: pixels, iterations: iterations) { step, current in
+        let history = try transfer.run(optimizer: opt, pixels: pixels, iterations: steps) { step, current in
             bar.update(step: step.step, message: String(format: "loss %.4g", step.loss.total))
             if printEvery > 0 && step.step % printEvery == 0 {
                 bar.log(Self.describe(step.step, step.loss))
             }
-            if saveEvery > 0 && step.step % saveEvery == 0 && step.step < iterations {
+            if saveEvery > 0 && step.step % saveEvery == 0 && step.step < steps {
                 do {
                     try ImageFile.write(transfer.image(from: current, originalColors: originalColors),
                                         to: Self.intermediatePath(output, step: step.step))
