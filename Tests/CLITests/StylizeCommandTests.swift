@@ -67,6 +67,39 @@ final class StylizeCommandTests: CLITestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: temp("missing-dir")))
     }
 
+    func testLearnedOptimizerStylizesAndADamagedModelIsOneLine() throws {
+        let out = temp("lstm.png")
+        let r = try run(["stylize", "--optimizer", "lstm", "--size", "24", "-i", "3", "-o", out, "-q"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out))
+        let model = try Data(contentsOf: CLITestCase.packageRoot.appendingPathComponent("models/neural-art.lstm"))
+        let damaged = temp("damaged.lstm")
+        var bytes = model
+        bytes[bytes.count / 2] ^= 0x40
+        try bytes.write(to: URL(fileURLWithPath: damaged))
+        let never = temp("never.png")
+        assertFails(try run(["stylize", "--optimizer", "lstm", "--model", damaged, "--size", "24", "-i", "2", "-o", never]),
+                    mentioning: "damaged.lstm")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: never))
+        let quadratic = CLITestCase.packageRoot.appendingPathComponent("models/quadratic.lstm").path
+        assertFails(try run(["stylize", "--optimizer", "lstm", "--model", quadratic, "--size", "24", "-i", "2", "-o", never]),
+                    mentioning: "quadratic.lstm")
+    }
+
+    func testCompareWritesGridPlotCurvesAndSummary() throws {
+        let dir = temp("cmp")
+        let r = try run(["compare", "--content", image("coins.png"), "--size", "24", "--steps", "4", "--snapshots", "2",
+                         "--output-dir", dir, "-q"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        for f in ["grid-coins.png", "loss.svg", "curves.csv", "summary.json"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/" + f), f)
+        }
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/summary.json"))) as! [String: Any]
+        let optimizers = json["optimizers"] as! [String: Any]
+        XCTAssertEqual(Set(optimizers.keys), ["lstm", "sgd", "nag", "rmsprop", "adam"])
+        XCTAssertTrue(r.stdout.contains("adam"))
+    }
+
     func testHelpListsTheFlags() throws {
         let r = try run(["stylize", "--help"])
         XCTAssertEqual(r.status, 0)
