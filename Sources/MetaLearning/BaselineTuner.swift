@@ -6,13 +6,13 @@ public enum Baseline: String, CaseIterable, Codable, Sendable {
     case sgd, nag, rmsprop, adam
 
     /// The optimizer at a learning rate, other settings at their usual defaults
-    /// (NAG momentum 0.9; RMSprop decay 0.99, ε 1e-8; ADAM β 0.9/0.999, ε 1e-8).
-    public func make(learningRate lr: Float) -> any Optimizer {
+    /// (NAG momentum 0.9; RMSprop decay 0.99; ADAM β 0.9/0.999; ε 1e-8 unless given).
+    public func make(learningRate lr: Float, epsilon: Float = 1e-8) -> any Optimizer {
         switch self {
         case .sgd: return SGD(learningRate: lr)
         case .nag: return NAG(learningRate: lr, momentum: 0.9)
-        case .rmsprop: return RMSprop(learningRate: lr)
-        case .adam: return Adam(learningRate: lr)
+        case .rmsprop: return RMSprop(learningRate: lr, epsilon: epsilon)
+        case .adam: return Adam(learningRate: lr, epsilon: epsilon)
         }
     }
 }

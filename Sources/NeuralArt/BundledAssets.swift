@@ -23,4 +23,18 @@ public enum BundledAssets {
         }
         return nil
     }
+
+    /// The path of a shipped file, or `MissingFile` with a one-line description.
+    public static func require(_ relativePath: String) throws -> String {
+        guard let p = locate(relativePath) else { throw MissingFile(relativePath: relativePath) }
+        return p
+    }
+
+    /// A shipped file that none of the looked-up places has.
+    public struct MissingFile: Error, CustomStringConvertible, Equatable {
+        public let relativePath: String
+        public var description: String {
+            "cannot find the bundled file '\(relativePath)'; run from the project folder or set NEURALART_HOME"
+        }
+    }
 }

@@ -140,17 +140,12 @@ extension StyleTask {
             training = try files.dropLast(2).map(read)
             heldOut = try files.suffix(2).map(read)
         } else {
-            training = try bundledTraining.map { try read(try locateBundled("images/" + $0)) }
-            heldOut = try bundledHeldOut.map { try read(try locateBundled("images/" + $0)) }
+            training = try bundledTraining.map { try read(try BundledAssets.require("images/" + $0)) }
+            heldOut = try bundledHeldOut.map { try read(try BundledAssets.require("images/" + $0)) }
         }
-        let stylePath = try style ?? locateBundled(BundledAssets.defaultStyle)
+        let stylePath = try style ?? BundledAssets.require(BundledAssets.defaultStyle)
         return StyleTask(training: training, heldOut: heldOut, style: try read(stylePath), size: size,
                          weights: weights, seed: seed)
-    }
-
-    static func locateBundled(_ relative: String) throws -> String {
-        guard let p = BundledAssets.locate(relative) else { throw StyleTaskError.missingBundledFile(relative) }
-        return p
     }
 
     /// PNG and JPEG files (by extension) in `directory`, sorted by name.
@@ -165,14 +160,11 @@ extension StyleTask {
 
 /// Why a style task could not be set up.
 public enum StyleTaskError: Error, CustomStringConvertible, Equatable {
-    case missingBundledFile(String)
     case unreadableDirectory(String)
     case tooFewImages(directory: String, found: Int)
 
     public var description: String {
         switch self {
-        case .missingBundledFile(let f):
-            return "cannot find the bundled file '\(f)'; run from the project folder or set NEURALART_HOME"
         case .unreadableDirectory(let d): return "cannot read the folder '\(d)'"
         case let .tooFewImages(d, n):
             return "'\(d)' holds \(n) PNG/JPEG images; need at least 3 (the last 2 by name are held out)"

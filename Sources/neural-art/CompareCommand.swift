@@ -67,8 +67,8 @@ struct CompareCommand: ParsableCommand {
     func run() throws {
         try runReportingErrors {
             let contentPaths = try content.isEmpty
-                ? StyleTask.bundledHeldOut.map { try bundled("images/" + $0) } : content
-            let stylePath = try style ?? bundled(BundledAssets.defaultStyle)
+                ? StyleTask.bundledHeldOut.map { try BundledAssets.require("images/" + $0) } : content
+            let stylePath = try style ?? BundledAssets.require(BundledAssets.defaultStyle)
             let contents = try contentPaths.map { try ImageFile.read($0) }
             let styleImage = try ImageFile.read(stylePath)
 
@@ -89,7 +89,7 @@ struct CompareCommand: ParsableCommand {
                 }
                 rates = r.rates
             }
-            for kind in HandDesignedOptimizer.allCases {
+            for kind in Baseline.allCases {
                 let lr = rates[kind.rawValue] ?? kind.stylizeLearningRate
                 optimizers.append((kind.rawValue, lr, kind.make(learningRate: lr)))
             }

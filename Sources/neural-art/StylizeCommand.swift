@@ -89,7 +89,7 @@ struct StylizeCommand: ParsableCommand {
     func validate() throws {
         guard size >= 16 && size <= 4096 else { throw ValidationError("--size must be between 16 and 4096 pixels") }
         if let iterations { guard iterations >= 1 && iterations <= 1_000_000 else { throw ValidationError("--iterations must be at least 1") } }
-        guard optimizer.lowercased() == "lstm" || HandDesignedOptimizer(rawValue: optimizer.lowercased()) != nil else {
+        guard optimizer.lowercased() == "lstm" || Baseline(rawValue: optimizer.lowercased()) != nil else {
             throw ValidationError("--optimizer must be one of lstm, sgd, nag, rmsprop, adam (got '\(optimizer)')")
         }
         if model != nil && optimizer.lowercased() != "lstm" {
@@ -121,8 +121,8 @@ struct StylizeCommand: ParsableCommand {
     }
 
     func stylize() throws {
-        let contentPath = try content ?? bundled(BundledAssets.defaultContent)
-        let stylePaths = try style.isEmpty ? [bundled(BundledAssets.defaultStyle)] : style
+        let contentPath = try content ?? BundledAssets.require(BundledAssets.defaultContent)
+        let stylePaths = try style.isEmpty ? [BundledAssets.require(BundledAssets.defaultStyle)] : style
         let contentImage = try ImageFile.read(contentPath)
         let styleImages = try stylePaths.map { try ImageFile.read($0) }
         let initialization: Initialization
@@ -142,13 +142,13 @@ struct StylizeCommand: ParsableCommand {
         let opt: any Optimizer
         let description: String
         if optimizer.lowercased() == "lstm" {
-            let path = try model ?? bundled("models/neural-art.lstm")
+            let path = try model ?? BundledAssets.require("models/neural-art.lstm")
             let file = try ModelFile.load(path: path)
             try file.requireTask("style", path: path)
             opt = file.optimizer
             description = "learned optimizer \((path as NSString).lastPathComponent)"
         } else {
-            let kind = HandDesignedOptimizer(rawValue: optimizer.lowercased())!
+            let kind = Baseline(rawValue: optimizer.lowercased())!
             let lr = learningRate ?? kind.stylizeLearningRate
             opt = kind.make(learningRate: lr, epsilon: epsilon)
             description = "\(kind.rawValue) (lr \(lr))"
@@ -203,14 +203,6 @@ struct StylizeCommand: ParsableCommand {
         }
         try writeAtomically(csv, to: path)
     }
-}
-
-/// The path of a shipped file, or a clear error.
-func bundled(_ relative: String) throws -> String {
-    guard let p = BundledAssets.locate(relative) else {
-        throw CLIError("cannot find the bundled file '\(relative)'; run from the project folder or set NEURALART_HOME")
-    }
-    return p
 }
 
 /// Fails early (before long work) if the folder of an output path does not exist.
