@@ -4,11 +4,13 @@ import Numerics
 /// records what backward needs, and the hand-written first-order backward pass.
 ///
 /// **Meta-loss** of an unroll of T steps from θ₀ (carried over, detached):
-/// L = (1/P) Σ_p Σ_{t=1..T} s_p f_p(θ_t), with θ_{t+1} = clamp(θ_t + Δ_t), Δ_t = m(s·∇f(θ_t), state; φ).
+/// L = (1/P) Σ_p Σ_{t=1..T} s_p f_p(θ_t), with θ_{t+1} = clamp(θ_t + Δ_t), Δ_t = m(s·∇f(θ_t), state; φ)
+/// (`MetaObjective.sum`), or the same with log(s_p f_p(θ_t)) (`.log`, whose θ-gradient is the
+/// scaled gradient weighted by w_{p,t} = 1/(s_p f_p(θ_t)); below, ĝ includes that weight).
 ///
 /// **First-order**: the gradient fed to the LSTM is a constant, but the θ path is
 /// differentiated. With a_t = ∂L/∂(θ_{t−1} + Δ_{t−1}) (the adjoint of the unclamped update),
-///     a_T = mask_T ⊙ ĝ_T,   a_t = mask_t ⊙ (ĝ_t + a_{t+1}),   ĝ_t = s·∇f(θ_t)/P,
+///     a_T = mask_T ⊙ ĝ_T,   a_t = mask_t ⊙ (ĝ_t + a_{t+1}),   ĝ_t = w_t·s·∇f(θ_t)/P,
 /// and ∂L/∂Δ_{t−1} = a_t; each step's LSTM backward then runs from that adjoint. So the
 /// optimizee is never differentiated twice: one problem call per step, in the forward pass.
 ///
@@ -42,6 +44,10 @@ final class LSTMUnroll {
     private let pointers: UnsafeMutableBufferPointer<UnsafeMutablePointer<Float>>
     private let gatePointers: UnsafeMutableBufferPointer<UnsafeMutablePointer<Float>>
     private var losses: [Double]
+    /// Per-step, per-problem factor of ĝ: w_{p,t}/P, row t (0…T) of P values (row 0 unused).
+    private var stepWeights: [Float] = []
+    /// The last forward batch's problem offsets (P + 1 values).
+    private var offsets: [Int] = []
     /// The number of steps recorded by the last `forward`.
     private(set) var recordedSteps = 0
     /// Whether the last forward's batch had bounds (masks recorded).
@@ -103,13 +109,17 @@ final class LSTMUnroll {
     }
 
     /// Runs `steps` ≤ `maxSteps` optimizer steps from the carried state, recording them.
-    /// Returns the meta-loss (1/P) Σ_p Σ_t s_p f_p(θ_t) and the mean unscaled loss per step.
-    func forward(batch: ProblemBatch, weights: UnsafePointer<Float>, steps T: Int,
+    /// Returns the meta-loss (1/P) Σ_p Σ_t term_p(θ_t) (see `MetaObjective`); `stepLosses`
+    /// receives the mean unscaled loss after each step.
+    func forward(batch: ProblemBatch, weights: UnsafePointer<Float>, steps T: Int, objective: MetaObjective = .sum,
                  stepLosses: ((Int, Double) -> Void)? = nil) -> Double {
         precondition(T >= 1 && T <= maxSteps, "LSTMUnroll: \(T) steps, room for \(maxSteps)")
         let L = layout, H = L.hidden, N = count, P = Double(batch.problems.count)
         let features = configuration.inputs
         masked = batch.hasBounds
+        let problemCount = batch.problems.count
+        offsets = batch.offsets
+        if stepWeights.count != (T + 1) * problemCount { stepWeights = [Float](repeating: 0, count: (T + 1) * problemCount) }
         var metaLoss = 0.0
         let top = L.layers - 1, scale = configuration.outputScale
         let parts = LSTMCell.chunks(for: N)
@@ -143,7 +153,11 @@ final class LSTMUnroll {
                 batch.evaluate(at: theta.data, scaledGradient: grads[t + 1].data, losses: $0.baseAddress!)
             }
             var scaled = 0.0, plain = 0.0
-            for k in 0..<losses.count { scaled += Double(batch.scales[k]) * losses[k]; plain += losses[k] }
+            for k in 0..<losses.count {
+                scaled += objective.term(loss: losses[k], scale: batch.scales[k])
+                plain += losses[k]
+                stepWeights[(t + 1) * problemCount + k] = objective.gradientWeight(loss: losses[k], scale: batch.scales[k]) / Float(P)
+            }
             metaLoss += scaled / P
             stepLosses?(stepsTaken + t + 1, plain / P)
         }
@@ -163,7 +177,13 @@ final class LSTMUnroll {
         for l in 0..<L.layers { dh[l].fill(0); dc[l].fill(0) }
         adjoint.fill(0)
         accumulators.fill(0)
-        let a = adjoint.data, invP = 1 / Float(P), fault = self.fault, masked = self.masked
+        let a = adjoint.data, fault = self.fault, masked = self.masked
+        precondition(P == offsets.count - 1, "LSTMUnroll.backward: \(P) problems, forward had \(offsets.count - 1)")
+        let weightTable = UnsafeMutableBufferPointer<Float>.allocate(capacity: stepWeights.count)
+        _ = weightTable.initialize(from: stepWeights)
+        let offsetTable = UnsafeMutableBufferPointer<Int>.allocate(capacity: offsets.count)
+        _ = offsetTable.initialize(from: offsets)
+        defer { weightTable.deallocate(); offsetTable.deallocate() }
         let readout = weights + L.readoutOffset
         var coefficients = [Float](repeating: 0, count: H)
         for j in 0..<H { coefficients[j] = s * readout[j] }
@@ -190,12 +210,17 @@ final class LSTMUnroll {
                         guard !r.isEmpty else { return }
                         let dW = acc + chunk * W
                         for t in stride(from: T - 1, through: 0, by: -1) {
-                            // θ adjoint: a_{t+1} = mask ⊙ (ĝ_{t+1} + a_{t+2}).
+                            // θ adjoint: a_{t+1} = mask ⊙ (ĝ_{t+1} + a_{t+2}), problem by problem.
                             let g = table[steps * per + 2 * (t + 1)]
-                            if fault == .dropThetaPath {
-                                for n in r { a[n] = g[n] * invP }
-                            } else {
-                                for n in r { a[n] = g[n] * invP + a[n] }
+                            for k in 0..<P {
+                                let lo = max(r.lowerBound, offsetTable[k]), hi = min(r.upperBound, offsetTable[k + 1])
+                                guard lo < hi else { continue }
+                                let w = weightTable[(t + 1) * P + k]
+                                if fault == .dropThetaPath {
+                                    for n in lo..<hi { a[n] = g[n] * w }
+                                } else {
+                                    for n in lo..<hi { a[n] = g[n] * w + a[n] }
+                                }
                             }
                             if masked {
                                 let m = table[steps * per + 2 * (t + 1) + 1]

@@ -23,15 +23,24 @@ public struct MetaTrainingSettings: Codable, Equatable, Sendable {
     public var seed: UInt64
     /// Consecutive non-finite meta-steps tolerated before giving up.
     public var maxConsecutiveSkips: Int
+    /// Stored optional so that files written before the option existed still load (nil = sum).
+    private var metaObjective: MetaObjective?
+    /// What the meta-loss and the validation criterion add up over steps (default `.sum`).
+    public var objective: MetaObjective {
+        get { metaObjective ?? .sum }
+        set { metaObjective = newValue == .sum ? nil : newValue }
+    }
 
     public init(metaSteps: Int = 8000, horizon: Int = 100, unroll: Int = 20, problemsPerStep: Int = 32,
                 metaLearningRate: Float = 1e-3, clipNorm: Float = 1, validateEvery: Int = 500,
-                validationProblems: Int = 100, seed: UInt64 = 1, maxConsecutiveSkips: Int = 20) {
+                validationProblems: Int = 100, seed: UInt64 = 1, maxConsecutiveSkips: Int = 20,
+                objective: MetaObjective = .sum) {
         self.metaSteps = metaSteps; self.horizon = horizon; self.unroll = unroll
         self.problemsPerStep = problemsPerStep; self.metaLearningRate = metaLearningRate
         self.clipNorm = clipNorm; self.validateEvery = validateEvery
         self.validationProblems = validationProblems; self.seed = seed
         self.maxConsecutiveSkips = maxConsecutiveSkips
+        self.metaObjective = objective == .sum ? nil : objective
     }
 
     /// Unrolls per problem batch: ⌈H / T⌉.
@@ -183,7 +192,7 @@ public final class MetaTrainer {
         for i in gradient.indices { gradient[i] = 0 }
         let metaLoss = weights.withUnsafeBufferPointer { w in
             gradient.withUnsafeMutableBufferPointer { dw in
-                let loss = u.forward(batch: b, weights: w.baseAddress!, steps: steps)
+                let loss = u.forward(batch: b, weights: w.baseAddress!, steps: steps, objective: settings.objective)
                 if loss.isFinite { u.backward(weights: w.baseAddress!, dWeights: dw.baseAddress!, problems: b.problems.count) }
                 return loss
             }
@@ -232,11 +241,12 @@ public final class MetaTrainer {
         return record
     }
 
-    /// The mean (over validation problems) summed loss Σ_{t=1..H} f(θ_t) of the optimizer with φ.
+    /// The validation criterion of the optimizer with φ: `settings.objective.criterion` of the
+    /// mean loss curve over the validation problems (for `.sum`, the mean summed loss Σ_{t=1..H} f(θ_t)).
     public func validationLoss(weights w: [Float]? = nil) -> Double {
         let problems = (0..<settings.validationProblems).map { task.makeProblem(split: .validation, index: $0) }
         let opt = LSTMOptimizer(configuration: configuration, weights: w ?? weights)
-        return Evaluator.summedLoss(Evaluator.meanLossCurve(opt, problems: problems, steps: settings.horizon))
+        return settings.objective.criterion(Evaluator.meanLossCurve(opt, problems: problems, steps: settings.horizon))
     }
 
     /// Validates the current φ and keeps it if it is the best so far. Returns (loss, isBest).
@@ -312,14 +322,14 @@ public final class MetaTrainer {
 
     /// Test hook: the meta-gradient of one unroll on `batch` (from a fresh state), without updating φ.
     func metaGradient(batch: ProblemBatch, steps: Int, warmupSteps: Int = 0,
-                      fault: LSTMUnroll.Fault = .none) -> (loss: Double, gradient: [Float]) {
+                      fault: LSTMUnroll.Fault = .none, objective: MetaObjective = .sum) -> (loss: Double, gradient: [Float]) {
         let u = LSTMUnroll(configuration: configuration, count: batch.count, maxSteps: max(steps, warmupSteps, 1))
         u.fault = fault
         u.reset(batch: batch)
         var dw = [Float](repeating: 0, count: weights.count)
         let loss = weights.withUnsafeBufferPointer { w in
             if warmupSteps > 0 { _ = u.forward(batch: batch, weights: w.baseAddress!, steps: warmupSteps); u.carry() }
-            let loss = u.forward(batch: batch, weights: w.baseAddress!, steps: steps)
+            let loss = u.forward(batch: batch, weights: w.baseAddress!, steps: steps, objective: objective)
             dw.withUnsafeMutableBufferPointer { u.backward(weights: w.baseAddress!, dWeights: $0.baseAddress!, problems: batch.problems.count) }
             return loss
         }

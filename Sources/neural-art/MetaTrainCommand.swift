@@ -42,6 +42,9 @@ struct MetaTrainCommand: ParsableCommand {
     @Option(help: "Clip the meta-gradient to this global norm (0: no clipping).")
     var clip: Float = 1
 
+    @Option(help: "Meta-objective over an unroll's steps: sum (Σ f, the paper's) or log (Σ log f: late progress counts as much as early). Validation ranks by the same.")
+    var objective: MetaObjective = .sum
+
     @Option(help: "Validate every this many meta-steps (and at the end); the best weights are kept.")
     var validateEvery = 500
 
@@ -128,7 +131,8 @@ struct MetaTrainCommand: ParsableCommand {
                 let settings = MetaTrainingSettings(
                     metaSteps: metaSteps, horizon: horizon ?? task.defaultHorizon, unroll: unroll,
                     problemsPerStep: problemsPerStep, metaLearningRate: metaLearningRate, clipNorm: clip,
-                    validateEvery: validateEvery, validationProblems: validationProblems, seed: seed)
+                    validateEvery: validateEvery, validationProblems: validationProblems, seed: seed,
+                    objective: objective)
                 do { try settings.validate() } catch let e as MetaTrainingError { throw ValidationError(e.description) }
                 trainer = try MetaTrainer(task: task, configuration: lstm, settings: settings, initialWeights: start)
             }
@@ -140,7 +144,7 @@ struct MetaTrainCommand: ParsableCommand {
                 FileHandle.standardError.write(Data((
                     "meta-train \(self.task): \(s.metaSteps) meta-steps, horizon \(s.horizon), unroll \(s.unroll), "
                     + "\(s.problemsPerStep) problems/step, meta-lr \(s.metaLearningRate), clip \(s.clipNorm), "
-                    + "LSTM \(trainer.configuration.layers)×\(trainer.configuration.hiddenSize) "
+                    + "objective \(s.objective.rawValue), LSTM \(trainer.configuration.layers)×\(trainer.configuration.hiddenSize) "
                     + "\(trainer.configuration.inputs.summary), output ×\(trainer.configuration.outputScale)"
                     + (resume ? ", resumed at meta-step \(trainer.progress.metaStep)" : "") + "\n").utf8))
             }

@@ -22,15 +22,16 @@ final class MetaGradientTests: XCTestCase {
     }
 
     func check(config: LSTMConfiguration, problems: [TestQuadratic], warmup: Int, steps: Int,
-               weightScale: Double, fault: LSTMUnroll.Fault = .none) throws -> Check {
+               weightScale: Double, fault: LSTMUnroll.Fault = .none, objective: MetaObjective = .sum) throws -> Check {
         let phi = randomWeights(config, seed: 11, scale: weightScale)
         let trainer = try MetaTrainer(task: QuadraticTask(), configuration: config,
                                       settings: MetaTrainingSettings(horizon: 100, unroll: 20))
         trainer.setWeights(phi)
         let batch = ProblemBatch(problems)
-        let (loss, analytic) = trainer.metaGradient(batch: batch, steps: steps, warmupSteps: warmup, fault: fault)
+        let (loss, analytic) = trainer.metaGradient(batch: batch, steps: steps, warmupSteps: warmup, fault: fault,
+                                                   objective: objective)
 
-        let run = ReferenceRun(ref: ReferenceLSTM(config: config), problems: problems)
+        let run = ReferenceRun(ref: ReferenceLSTM(config: config), problems: problems, logObjective: objective == .log)
         let phi0 = phi.map(Double.init)
         let (start, theta0, inputs, refLoss) = run.recordInputs(phi0: phi0, warmup: warmup, steps: steps)
         let h = 1e-6
@@ -48,7 +49,7 @@ final class MetaGradientTests: XCTestCase {
             maxDiff = max(maxDiff, abs(d)); maxRef = max(maxRef, abs(fd[k]))
         }
         XCTAssertGreaterThan(ref2, 1e-6, "degenerate check: the meta-gradient is ~0")
-        print("meta-gradient check (\(fault)): relative error \((diff2 / ref2).squareRoot()), max component \(maxDiff / maxRef), norm \(ref2.squareRoot()), loss \(loss) vs \(refLoss)")
+        print("meta-gradient check (\(fault), \(objective)): relative error \((diff2 / ref2).squareRoot()), max component \(maxDiff / maxRef), norm \(ref2.squareRoot()), loss \(loss) vs \(refLoss)")
         return Check(relativeError: (diff2 / ref2).squareRoot(), maxComponentError: maxDiff / maxRef,
                      analyticLoss: loss, referenceLoss: refLoss)
     }
@@ -79,6 +80,16 @@ final class MetaGradientTests: XCTestCase {
                                        outputScale: 0.2)
         let problems = [TestQuadratic(dimension: 3, seed: 4), TestQuadratic(dimension: 2, seed: 5, bounds: -0.2...0.3)]
         let c = try check(config: config, problems: problems, warmup: 2, steps: 4, weightScale: 0.4)
+        XCTAssertEqual(c.analyticLoss, c.referenceLoss, accuracy: 1e-4 * abs(c.referenceLoss), "forward pass")
+        XCTAssertLessThan(c.relativeError, Self.tolerance)
+        XCTAssertLessThan(c.maxComponentError, Self.tolerance)
+    }
+
+    /// The log objective (each step and problem weighted by 1/(s·f)) on the same batch, whose
+    /// problems' losses differ by orders of magnitude (scales 1, 2 and 1e-6).
+    func testLogObjectiveMetaGradientMatchesFiniteDifferences() throws {
+        let (config, problems) = paperSetup()
+        let c = try check(config: config, problems: problems, warmup: 3, steps: 5, weightScale: 0.5, objective: .log)
         XCTAssertEqual(c.analyticLoss, c.referenceLoss, accuracy: 1e-4 * abs(c.referenceLoss), "forward pass")
         XCTAssertLessThan(c.relativeError, Self.tolerance)
         XCTAssertLessThan(c.maxComponentError, Self.tolerance)

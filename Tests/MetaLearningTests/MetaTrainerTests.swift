@@ -111,6 +111,30 @@ final class MetaTrainerTests: XCTestCase {
         XCTAssertEqual(resumed.logText.split(separator: "\n").count, 9)
     }
 
+    /// The log objective is stored with the run: a checkpoint resumes with it, its validation
+    /// criterion is a sum of logs, and settings written before the option existed read as sum.
+    func testObjectiveIsStoredAndOldSettingsReadAsSum() throws {
+        let dir = try temporaryDirectory(self)
+        let path = dir.appendingPathComponent("log.ckpt").path
+        var s = smallSettings(metaSteps: 4)
+        s.objective = .log
+        let trainer = try MetaTrainer(task: QuadraticTask(dimension: 4), configuration: config, settings: s)
+        try trainer.run(checkpointEvery: 4, checkpoint: { t in try Checkpoint(t).write(to: path) })
+        let resumed = try Checkpoint.load(path: path).makeTrainer(task: QuadraticTask(dimension: 4))
+        XCTAssertEqual(resumed.settings.objective, .log)
+        let curve = Evaluator.meanLossCurve(trainer.optimizer, problems: (0..<3).map {
+            QuadraticTask(dimension: 4).makeProblem(split: .validation, index: $0) }, steps: 6)
+        XCTAssertEqual(trainer.validationLoss(), curve.dropFirst().map { Foundation.log($0) }.reduce(0, +), accuracy: 1e-9)
+
+        var json = String(decoding: try JSONEncoder().encode(smallSettings()), as: UTF8.self)
+        XCTAssertFalse(json.contains("Objective"), json)
+        json = String(decoding: try JSONEncoder().encode(s), as: UTF8.self)
+        XCTAssertTrue(json.contains("\"metaObjective\":\"log\""), json)
+        let old = #"{"metaSteps":1,"horizon":6,"unroll":3,"problemsPerStep":2,"metaLearningRate":0.01,"clipNorm":1,"validateEvery":4,"validationProblems":3,"seed":7,"maxConsecutiveSkips":3}"#
+        let decoded = try JSONDecoder().decode(MetaTrainingSettings.self, from: Data(old.utf8))
+        XCTAssertEqual(decoded.objective, .sum)
+    }
+
     func testResumeRejectsAnotherTask() throws {
         let dir = try temporaryDirectory(self)
         let path = dir.appendingPathComponent("run.ckpt").path

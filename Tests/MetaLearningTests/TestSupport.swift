@@ -123,6 +123,8 @@ struct ReferenceLSTM {
 struct ReferenceRun {
     let ref: ReferenceLSTM
     let problems: [TestQuadratic]
+    /// Meta-loss terms log(s·f) instead of s·f.
+    var logObjective = false
     var offsets: [Int] { problems.reduce(into: [0]) { $0.append($0.last! + $1.d) } }
 
     func scaledGradientAndLosses(_ theta: [Double]) -> ([Double], [Double]) {
@@ -173,7 +175,9 @@ struct ReferenceRun {
     }
 
     func metaLoss(_ losses: [Double]) -> Double {
-        zip(problems, losses).map { Double($0.lossScale) * $1 }.reduce(0, +) / Double(problems.count)
+        zip(problems, losses).map { p, f in
+            logObjective ? Foundation.log(Double(p.lossScale) * f) : Double(p.lossScale) * f
+        }.reduce(0, +) / Double(problems.count)
     }
 
     /// The first-order surrogate: replay with frozen inputs and weights φ; Σ_t meta-loss.

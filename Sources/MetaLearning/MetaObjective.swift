@@ -1,0 +1,50 @@
+import Foundation
+
+/// What one unroll's meta-loss adds up over its steps, and how validation ranks optimizers.
+///
+/// With f_p(θ_t) the unscaled loss of problem p after step t and s_p its loss scale:
+/// - `sum` (the paper's): L = (1/P) Σ_p Σ_t s_p·f_p(θ_t). Large early losses dominate, so an
+///   optimizer can win the sum yet stall late.
+/// - `log`: L = (1/P) Σ_p Σ_t log(s_p·f_p(θ_t)). Each step's *relative* progress counts the
+///   same wherever it happens, so late steps weigh as much as early ones. Its gradient in θ_t is
+///   ∇f_p/f_p: the sum objective's with each step and problem weighted by 1/(s_p·f_p).
+///   Losses must be positive (they are clamped at `MetaObjective.minimumLoss`).
+public enum MetaObjective: String, Codable, Sendable, CaseIterable {
+    case sum
+    case log
+
+    /// The smallest loss the log objective takes the logarithm of.
+    public static let minimumLoss = 1e-30
+
+    /// This step's term of the meta-loss for a problem with unscaled loss `loss` and scale `scale`.
+    @inlinable
+    public func term(loss: Double, scale: Float) -> Double {
+        switch self {
+        case .sum: return Double(scale) * loss
+        case .log: return Foundation.log(max(Double(scale) * loss, Self.minimumLoss))
+        }
+    }
+
+    /// ∂term/∂(s·f): the factor applied to the scaled gradient s·∇f in the meta-gradient.
+    @inlinable
+    public func gradientWeight(loss: Double, scale: Float) -> Float {
+        switch self {
+        case .sum: return 1
+        case .log: return Float(1 / max(Double(scale) * loss, Self.minimumLoss))
+        }
+    }
+
+    /// The validation criterion of a mean loss curve (index 0 = before the first step): the sum
+    /// of steps 1… for `sum`, the sum of their logarithms for `log` (lower is better; +∞ if
+    /// any value is not finite).
+    public func criterion(_ curve: [Double]) -> Double {
+        var s = 0.0
+        for v in curve.dropFirst() {
+            switch self {
+            case .sum: s += v
+            case .log: s += Foundation.log(max(v, Self.minimumLoss))
+            }
+        }
+        return s.isFinite && !s.isNaN ? s : .infinity
+    }
+}
