@@ -12,6 +12,12 @@ import Numerics
 /// validation and test problems sample held-out images, from disjoint seed streams, so every
 /// test crop is new. The optimizer starts from the content crop, pixels are clamped to [0, 1].
 ///
+/// **Style augmentation** (optional, training problems only): each training problem's targets
+/// come from its own random view of the one style image — a square crop of 50–100 % of its
+/// shorter side, a horizontal flip with probability ½ and one of the 6 orderings of its RGB
+/// channels — so an optimizer trained on one style sees many Gram targets. Validation and test
+/// problems always use the style image itself.
+///
 /// What the optimizer sees (`lossScale`) is f·(H·W/4096)/f_ref, with f_ref the loss at the
 /// content crop itself: per-pixel gradients then neither shrink with the image size nor change
 /// with the user's loss weights, so one learned optimizer (and one learning rate) serves all.
@@ -27,6 +33,9 @@ public final class StyleTask: Task {
     let heldOut: [Image]
     let network: RandVGGS
     let targets: StyleTargets
+    /// The style image (for augmented views), and whether training problems use them.
+    let styleImage: Image
+    public let augmentStyle: Bool
 
     public var name: String { "style" }
     public var defaultHorizon: Int { 128 }
@@ -34,6 +43,7 @@ public final class StyleTask: Task {
         ["size": "\(size)", "style": styleName, "training": trainingNames.joined(separator: ";"),
          "heldOut": heldOutNames.joined(separator: ";"), "seed": "\(seed)",
          "weights": "\(weights.content),\(weights.style),\(weights.tv)", "scale": "1-2.5", "flip": "true"]
+            .merging(augmentStyle ? ["styleAugmentation": "crop 0.5-1, flip, channel order"] : [:]) { a, _ in a }
     }
 
     /// The default data seed (validation and test crops are the same for every run).
@@ -44,7 +54,7 @@ public final class StyleTask: Task {
     ///   - style: the style image and its name (recorded in model files).
     public init(training: [(name: String, image: Image)], heldOut: [(name: String, image: Image)],
                 style: (name: String, image: Image), size: Int = 64, weights: LossWeights = .default,
-                seed: UInt64 = StyleTask.defaultSeed, network: RandVGGS = RandVGGS()) {
+                seed: UInt64 = StyleTask.defaultSeed, network: RandVGGS = RandVGGS(), augmentStyle: Bool = false) {
         precondition(!training.isEmpty && !heldOut.isEmpty, "StyleTask: need training and held-out images")
         precondition(size >= 16, "StyleTask: size \(size) below 16")
         self.size = size
@@ -65,6 +75,25 @@ public final class StyleTask: Task {
         self.training = training.map { prepare($0.image) }
         self.heldOut = heldOut.map { prepare($0.image) }
         targets = StyleTargets(network: network, styles: [Tensor(image: style.image.resized(longestSide: size))])
+        styleImage = style.image
+        self.augmentStyle = augmentStyle
+    }
+
+    /// The style view of training problem `index` when augmenting (see the type's documentation),
+    /// resized to `size` on its side. Drawn from its own seed stream: content crops do not change.
+    public func augmentedStyle(index: Int) -> Image {
+        var g = Self.generator(seed: seed, split: .training, index: index).fork(0x5354_594C)   // "STYL"
+        let short = min(styleImage.width, styleImage.height)
+        let side = max(1, min(short, Int((Double(short) * g.nextUniform(in: 0.5, 1)).rounded())))
+        let x = g.nextInt(styleImage.width - side + 1), y = g.nextInt(styleImage.height - side + 1)
+        var view = styleImage.cropped(x: x, y: y, width: side, height: side).resized(width: size, height: size)
+        if g.nextUniform() < 0.5 { view = view.flippedHorizontally() }
+        let orders = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]]
+        let order = orders[g.nextInt(orders.count)]
+        let n = view.planeSize
+        var pixels = view.pixels
+        for c in 0..<3 { pixels.replaceSubrange(c * n..<(c + 1) * n, with: view.pixels[order[c] * n..<(order[c] + 1) * n]) }
+        return Image(width: view.width, height: view.height, pixels: pixels)
     }
 
     /// The content crop of problem `index` of `split` (`size × size`, planar RGB in [0, 1]).
@@ -82,8 +111,10 @@ public final class StyleTask: Task {
     }
 
     public func makeProblem(split: Split, index: Int) -> any Problem {
-        StyleProblem(content: contentCrop(split: split, index: index), network: network, targets: targets,
-                     weights: weights)
+        let t = augmentStyle && split == .training
+            ? StyleTargets(network: network, styles: [Tensor(image: augmentedStyle(index: index))]) : targets
+        return StyleProblem(content: contentCrop(split: split, index: index), network: network, targets: t,
+                            weights: weights)
     }
 }
 
@@ -129,7 +160,8 @@ extension StyleTask {
     /// last 2 in name order are held out, at least 3 files needed) with the style image `style`
     /// (default the bundled swirls).
     public static func load(size: Int = 64, style: String? = nil, contentDirectory: String? = nil,
-                            weights: LossWeights = .default, seed: UInt64 = StyleTask.defaultSeed) throws -> StyleTask {
+                            weights: LossWeights = .default, seed: UInt64 = StyleTask.defaultSeed,
+                            augmentStyle: Bool = false) throws -> StyleTask {
         func read(_ path: String) throws -> (name: String, image: Image) {
             ((path as NSString).lastPathComponent, try ImageFile.read(path))
         }
@@ -145,7 +177,7 @@ extension StyleTask {
         }
         let stylePath = try style ?? BundledAssets.require(BundledAssets.defaultStyle)
         return StyleTask(training: training, heldOut: heldOut, style: try read(stylePath), size: size,
-                         weights: weights, seed: seed)
+                         weights: weights, seed: seed, augmentStyle: augmentStyle)
     }
 
     /// PNG and JPEG files (by extension) in `directory`, sorted by name.

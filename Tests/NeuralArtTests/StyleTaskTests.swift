@@ -14,9 +14,33 @@ final class StyleTaskTests: XCTestCase {
         return Image(width: width, height: height, pixels: px)
     }
 
-    func makeTask(size: Int = 16) -> StyleTask {
+    func makeTask(size: Int = 16, augmentStyle: Bool = false) -> StyleTask {
         StyleTask(training: [("a", source(1)), ("b", source(2))], heldOut: [("c", source(3))],
-                  style: ("s", source(4, width: 40, height: 40)), size: size)
+                  style: ("s", source(4, width: 40, height: 40)), size: size, augmentStyle: augmentStyle)
+    }
+
+    /// Style augmentation changes only training problems' targets: each is a seeded view of the
+    /// style image (same pixels values, permuted channels, cropped and resized), while the content
+    /// crops and every validation/test problem stay exactly those of the plain task.
+    func testStyleAugmentationVariesTrainingTargetsOnly() {
+        let plain = makeTask(), aug = makeTask(augmentStyle: true)
+        XCTAssertEqual(aug.augmentedStyle(index: 5), makeTask(augmentStyle: true).augmentedStyle(index: 5))
+        let views = (0..<12).map { aug.augmentedStyle(index: $0) }
+        XCTAssertEqual(Set(views.map { $0.pixels.count }), [3 * 16 * 16])
+        XCTAssertGreaterThan(Set(views.map { $0.pixels }).count, 10, "views should differ")
+        for v in views { XCTAssertTrue(v.pixels.allSatisfy { $0 >= 0 && $0 <= 1 }) }
+        func loss(_ p: any Problem) -> Float {
+            let t = p.initialParameters()
+            var g = [Float](repeating: 0, count: p.parameterCount)
+            return t.withUnsafeBufferPointer { t in g.withUnsafeMutableBufferPointer { p.lossAndGradient(at: t.baseAddress!, gradient: $0.baseAddress!) } }
+        }
+        for split in [Split.validation, .test] {
+            XCTAssertEqual(loss(aug.makeProblem(split: split, index: 2)), loss(plain.makeProblem(split: split, index: 2)))
+        }
+        XCTAssertEqual(aug.contentCrop(split: .training, index: 2), plain.contentCrop(split: .training, index: 2))
+        XCTAssertNotEqual(loss(aug.makeProblem(split: .training, index: 2)), loss(plain.makeProblem(split: .training, index: 2)))
+        XCTAssertNotNil(aug.settings["styleAugmentation"])
+        XCTAssertNil(plain.settings["styleAugmentation"])
     }
 
     func testCropsAreDeterministicSizedAndDisjointAcrossSplits() {
