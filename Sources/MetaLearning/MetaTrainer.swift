@@ -25,6 +25,9 @@ public struct MetaTrainingSettings: Codable, Equatable, Sendable {
     public var maxConsecutiveSkips: Int
     /// Stored optional so that files written before the option existed still load (nil = sum).
     private var metaObjective: MetaObjective?
+    /// Training problems' loss scales are multiplied by 10^u, u uniform in [−randomScale,
+    /// randomScale] (drawn per problem from the seed); 0 or nil: no rescaling. Validation is never rescaled.
+    public var randomScale: Float?
     /// What the meta-loss and the validation criterion add up over steps (default `.sum`).
     public var objective: MetaObjective {
         get { metaObjective ?? .sum }
@@ -34,13 +37,14 @@ public struct MetaTrainingSettings: Codable, Equatable, Sendable {
     public init(metaSteps: Int = 8000, horizon: Int = 100, unroll: Int = 20, problemsPerStep: Int = 32,
                 metaLearningRate: Float = 1e-3, clipNorm: Float = 1, validateEvery: Int = 500,
                 validationProblems: Int = 100, seed: UInt64 = 1, maxConsecutiveSkips: Int = 20,
-                objective: MetaObjective = .sum) {
+                objective: MetaObjective = .sum, randomScale: Float = 0) {
         self.metaSteps = metaSteps; self.horizon = horizon; self.unroll = unroll
         self.problemsPerStep = problemsPerStep; self.metaLearningRate = metaLearningRate
         self.clipNorm = clipNorm; self.validateEvery = validateEvery
         self.validationProblems = validationProblems; self.seed = seed
         self.maxConsecutiveSkips = maxConsecutiveSkips
         self.metaObjective = objective == .sum ? nil : objective
+        self.randomScale = randomScale > 0 ? randomScale : nil
     }
 
     /// Unrolls per problem batch: ⌈H / T⌉.
@@ -58,6 +62,7 @@ public struct MetaTrainingSettings: Codable, Equatable, Sendable {
         try check(metaLearningRate > 0 && metaLearningRate.isFinite, "meta learning rate must be positive")
         try check(validationProblems >= 1, "validation problems must be ≥ 1")
         try check(maxConsecutiveSkips >= 0, "max consecutive skips must be ≥ 0")
+        try check((randomScale ?? 0) >= 0 && (randomScale ?? 0) <= 6, "random scale must be in 0…6 decades")
     }
 }
 
@@ -170,10 +175,16 @@ public final class MetaTrainer {
     /// Whether the next meta-step starts a fresh problem batch (checkpoints are taken there).
     public var isAtBatchBoundary: Bool { progress.unrollInBatch == 0 }
 
-    /// The training problems of batch `b`.
+    /// The training problems of batch `b` (rescaled when `settings.randomScale` is set).
     func makeBatch(_ b: Int) -> ProblemBatch {
         let P = settings.problemsPerStep
-        return ProblemBatch((0..<P).map { task.makeProblem(split: .training, index: b * P + $0) })
+        return ProblemBatch((0..<P).map { k -> any Problem in
+            let index = b * P + k
+            let problem = task.makeProblem(split: .training, index: index)
+            guard let r = settings.randomScale, r > 0 else { return problem }
+            var g = SeededGenerator(seed: settings.seed).fork(0x5343_414C).fork(UInt64(index))   // "SCAL"
+            return RescaledProblem(problem, factor: Float(pow(10, g.nextUniform(in: -Double(r), Double(r)))))
+        })
     }
 
     /// One meta-step: one unroll, its meta-gradient and (if finite) one ADAM update of φ.

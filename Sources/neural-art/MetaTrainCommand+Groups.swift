@@ -9,6 +9,9 @@ extension MetaTrainCommand {
         if resume || checkpoint != nil {
             throw ValidationError("--checkpoint/--resume are not supported for task '\(task.name)' (one LSTM per parameter group)")
         }
+        if randomScale != 0 {
+            throw ValidationError("--random-scale is not supported for task '\(task.name)' (one LSTM per parameter group)")
+        }
         if objective != .sum {
             throw ValidationError("--objective \(objective.rawValue) is not supported for task '\(task.name)' (one LSTM per parameter group): use sum")
         }

@@ -45,6 +45,9 @@ struct MetaTrainCommand: ParsableCommand {
     @Option(help: "Meta-objective over an unroll's steps: sum (Σ f, the paper's) or log (Σ log f: late progress counts as much as early). Validation ranks by the same.")
     var objective: MetaObjective = .sum
 
+    @Option(help: "Multiply each training problem's loss scale by 10^u, u uniform in [-r, r] (random scaling: step sizes that do not depend on one gradient magnitude). 0: off.")
+    var randomScale: Float = 0
+
     @Option(help: "Validate every this many meta-steps (and at the end); the best weights are kept.")
     var validateEvery = 500
 
@@ -132,7 +135,7 @@ struct MetaTrainCommand: ParsableCommand {
                     metaSteps: metaSteps, horizon: horizon ?? task.defaultHorizon, unroll: unroll,
                     problemsPerStep: problemsPerStep, metaLearningRate: metaLearningRate, clipNorm: clip,
                     validateEvery: validateEvery, validationProblems: validationProblems, seed: seed,
-                    objective: objective)
+                    objective: objective, randomScale: randomScale)
                 do { try settings.validate() } catch let e as MetaTrainingError { throw ValidationError(e.description) }
                 trainer = try MetaTrainer(task: task, configuration: lstm, settings: settings, initialWeights: start)
             }
@@ -144,7 +147,7 @@ struct MetaTrainCommand: ParsableCommand {
                 FileHandle.standardError.write(Data((
                     "meta-train \(self.task): \(s.metaSteps) meta-steps, horizon \(s.horizon), unroll \(s.unroll), "
                     + "\(s.problemsPerStep) problems/step, meta-lr \(s.metaLearningRate), clip \(s.clipNorm), "
-                    + "objective \(s.objective.rawValue), LSTM \(trainer.configuration.layers)×\(trainer.configuration.hiddenSize) "
+                    + "objective \(s.objective.rawValue), " + (s.randomScale.map { "random scale ±\($0) decades, " } ?? "") + "LSTM \(trainer.configuration.layers)×\(trainer.configuration.hiddenSize) "
                     + "\(trainer.configuration.inputs.summary), output ×\(trainer.configuration.outputScale)"
                     + (resume ? ", resumed at meta-step \(trainer.progress.metaStep)" : "") + "\n").utf8))
             }
