@@ -64,17 +64,11 @@ public struct RandVGGS: Sendable {
         let x = maps.input.data
         for i in 0..<3 * n { x[i] = 2 * pixels[i] - 1 }
         for s in 0..<4 {
-            let src: UnsafePointer<Float>
-            if s == 0 {
-                src = UnsafePointer(x)
-            } else {
-                AvgPool2x2.forward(maps.activations[s - 1].data, channels: Self.channels[s],
-                                   height: maps.heights[s - 1], width: maps.widths[s - 1],
-                                   output: maps.pooled[s - 1].data)
-                src = UnsafePointer(maps.pooled[s - 1].data)
-            }
-            convs[s].forward(input: src, height: maps.heights[s], width: maps.widths[s],
-                             output: maps.activations[s].data, relu: true, workspace: maps.workspace.data)
+            // Conv, ReLU and the next stage's pooling in one pass over row blocks.
+            let src = UnsafePointer(s == 0 ? x : maps.pooled[s - 1].data)
+            convs[s].forwardReLUPool(input: src, height: maps.heights[s], width: maps.widths[s],
+                                     output: maps.activations[s].data, pooled: s < 3 ? maps.pooled[s].data : nil,
+                                     workspace: maps.workspace.data)
         }
     }
 

@@ -79,17 +79,26 @@ public struct Conv3x3: Sendable {
         _ input: UnsafePointer<Float>, channels: Range<Int>, height h: Int, width w: Int,
         columns: UnsafeMutablePointer<Float>
     ) {
-        let n = h * w
+        im2col(input, channels: channels, height: h, width: w, rows: 0..<h, columns: columns)
+    }
+
+    /// im2col restricted to the output rows `rows`: `columns` is `[channels·9, rows.count·width]`
+    /// (row stride rows.count·width), column `(y − rows.lowerBound)·width + x` for output (y, x).
+    static func im2col(
+        _ input: UnsafePointer<Float>, channels: Range<Int>, height h: Int, width w: Int,
+        rows: Range<Int>, columns: UnsafeMutablePointer<Float>
+    ) {
+        let n = h * w, ld = rows.count * w
         for c in channels {
             let plane = input + c * n
             for ky in 0..<3 {
                 let dy = ky - 1
                 for kx in 0..<3 {
                     let dx = kx - 1
-                    let row = columns + (c * 9 + ky * 3 + kx) * n
+                    let row = columns + (c * 9 + ky * 3 + kx) * ld
                     let x0 = max(0, -dx), x1 = min(w, w - dx)   // valid output columns
-                    for y in 0..<h {
-                        let dst = row + y * w
+                    for y in rows {
+                        let dst = row + (y - rows.lowerBound) * w
                         let sy = y + dy
                         if sy < 0 || sy >= h || x1 <= x0 {
                             dst.update(repeating: 0, count: w)
