@@ -74,3 +74,61 @@ extension Conv3x3 {
         }
     }
 }
+
+extension Conv3x3 {
+    /// Floats of workspace `backwardInputRows` needs for up to `threads` threads: the full
+    /// columns plus two extra rows of columns per thread.
+    public func rowBlockWorkspaceCount(height: Int, width: Int, threads: Int) -> Int {
+        9 * inChannels * width * (height + 2 * threads)
+    }
+
+    /// inputGradient = scale·∂L/∂input (overwritten) given outputGradient = ∂L/∂(linear conv
+    /// output), in one parallel pass over row blocks.
+    ///
+    /// Shapes: outputGradient `[outChannels, height, width]`, inputGradient `[inChannels, height,
+    /// width]`. Each thread owns a range of input-gradient rows (`rowPartition`) and computes it
+    /// completely: per block of ~`blockBytes`, columns = Wᵀ·outputGradient for the block's
+    /// output rows (extended by one row across each thread boundary, so no thread needs another
+    /// thread's columns), then adds them into its own rows only. `finished(rows)` is then called
+    /// on that thread with its rows, which are final — e.g. to pool-backward them. Each value is
+    /// summed in an order fixed by the thread count (deterministic).
+    /// - Parameter workspaceCount: at least `rowBlockWorkspaceCount(height:width:threads: 1)`;
+    ///   fewer threads are used if it cannot hold their extra rows.
+    /// - Complexity: 2·outChannels·9·inChannels·width·(height + 2·(threads − 1)) FLOP.
+    public func backwardInputRows(
+        outputGradient: UnsafePointer<Float>, height h: Int, width w: Int, scale: Float = 1,
+        inputGradient: UnsafeMutablePointer<Float>,
+        workspace: UnsafeMutablePointer<Float>, workspaceCount: Int,
+        finished: (Range<Int>) -> Void = { _ in }
+    ) {
+        let n = h * w, k = 9 * inChannels
+        precondition(workspaceCount >= rowBlockWorkspaceCount(height: h, width: w, threads: 1),
+                     "backwardInputRows: workspace \\(workspaceCount) too small for \\(inChannels)×\\(h)×\\(w)")
+        let fit = (workspaceCount / (k * w) - h) / 2
+        let split = Self.rowPartition(height: h, threads: ParallelRegion.isInside ? 1 : min(BLAS.threads, fit))
+        let step = blockRows(width: w)
+        _ = BLAS.singleThreadedBLAS
+        parallelFor(chunks: split.parts) { p in
+            let mine = split.range(p)
+            // This thread's columns: rows [R0 − 1, R1 + 1) fit in k·w·(R1 − R0 + 2) floats.
+            let base = workspace + k * w * (mine.lowerBound + 2 * p)
+            for c in 0..<inChannels {
+                (inputGradient + c * n + mine.lowerBound * w).update(repeating: 0, count: mine.count * w)
+            }
+            var r0 = mine.lowerBound
+            while r0 < mine.upperBound {
+                let r1 = min(mine.upperBound, r0 + step)
+                let q0 = (r0 == mine.lowerBound && r0 > 0) ? r0 - 1 : r0
+                let q1 = (r1 == mine.upperBound && r1 < h) ? r1 + 1 : r1
+                let bn = (q1 - q0) * w
+                let cols = base + k * w * (q0 - mine.lowerBound + 1)
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(k), Int32(bn), Int32(outChannels),
+                            scale, weights.data, Int32(k), outputGradient + q0 * w, Int32(n), 0, cols, Int32(bn))
+                Self.col2imAdd(cols, channels: 0..<inChannels, height: h, width: w,
+                               positions: q0..<q1, targets: mine, into: inputGradient)
+                r0 = r1
+            }
+            finished(mine)
+        }
+    }
+}
