@@ -64,40 +64,54 @@ public struct RandVGGS: Sendable {
         let x = maps.input.data
         for i in 0..<3 * n { x[i] = 2 * pixels[i] - 1 }
         for s in 0..<4 {
-            let src: UnsafePointer<Float>
-            if s == 0 {
-                src = UnsafePointer(x)
-            } else {
-                AvgPool2x2.forward(maps.activations[s - 1].data, channels: Self.channels[s],
-                                   height: maps.heights[s - 1], width: maps.widths[s - 1],
-                                   output: maps.pooled[s - 1].data)
-                src = UnsafePointer(maps.pooled[s - 1].data)
-            }
-            convs[s].forward(input: src, height: maps.heights[s], width: maps.widths[s],
-                             output: maps.activations[s].data, relu: true, workspace: maps.workspace.data)
+            // Conv, ReLU and the next stage's pooling in one pass over row blocks.
+            let src = UnsafePointer(s == 0 ? x : maps.pooled[s - 1].data)
+            convs[s].forwardReLUPool(input: src, height: maps.heights[s], width: maps.widths[s],
+                                     output: maps.activations[s].data, pooled: s < 3 ? maps.pooled[s].data : nil,
+                                     workspace: maps.workspace.data)
         }
     }
 
     /// Back-propagates `maps.gradients` (∂L/∂activation of each stage, filled by the losses) to
     /// ∂L/∂pixels, written to `pixelGradient` (`[3, height, width]`). Consumes `maps.gradients`.
     public func backward(maps: FeatureMaps, pixelGradient: UnsafeMutablePointer<Float>) {
+        let c = Self.channels
+        ReLU.backward(output: maps.activations[3].data, gradient: maps.gradients[3].data,
+                      count: c[4] * maps.heights[3] * maps.widths[3])
         for s in stride(from: 3, through: 0, by: -1) {
-            let count = Self.channels[s + 1] * maps.heights[s] * maps.widths[s]
-            ReLU.backward(output: maps.activations[s].data, gradient: maps.gradients[s].data, count: count)
+            let h = maps.heights[s], w = maps.widths[s]
             if s > 0 {
-                convs[s].backwardInput(outputGradient: maps.gradients[s].data, height: maps.heights[s],
-                                       width: maps.widths[s], inputGradient: maps.pooled[s - 1].data,
-                                       workspace: maps.workspace.data)
-                // pooled[s-1] now holds its gradient (its forward value is no longer needed).
-                AvgPool2x2.backward(outputGradient: maps.pooled[s - 1].data, channels: Self.channels[s],
-                                    height: maps.heights[s - 1], width: maps.widths[s - 1],
-                                    inputGradient: maps.gradients[s - 1].data, accumulate: true)
+                // pooled[s-1] receives its gradient (its forward value is no longer needed). As
+                // soon as a thread's rows of it are final, it spreads them back through the
+                // pooling into gradients[s-1] and applies that stage's ReLU mask there.
+                let dPooled = maps.pooled[s - 1].data
+                let below = maps.gradients[s - 1].data, act = maps.activations[s - 1].data
+                let bh = maps.heights[s - 1], bw = maps.widths[s - 1], cb = c[s]
+                convs[s].backwardInputRows(
+                    outputGradient: maps.gradients[s].data, height: h, width: w,
+                    inputGradient: dPooled, workspace: maps.workspace.data, workspaceCount: maps.workspace.count
+                ) { rows in
+                    let lower = 2 * rows.lowerBound, upper = rows.upperBound == h ? bh : 2 * rows.upperBound
+                    for ch in 0..<cb {
+                        let g = dPooled + ch * h * w, dst = below + ch * bh * bw, a = act + ch * bh * bw
+                        for y in rows {
+                            let r0 = dst + 2 * y * bw, r1 = r0 + bw, gy = g + y * w
+                            for x in 0..<w {
+                                let v = 0.25 * gy[x]
+                                r0[2 * x] += v; r0[2 * x + 1] += v; r1[2 * x] += v; r1[2 * x + 1] += v
+                            }
+                        }
+                        let off = lower * bw, cnt = (upper - lower) * bw
+                        let gg = dst + off, aa = a + off
+                        for i in 0..<cnt { gg[i] = aa[i] > 0 ? gg[i] : 0 }
+                    }
+                }
             } else {
-                convs[0].backwardInput(outputGradient: maps.gradients[0].data, height: maps.heights[0],
-                                       width: maps.widths[0], inputGradient: pixelGradient,
-                                       workspace: maps.workspace.data)
-                let n = 3 * maps.heights[0] * maps.widths[0]
-                for i in 0..<n { pixelGradient[i] *= 2 }   // ∂(2θ − 1)/∂θ
+                // ∂(2θ − 1)/∂θ = 2: exact as a GEMM scale.
+                convs[0].backwardInputRows(
+                    outputGradient: maps.gradients[0].data, height: h, width: w, scale: 2,
+                    inputGradient: pixelGradient, workspace: maps.workspace.data,
+                    workspaceCount: maps.workspace.count)
             }
         }
     }
@@ -117,7 +131,7 @@ public final class FeatureMaps {
     public let gradients: [Tensor]
     /// Pooled maps feeding s2 … s4 (also reused for their gradients during backward).
     public let pooled: [Tensor]
-    /// im2col columns, large enough for every stage.
+    /// im2col columns, large enough for every stage (see `Conv3x3.rowBlockWorkspaceCount`).
     public let workspace: Tensor
 
     public init(height: Int, width: Int) {
@@ -131,6 +145,7 @@ public final class FeatureMaps {
         activations = (0..<4).map { Tensor(shape: [c[$0 + 1], hs[$0], ws[$0]]) }
         gradients = (0..<4).map { Tensor(shape: [c[$0 + 1], hs[$0], ws[$0]]) }
         pooled = (1..<4).map { Tensor(shape: [c[$0], hs[$0], ws[$0]]) }
-        workspace = Tensor(shape: [(0..<4).map { 9 * c[$0] * hs[$0] * ws[$0] }.max()!])
+        // Room for the row-blocked input gradient with up to `defaultChunks` threads.
+        workspace = Tensor(shape: [(0..<4).map { 9 * c[$0] * ws[$0] * (hs[$0] + 2 * defaultChunks) }.max()!])
     }
 }

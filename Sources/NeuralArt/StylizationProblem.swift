@@ -58,43 +58,26 @@ public final class StylizationProblem {
     @discardableResult
     public func evaluate(at theta: UnsafePointer<Float>, gradient: UnsafeMutablePointer<Float>?) -> LossBreakdown {
         network.forward(pixels: theta, maps: maps)
-        let c = RandVGGS.channels
-        var styleLayers = [Float](repeating: 0, count: 4)
+        // Each stage's style loss (Gram, difference, adjoint) and the content loss run as one
+        // task per stage; the four have equal FLOPs (C_s²·H_s·W_s is the same at every stage), so
+        // the stages, not the small products within them, are split between threads. Each task
+        // writes only its own stage's buffers and sums; totals are summed in stage order below.
+        var styleRel = [Double](repeating: 0, count: 4)
+        var contentSq: Double = 0
+        styleRel.withUnsafeMutableBufferPointer { rel in
+            let rel = rel.baseAddress!
+            let stages = TaskSchedule(threads: ParallelRegion.isInside ? 1 : BLAS.threads, tasks: 4)
+            parallelFor(chunks: stages.chunks) { chunk in
+                for s in stages.tasks(of: chunk) {
+                    rel[s] = styleLoss(stage: s, gradient: gradient != nil)
+                    if s == Self.contentStage { contentSq = contentSquaredError(gradient: gradient != nil) }
+                }
+            }
+        }
+        let styleLayers = styleRel.map { Float($0) }
         var styleTotal: Double = 0
-        for s in 0..<4 {
-            let cs = c[s + 1], positions = maps.heights[s] * maps.widths[s]
-            let g = grams[s].data, target = styleTargets.grams[s].data
-            Gram.forward(features: maps.activations[s].data, channels: cs, positions: positions, gram: g)
-            var sq: Double = 0
-            for i in 0..<cs * cs {
-                let d = g[i] - target[i]
-                sq += Double(d) * Double(d)
-                g[i] = d   // reuse as G − G_target
-            }
-            let rel = sq / styleTargets.squaredNorms[s]
-            styleLayers[s] = Float(rel)
-            styleTotal += rel / 4
-            if gradient != nil {
-                // ∂(w_s·¼·rel)/∂G = w_s·¼·2(G − G_t)/‖G_t‖²
-                let k = Float(Double(weights.style) * 0.5 / styleTargets.squaredNorms[s])
-                for i in 0..<cs * cs { g[i] *= k }
-                Gram.backward(gramGradient: g, features: maps.activations[s].data, channels: cs,
-                              positions: positions, featureGradient: maps.gradients[s].data, accumulate: false)
-            }
-        }
-        var contentLoss: Double = 0
-        if let target = contentFeatures {
-            let f = maps.activations[Self.contentStage].data, t = target.data
-            let gradF = maps.gradients[Self.contentStage].data
-            let k = Float(2 * Double(weights.content) / contentSquaredNorm)
-            var sq: Double = 0
-            for i in 0..<target.count {
-                let d = f[i] - t[i]
-                sq += Double(d * d)
-                if gradient != nil { gradF[i] += k * d }
-            }
-            contentLoss = sq / contentSquaredNorm
-        }
+        for s in 0..<4 { styleTotal += styleRel[s] / 4 }
+        let contentLoss = contentSq / contentSquaredNorm
         if let gradient {
             network.backward(maps: maps, pixelGradient: gradient)
         }
@@ -104,6 +87,45 @@ public final class StylizationProblem {
         let total = weights.content * Float(contentLoss) + weights.style * style + weights.tv * tv
         return LossBreakdown(total: total, content: Float(contentLoss), style: style, tv: tv,
                              styleLayers: styleLayers)
+    }
+
+    /// ‖G_s(θ) − G_s(S)‖²_F / ‖G_s(S)‖²_F for stage `s`; with `gradient`, also writes its
+    /// weighted adjoint w_s·¼·∂rel/∂F_s into `maps.gradients[s]` (overwriting it). Serial inside a
+    /// stage task (the products are not split again).
+    private func styleLoss(stage s: Int, gradient: Bool) -> Double {
+        let cs = RandVGGS.channels[s + 1], positions = maps.heights[s] * maps.widths[s]
+        let g = grams[s].data, target = styleTargets.grams[s].data
+        Gram.forward(features: maps.activations[s].data, channels: cs, positions: positions, gram: g)
+        var sq: Double = 0
+        for i in 0..<cs * cs {
+            let d = g[i] - target[i]
+            sq += Double(d) * Double(d)
+            g[i] = d   // reuse as G − G_target
+        }
+        if gradient {
+            // ∂(w_s·¼·rel)/∂G = w_s·¼·2(G − G_t)/‖G_t‖²
+            let k = Float(Double(weights.style) * 0.5 / styleTargets.squaredNorms[s])
+            Gram.backward(gramGradient: g, features: maps.activations[s].data, channels: cs,
+                          positions: positions, scale: k, featureGradient: maps.gradients[s].data,
+                          accumulate: false)
+        }
+        return sq / styleTargets.squaredNorms[s]
+    }
+
+    /// ‖F₃(θ) − F₃(c)‖² (0 without content); with `gradient`, adds w_c·∂(…/‖F₃(c)‖²)/∂F₃ into
+    /// `maps.gradients[contentStage]` (so it must run after that stage's `styleLoss`).
+    private func contentSquaredError(gradient: Bool) -> Double {
+        guard let target = contentFeatures else { return 0 }
+        let f = maps.activations[Self.contentStage].data, t = target.data
+        let gradF = maps.gradients[Self.contentStage].data
+        let k = Float(2 * Double(weights.content) / contentSquaredNorm)
+        var sq: Double = 0
+        for i in 0..<target.count {
+            let d = f[i] - t[i]
+            sq += Double(d * d)
+            if gradient { gradF[i] += k * d }
+        }
+        return sq
     }
 
     /// FLOPs of one loss + gradient evaluation (network forward and input-gradient pass, Gram

@@ -79,17 +79,26 @@ public struct Conv3x3: Sendable {
         _ input: UnsafePointer<Float>, channels: Range<Int>, height h: Int, width w: Int,
         columns: UnsafeMutablePointer<Float>
     ) {
-        let n = h * w
+        im2col(input, channels: channels, height: h, width: w, rows: 0..<h, columns: columns)
+    }
+
+    /// im2col restricted to the output rows `rows`: `columns` is `[channels·9, rows.count·width]`
+    /// (row stride rows.count·width), column `(y − rows.lowerBound)·width + x` for output (y, x).
+    static func im2col(
+        _ input: UnsafePointer<Float>, channels: Range<Int>, height h: Int, width w: Int,
+        rows: Range<Int>, columns: UnsafeMutablePointer<Float>
+    ) {
+        let n = h * w, ld = rows.count * w
         for c in channels {
             let plane = input + c * n
             for ky in 0..<3 {
                 let dy = ky - 1
                 for kx in 0..<3 {
                     let dx = kx - 1
-                    let row = columns + (c * 9 + ky * 3 + kx) * n
+                    let row = columns + (c * 9 + ky * 3 + kx) * ld
                     let x0 = max(0, -dx), x1 = min(w, w - dx)   // valid output columns
-                    for y in 0..<h {
-                        let dst = row + y * w
+                    for y in rows {
+                        let dst = row + (y - rows.lowerBound) * w
                         let sy = y + dy
                         if sy < 0 || sy >= h || x1 <= x0 {
                             dst.update(repeating: 0, count: w)
@@ -119,19 +128,31 @@ public struct Conv3x3: Sendable {
         _ columns: UnsafePointer<Float>, channels: Range<Int>, height h: Int, width w: Int,
         into output: UnsafeMutablePointer<Float>
     ) {
-        let n = h * w
+        col2imAdd(columns, channels: channels, height: h, width: w, positions: 0..<h, targets: 0..<h, into: output)
+    }
+
+    /// col2imAdd for the columns of output rows `positions` (`columns` is
+    /// `[channels·9, positions.count·width]`), adding only into the input rows `targets`.
+    static func col2imAdd(
+        _ columns: UnsafePointer<Float>, channels: Range<Int>, height h: Int, width w: Int,
+        positions: Range<Int>, targets: Range<Int>, into output: UnsafeMutablePointer<Float>
+    ) {
+        let n = h * w, ld = positions.count * w
+        let t0 = max(0, targets.lowerBound), t1 = min(h, targets.upperBound)
         for c in channels {
             let plane = output + c * n
             for ky in 0..<3 {
                 let dy = ky - 1
+                // Positions y whose target row y + dy lies in [t0, t1).
+                let y0 = max(positions.lowerBound, t0 - dy), y1 = min(positions.upperBound, t1 - dy)
+                if y1 <= y0 { continue }
                 for kx in 0..<3 {
                     let dx = kx - 1
-                    let row = columns + (c * 9 + ky * 3 + kx) * n
+                    let row = columns + (c * 9 + ky * 3 + kx) * ld
                     let x0 = max(0, -dx), x1 = min(w, w - dx)
-                    let y0 = max(0, -dy), y1 = min(h, h - dy)
                     if x1 <= x0 { continue }
                     for y in y0..<y1 {
-                        let src = row + y * w + x0
+                        let src = row + (y - positions.lowerBound) * w + x0
                         let dst = plane + (y + dy) * w + x0 + dx
                         for i in 0..<(x1 - x0) { dst[i] += src[i] }
                     }

@@ -69,3 +69,26 @@ public func kernelChunks(channels: Int, elements: Int) -> Int {
 public func evenRange(_ index: Int, of parts: Int, count: Int) -> Range<Int> {
     (index * count / parts)..<((index + 1) * count / parts)
 }
+
+/// Deals `tasks` independent tasks of about equal cost out to `chunks = min(threads, tasks)`
+/// chunks in "snake" order (0,1,…,c−1, c−1,…,1,0, 0,1,…), so a chunk that gets an early (often
+/// slightly costlier) task also gets a late one. Run it as `parallelFor(chunks: schedule.chunks)`
+/// and, in chunk `p`, the tasks `schedule.tasks(of: p)` in order.
+public struct TaskSchedule: Sendable {
+    public let chunks: Int
+    public let count: Int
+
+    public init(threads: Int, tasks: Int) {
+        precondition(threads >= 1 && tasks >= 0, "TaskSchedule: threads \(threads), tasks \(tasks)")
+        chunks = max(1, min(threads, tasks))
+        count = tasks
+    }
+
+    /// The tasks of chunk `p`, ascending.
+    public func tasks(of p: Int) -> [Int] {
+        (0..<count).filter { t in
+            let round = t / chunks, slot = t % chunks
+            return (round % 2 == 0 ? slot : chunks - 1 - slot) == p
+        }
+    }
+}

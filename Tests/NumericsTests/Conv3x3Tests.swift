@@ -82,3 +82,32 @@ final class Conv3x3Tests: XCTestCase {
         }
     }
 }
+
+final class Conv3x3RowBlockTests: XCTestCase {
+    override func tearDown() { BLAS.threads = defaultChunks }
+
+    /// The row-blocked kernels must match the plain ones for any thread count (the blocks and
+    /// thread boundaries only change where work happens and, backward, the summation order).
+    func testRowBlockedForwardAndBackwardMatchPlain() {
+        let cin = 5, cout = 7, h = 13, w = 9
+        let conv = Conv3x3(weights: randomTensor([cout, cin, 3, 3], seed: 31), bias: randomTensor([cout], seed: 32))
+        let x = randomTensor([cin, h, w], seed: 33), dy = randomTensor([cout, h, w], seed: 34)
+        let ws = Tensor(shape: [conv.rowBlockWorkspaceCount(height: h, width: w, threads: 8)])
+        let ref = Tensor(shape: [cout, h, w]), refGrad = Tensor(shape: [cin, h, w])
+        conv.forward(input: x.data, height: h, width: w, output: ref.data, relu: true, workspace: ws.data)
+        conv.backwardInput(outputGradient: dy.data, height: h, width: w, inputGradient: refGrad.data, workspace: ws.data)
+        for threads in [1, 2, 3] {
+            BLAS.threads = threads
+            let out = Tensor(shape: [cout, h, w]), pooled = Tensor(shape: [cout, h / 2, w / 2])
+            let grad = Tensor(shape: [cin, h, w]); grad.fill(9)
+            conv.forwardReLUPool(input: x.data, height: h, width: w, output: out.data, pooled: pooled.data, workspace: ws.data)
+            for i in 0..<out.count { XCTAssertEqual(out.data[i], ref.data[i], accuracy: 1e-5) }
+            XCTAssertEqual(pooled.data[w / 2 + 1],
+                           0.25 * (out.data[2 * w + 2] + out.data[2 * w + 3] + out.data[3 * w + 2] + out.data[3 * w + 3]),
+                           accuracy: 1e-6)
+            conv.backwardInputRows(outputGradient: dy.data, height: h, width: w, scale: 2, inputGradient: grad.data,
+                                   workspace: ws.data, workspaceCount: ws.count)
+            for i in 0..<grad.count { XCTAssertEqual(grad.data[i], 2 * refGrad.data[i], accuracy: 1e-4) }
+        }
+    }
+}

@@ -71,3 +71,26 @@ final class LayerGradientTests: XCTestCase {
         }}
     }
 }
+
+final class GramKernelTests: XCTestCase {
+    override func tearDown() { BLAS.threads = defaultChunks }
+
+    /// Odd channel counts and positions exercise the kernel's edge tiles and tails; rows split
+    /// between threads must give bit-identical results.
+    func testGramMatchesDoublePrecisionAndIsThreadCountInvariant() {
+        for (c, n) in [(37, 1_031), (64, 4_096), (6, 3)] {
+            let f = randomTensor([c, n], seed: 21)
+            let g1 = Tensor(shape: [c, c]), g2 = Tensor(shape: [c, c])
+            BLAS.threads = 1
+            Gram.forward(features: f.data, channels: c, positions: n, gram: g1.data)
+            BLAS.threads = 3
+            Gram.forward(features: f.data, channels: c, positions: n, gram: g2.data)
+            XCTAssertEqual(g1.toArray(), g2.toArray())
+            for i in 0..<c { for j in 0..<c {
+                var s = 0.0
+                for p in 0..<n { s += Double(f.data[i * n + p]) * Double(f.data[j * n + p]) }
+                XCTAssertEqual(Double(g1.data[i * c + j]), s / Double(n), accuracy: 1e-5 * max(1, abs(s / Double(n))))
+            }}
+        }
+    }
+}

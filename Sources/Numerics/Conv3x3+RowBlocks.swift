@@ -1,0 +1,134 @@
+import COpenBLAS
+
+extension Conv3x3 {
+    /// Bytes of im2col columns one row block should fill: small enough to stay in a core's L2
+    /// cache between im2col and the GEMM that reads it.
+    @usableFromInline static let blockBytes = 512 * 1024
+
+    /// How a `height`-row map is split between threads for the row-blocked kernels: `parts`
+    /// ranges of whole row pairs (so 2×2 pooling windows never straddle two threads); the last
+    /// range also takes an odd last row.
+    public static func rowPartition(height: Int, threads: Int) -> (parts: Int, range: (Int) -> Range<Int>) {
+        let pairs = height / 2
+        let parts = max(1, min(threads, pairs))
+        return (parts, { p in
+            let r = evenRange(p, of: parts, count: pairs)
+            return (2 * r.lowerBound)..<(p == parts - 1 ? height : 2 * r.upperBound)
+        })
+    }
+
+    /// Rows per block (even, ≥ 2) so one block's columns take about `blockBytes`.
+    func blockRows(width: Int) -> Int {
+        let perRow = 9 * inChannels * width * MemoryLayout<Float>.size
+        return max(2, (Conv3x3.blockBytes / perRow) & ~1)
+    }
+
+    /// output = ReLU(conv(input) + bias), and, if `pooled` is given, pooled = AvgPool2x2(output),
+    /// in one parallel pass over row blocks.
+    ///
+    /// Shapes: input `[inChannels, height, width]`, output `[outChannels, height, width]`, pooled
+    /// `[outChannels, height/2, width/2]`; workspace ≥ `workspaceCount(height:width:)` floats.
+    /// Each thread takes a range of row pairs (`rowPartition`) and walks it in blocks of about
+    /// `blockBytes` of columns: im2col of the block into its own part of the workspace, one GEMM
+    /// (`outChannels × 9·inChannels` · `9·inChannels × block`), bias and ReLU, then the pooling of
+    /// the block's rows — so the columns and outputs are still in cache when they are reused.
+    /// Every output is computed the same way for any split (deterministic per thread count).
+    public func forwardReLUPool(
+        input: UnsafePointer<Float>, height h: Int, width w: Int,
+        output: UnsafeMutablePointer<Float>, pooled: UnsafeMutablePointer<Float>?,
+        workspace: UnsafeMutablePointer<Float>
+    ) {
+        let n = h * w, k = 9 * inChannels, ph = h / 2, pw = w / 2
+        let split = Self.rowPartition(height: h, threads: ParallelRegion.isInside ? 1 : BLAS.threads)
+        let step = blockRows(width: w)
+        let hasBias = (0..<outChannels).contains { bias.data[$0] != 0 }
+        _ = BLAS.singleThreadedBLAS
+        parallelFor(chunks: split.parts) { p in
+            let mine = split.range(p)
+            var r0 = mine.lowerBound
+            while r0 < mine.upperBound {
+                let r1 = min(mine.upperBound, r0 + step), bn = (r1 - r0) * w
+                // The block's columns go to the part of the workspace that the full im2col would
+                // use for these rows, so threads never overlap.
+                let cols = workspace + k * r0 * w
+                Self.im2col(input, channels: 0..<inChannels, height: h, width: w, rows: r0..<r1, columns: cols)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outChannels), Int32(bn), Int32(k),
+                            1, weights.data, Int32(k), cols, Int32(bn), 0, output + r0 * w, Int32(n))
+                for co in 0..<outChannels {
+                    let o = output + co * n + r0 * w
+                    let b = hasBias ? bias.data[co] : 0
+                    for i in 0..<bn { let v = o[i] + b; o[i] = v > 0 ? v : 0 }
+                }
+                if let pooled {
+                    let py = (r0 / 2)..<min(ph, r1 / 2)
+                    for co in 0..<outChannels where !py.isEmpty {
+                        let src = output + co * n, dst = pooled + co * ph * pw
+                        for y in py {
+                            let a = src + 2 * y * w, b = a + w, o = dst + y * pw
+                            for x in 0..<pw { o[x] = 0.25 * ((a[2 * x] + a[2 * x + 1]) + (b[2 * x] + b[2 * x + 1])) }
+                        }
+                    }
+                }
+                r0 = r1
+            }
+        }
+    }
+}
+
+extension Conv3x3 {
+    /// Floats of workspace `backwardInputRows` needs for up to `threads` threads: the full
+    /// columns plus two extra rows of columns per thread.
+    public func rowBlockWorkspaceCount(height: Int, width: Int, threads: Int) -> Int {
+        9 * inChannels * width * (height + 2 * threads)
+    }
+
+    /// inputGradient = scale·∂L/∂input (overwritten) given outputGradient = ∂L/∂(linear conv
+    /// output), in one parallel pass over row blocks.
+    ///
+    /// Shapes: outputGradient `[outChannels, height, width]`, inputGradient `[inChannels, height,
+    /// width]`. Each thread owns a range of input-gradient rows (`rowPartition`) and computes it
+    /// completely: per block of ~`blockBytes`, columns = Wᵀ·outputGradient for the block's
+    /// output rows (extended by one row across each thread boundary, so no thread needs another
+    /// thread's columns), then adds them into its own rows only. `finished(rows)` is then called
+    /// on that thread with its rows, which are final — e.g. to pool-backward them. Each value is
+    /// summed in an order fixed by the thread count (deterministic).
+    /// - Parameter workspaceCount: at least `rowBlockWorkspaceCount(height:width:threads: 1)`;
+    ///   fewer threads are used if it cannot hold their extra rows.
+    /// - Complexity: 2·outChannels·9·inChannels·width·(height + 2·(threads − 1)) FLOP.
+    public func backwardInputRows(
+        outputGradient: UnsafePointer<Float>, height h: Int, width w: Int, scale: Float = 1,
+        inputGradient: UnsafeMutablePointer<Float>,
+        workspace: UnsafeMutablePointer<Float>, workspaceCount: Int,
+        finished: (Range<Int>) -> Void = { _ in }
+    ) {
+        let n = h * w, k = 9 * inChannels
+        precondition(workspaceCount >= rowBlockWorkspaceCount(height: h, width: w, threads: 1),
+                     "backwardInputRows: workspace \\(workspaceCount) too small for \\(inChannels)×\\(h)×\\(w)")
+        let fit = (workspaceCount / (k * w) - h) / 2
+        let split = Self.rowPartition(height: h, threads: ParallelRegion.isInside ? 1 : min(BLAS.threads, fit))
+        let step = blockRows(width: w)
+        _ = BLAS.singleThreadedBLAS
+        parallelFor(chunks: split.parts) { p in
+            let mine = split.range(p)
+            // This thread's columns: rows [R0 − 1, R1 + 1) fit in k·w·(R1 − R0 + 2) floats.
+            let base = workspace + k * w * (mine.lowerBound + 2 * p)
+            for c in 0..<inChannels {
+                (inputGradient + c * n + mine.lowerBound * w).update(repeating: 0, count: mine.count * w)
+            }
+            var r0 = mine.lowerBound
+            while r0 < mine.upperBound {
+                let r1 = min(mine.upperBound, r0 + step)
+                let q0 = (r0 == mine.lowerBound && r0 > 0) ? r0 - 1 : r0
+                let q1 = (r1 == mine.upperBound && r1 < h) ? r1 + 1 : r1
+                let bn = (q1 - q0) * w
+                let cols = base + k * w * (q0 - mine.lowerBound + 1)
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(k), Int32(bn), Int32(outChannels),
+                            scale, weights.data, Int32(k), outputGradient + q0 * w, Int32(n), 0, cols, Int32(bn))
+                Self.col2imAdd(cols, channels: 0..<inChannels, height: h, width: w,
+                               positions: q0..<q1, targets: mine, into: inputGradient)
+                r0 = r1
+            }
+            finished(mine)
+        }
+    }
+}
