@@ -135,6 +135,26 @@ final class MetaTrainerTests: XCTestCase {
         XCTAssertEqual(decoded.objective, .sum)
     }
 
+    /// Random scaling multiplies training problems' loss scales by 10^u, u in [−r, r], seeded per
+    /// problem (the same in every run); problems and their θ are otherwise unchanged.
+    func testRandomScaleRescalesTrainingProblemsOnly() throws {
+        var s = smallSettings()
+        s.randomScale = 1
+        let task = QuadraticTask(dimension: 4)
+        let a = try MetaTrainer(task: task, configuration: config, settings: s)
+        let b = try MetaTrainer(task: task, configuration: config, settings: s)
+        let batch = a.makeBatch(3)
+        XCTAssertEqual(batch.scales, b.makeBatch(3).scales)
+        let factors = (0..<20).flatMap { a.makeBatch($0).scales }
+        XCTAssertTrue(factors.allSatisfy { $0 >= 0.1 && $0 <= 10 }, "\(factors)")
+        XCTAssertGreaterThan(factors.max()! / factors.min()!, 10)
+        let plain = try MetaTrainer(task: task, configuration: config, settings: smallSettings()).makeBatch(3)
+        XCTAssertEqual(plain.scales, [1, 1])
+        XCTAssertEqual(batch.problems.map { $0.initialParameters() }, plain.problems.map { $0.initialParameters() })
+        s.randomScale = 7
+        XCTAssertThrowsError(try s.validate())
+    }
+
     func testResumeRejectsAnotherTask() throws {
         let dir = try temporaryDirectory(self)
         let path = dir.appendingPathComponent("run.ckpt").path
