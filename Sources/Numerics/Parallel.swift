@@ -75,6 +75,15 @@ public func kernelChunks(channels: Int, elements: Int) -> Int {
     return min(threads, channels)
 }
 
+/// How many chunks an elementwise loop over `count` values should use: `BLAS.threads`, but 1
+/// below `minimum` values (where the ~1 µs region start would not pay) or inside a region.
+@inlinable
+public func elementwiseChunks(count: Int, minimum: Int = 8_192) -> Int {
+    let threads = BLAS.threads
+    guard threads > 1, count >= minimum, !ParallelRegion.isInside else { return 1 }
+    return threads
+}
+
 /// Splits `0..<count` into `parts` contiguous ranges whose sizes differ by at most one and
 /// returns range `index` (for splitting channels or rows, where alignment does not matter).
 @inlinable
