@@ -9,7 +9,7 @@ import Synchronization
 /// generation·2³² + chunks·2¹⁶ + next chunk), claims chunks itself, and waits until all are done.
 /// Workers claim chunks by compare-and-swap on the ticket, so a late worker can never claim a
 /// chunk of a region other than the one whose generation it saw. Between regions a worker spins
-/// for `spinNanoseconds`, then sleeps on a condition variable; the caller likewise spins, then
+/// for `workerSpinNanoseconds`, then sleeps on a condition variable; the caller likewise spins, then
 /// sleeps, while it waits for the last chunk. Which thread runs which chunk varies, but each chunk
 /// writes only its own outputs, so results do not depend on it.
 ///
@@ -20,10 +20,12 @@ final class WorkerPool: @unchecked Sendable {
     /// Workers beyond the calling thread: the active cores minus one (at most 7).
     static let shared = WorkerPool(workers: defaultChunks - 1)
 
-    /// How long a thread busy-waits for the next region (worker) or the last chunk (caller)
-    /// before it sleeps. Long enough to bridge the serial gaps between the regions of one loss
-    /// evaluation, short enough not to steal much time from other processes.
-    static let spinNanoseconds: UInt64 = 100_000
+    /// How long a thread busy-waits for the next region (worker: 20 µs) or the last chunk
+    /// (caller: 50 µs) before it sleeps. Long enough to bridge the serial gaps between the regions of one loss
+    /// evaluation, short enough not to steal much time from other processes; the spin also
+    /// yields the core every few checks, so a thread that has work (ours or another process's)
+    /// is not kept waiting when the cores are oversubscribed.
+    static let workerSpinNanoseconds: UInt64 = 20_000, callerSpinNanoseconds: UInt64 = 50_000
 
     let workers: Int
     /// generation << 32 | chunks << 16 | next unclaimed chunk.
@@ -73,7 +75,7 @@ final class WorkerPool: @unchecked Sendable {
             work(generation: generation)
             ParallelRegion.leave(outer)
 
-            if !spin(until: { done.load(ordering: .acquiring) == chunks }) {
+            if !spin(Self.callerSpinNanoseconds, until: { done.load(ordering: .acquiring) == chunks }) {
                 pthread_mutex_lock(mutex)
                 callerSleeps = true
                 while done.load(ordering: .acquiring) < chunks { pthread_cond_wait(wakeCaller, mutex) }
@@ -114,7 +116,7 @@ final class WorkerPool: @unchecked Sendable {
         _ = ParallelRegion.enter()   // a worker only ever runs chunks
         var seen = 0
         while true {
-            if !spin(until: { ticket.load(ordering: .relaxed) >> 32 != seen }) {
+            if !spin(Self.workerSpinNanoseconds, until: { ticket.load(ordering: .relaxed) >> 32 != seen }) {
                 pthread_mutex_lock(mutex)
                 sleepers += 1
                 while ticket.load(ordering: .relaxed) >> 32 == seen { pthread_cond_wait(wakeWorkers, mutex) }
@@ -126,14 +128,16 @@ final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    /// Busy-waits up to `spinNanoseconds` for `condition`; returns whether it became true.
+    /// Busy-waits up to `limit` nanoseconds for `condition` (yielding the core every 64 checks);
+    /// returns whether it became true.
     @inline(__always)
-    private func spin(until condition: () -> Bool) -> Bool {
+    private func spin(_ limit: UInt64, until condition: () -> Bool) -> Bool {
         if condition() { return true }
         let start = DispatchTime.now().uptimeNanoseconds
         while true {
             for _ in 0..<64 where condition() { return true }
-            if DispatchTime.now().uptimeNanoseconds - start > Self.spinNanoseconds { return condition() }
+            if DispatchTime.now().uptimeNanoseconds - start > limit { return condition() }
+            sched_yield()
         }
     }
 }
