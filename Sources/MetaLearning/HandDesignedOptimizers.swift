@@ -1,6 +1,9 @@
 import Foundation
 import Numerics
 
+// The updates are coordinatewise: updates of ≥ 8,192 coordinates are split into contiguous chunks
+// over `BLAS.threads` (`elementwiseChunks`), bit-identical to the serial loop.
+
 /// State of the hand-designed optimizers: up to two per-coordinate moment buffers.
 public final class MomentState: OptimizerState {
     public let count: Int
@@ -24,8 +27,10 @@ public struct SGD: Optimizer {
     public init(learningRate: Float) { self.learningRate = learningRate }
     public func makeState(count: Int) -> MomentState { MomentState(count: count, moments: 0) }
     public func update(gradient: UnsafePointer<Float>, delta: UnsafeMutablePointer<Float>, state: MomentState) {
-        let lr = learningRate
-        for i in 0..<state.count { delta[i] = -lr * gradient[i] }
+        let lr = learningRate, count = state.count, chunks = elementwiseChunks(count: count)
+        parallelFor(chunks: chunks) { p in
+            for i in chunkRange(p, of: chunks, count: count) { delta[i] = -lr * gradient[i] }
+        }
         state.step += 1
     }
 }
@@ -42,10 +47,13 @@ public struct NAG: Optimizer {
     public func makeState(count: Int) -> MomentState { MomentState(count: count, moments: 1) }
     public func update(gradient: UnsafePointer<Float>, delta: UnsafeMutablePointer<Float>, state: MomentState) {
         let lr = learningRate, mu = momentum, v = state.m.data
-        for i in 0..<state.count {
-            let vi = mu * v[i] + gradient[i]
-            v[i] = vi
-            delta[i] = -lr * (gradient[i] + mu * vi)
+        let count = state.count, chunks = elementwiseChunks(count: count)
+        parallelFor(chunks: chunks) { p in
+            for i in chunkRange(p, of: chunks, count: count) {
+                let vi = mu * v[i] + gradient[i]
+                v[i] = vi
+                delta[i] = -lr * (gradient[i] + mu * vi)
+            }
         }
         state.step += 1
     }
@@ -63,11 +71,14 @@ public struct RMSprop: Optimizer {
     public func makeState(count: Int) -> MomentState { MomentState(count: count, moments: 1) }
     public func update(gradient: UnsafePointer<Float>, delta: UnsafeMutablePointer<Float>, state: MomentState) {
         let lr = learningRate, rho = decay, eps = epsilon, s = state.m.data
-        for i in 0..<state.count {
-            let g = gradient[i]
-            let si = rho * s[i] + (1 - rho) * g * g
-            s[i] = si
-            delta[i] = -lr * g / (si.squareRoot() + eps)
+        let count = state.count, chunks = elementwiseChunks(count: count)
+        parallelFor(chunks: chunks) { p in
+            for i in chunkRange(p, of: chunks, count: count) {
+                let g = gradient[i]
+                let si = rho * s[i] + (1 - rho) * g * g
+                s[i] = si
+                delta[i] = -lr * g / (si.squareRoot() + eps)
+            }
         }
         state.step += 1
     }
@@ -92,12 +103,15 @@ public struct Adam: Optimizer {
         let b1 = beta1, b2 = beta2, eps = epsilon
         let stepSize = learningRate / c1, invSqrtC2 = 1 / c2.squareRoot()
         let m = state.m.data, v = state.v.data
-        for i in 0..<state.count {
-            let g = gradient[i]
-            let mi = b1 * m[i] + (1 - b1) * g
-            let vi = b2 * v[i] + (1 - b2) * g * g
-            m[i] = mi; v[i] = vi
-            delta[i] = -stepSize * mi / (vi.squareRoot() * invSqrtC2 + eps)
+        let count = state.count, chunks = elementwiseChunks(count: count)
+        parallelFor(chunks: chunks) { p in
+            for i in chunkRange(p, of: chunks, count: count) {
+                let g = gradient[i]
+                let mi = b1 * m[i] + (1 - b1) * g
+                let vi = b2 * v[i] + (1 - b2) * g * g
+                m[i] = mi; v[i] = vi
+                delta[i] = -stepSize * mi / (vi.squareRoot() * invSqrtC2 + eps)
+            }
         }
     }
 }

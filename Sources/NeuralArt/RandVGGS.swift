@@ -74,10 +74,16 @@ public struct RandVGGS: Sendable {
 
     /// Back-propagates `maps.gradients` (∂L/∂activation of each stage, filled by the losses) to
     /// ∂L/∂pixels, written to `pixelGradient` (`[3, height, width]`). Consumes `maps.gradients`.
-    public func backward(maps: FeatureMaps, pixelGradient: UnsafeMutablePointer<Float>) {
+    /// - Parameters:
+    ///   - topMasked: `maps.gradients[3]` already has s4's ReLU mask applied (e.g. by the loss
+    ///     task that produced it), so the serial masking pass is skipped.
+    ///   - finished: called on the computing thread with each range of pixel rows as soon as
+    ///     those rows of `pixelGradient` are final (the ranges cover every row once), so callers
+    ///     can add per-row terms there without another pass over the image.
+    public func backward(maps: FeatureMaps, pixelGradient: UnsafeMutablePointer<Float>, topMasked: Bool = false,
+                         finished: (Range<Int>) -> Void = { _ in }) {
         let c = Self.channels
-        ReLU.backward(output: maps.activations[3].data, gradient: maps.gradients[3].data,
-                      count: c[4] * maps.heights[3] * maps.widths[3])
+        if !topMasked { maskTopGradient(maps: maps) }
         for s in stride(from: 3, through: 0, by: -1) {
             let h = maps.heights[s], w = maps.widths[s]
             if s > 0 {
@@ -111,9 +117,16 @@ public struct RandVGGS: Sendable {
                 convs[0].backwardInputRows(
                     outputGradient: maps.gradients[0].data, height: h, width: w, scale: 2,
                     inputGradient: pixelGradient, workspace: maps.workspace.data,
-                    workspaceCount: maps.workspace.count)
+                    workspaceCount: maps.workspace.count, finished: finished)
             }
         }
+    }
+
+    /// gradients[3] ← gradients[3]·[activations[3] > 0]: s4's ReLU mask (the other stages' masks
+    /// are applied inside `backward`). Serial.
+    public func maskTopGradient(maps: FeatureMaps) {
+        ReLU.backward(output: maps.activations[3].data, gradient: maps.gradients[3].data,
+                      count: Self.channels[4] * maps.heights[3] * maps.widths[3])
     }
 }
 

@@ -21,6 +21,8 @@ public final class StylizationProblem {
     let contentSquaredNorm: Double
     /// Per-stage Gram of the current image, then reused for ∂L/∂G.
     let grams: [Tensor]
+    /// Total variation's partial sum of each pixel row, `[3, height]`.
+    let tvRowSums: Tensor
 
     /// The stage whose activations the content loss compares (s3).
     public static let contentStage = 2
@@ -40,6 +42,7 @@ public final class StylizationProblem {
         self.weights = weights
         self.styleTargets = styleTargets
         self.maps = FeatureMaps(height: height, width: width)
+        self.tvRowSums = Tensor(shape: [3, height])
         self.grams = (0..<4).map { Tensor(shape: [RandVGGS.channels[$0 + 1], RandVGGS.channels[$0 + 1]]) }
         if let content {
             network.forward(pixels: content.data, maps: maps)
@@ -71,6 +74,7 @@ public final class StylizationProblem {
                 for s in stages.tasks(of: chunk) {
                     rel[s] = styleLoss(stage: s, gradient: gradient != nil)
                     if s == Self.contentStage { contentSq = contentSquaredError(gradient: gradient != nil) }
+                    if s == 3 && gradient != nil { network.maskTopGradient(maps: maps) }
                 }
             }
         }
@@ -78,11 +82,19 @@ public final class StylizationProblem {
         var styleTotal: Double = 0
         for s in 0..<4 { styleTotal += styleRel[s] / 4 }
         let contentLoss = contentSq / contentSquaredNorm
+        let tv: Float
         if let gradient {
-            network.backward(maps: maps, pixelGradient: gradient)
+            // The smoothness term is added row by row as the pixel gradient's rows become final.
+            let tvWeight = weights.tv, rowSums = tvRowSums.data
+            network.backward(maps: maps, pixelGradient: gradient, topMasked: true) { rows in
+                TotalVariation.accumulate(theta, channels: 3, height: height, width: width, rows: rows,
+                                          gradient: gradient, weight: tvWeight, rowSums: rowSums)
+            }
+            tv = TotalVariation.total(rowSums: rowSums, channels: 3, height: height, width: width)
+        } else {
+            tv = TotalVariation.evaluate(theta, channels: 3, height: height, width: width,
+                                         gradient: nil, weight: weights.tv)
         }
-        let tv = TotalVariation.evaluate(theta, channels: 3, height: height, width: width,
-                                         gradient: gradient, weight: weights.tv)
         let style = Float(styleTotal)
         let total = weights.content * Float(contentLoss) + weights.style * style + weights.tv * tv
         return LossBreakdown(total: total, content: Float(contentLoss), style: style, tv: tv,

@@ -52,18 +52,31 @@ public struct Stylizer {
         var history: [LossBreakdown] = []
         history.reserveCapacity(iterations + 1)
         let theta = pixels.data, g = gradient.data, d = delta.data
+        // Elementwise passes are split over threads (bit-identical to serial loops).
+        let chunks = elementwiseChunks(count: n)
+        let finiteChunks = UnsafeMutablePointer<Bool>.allocate(capacity: chunks)
+        defer { finiteChunks.deallocate() }
         for step in 1...max(iterations, 1) where iterations > 0 {
             let loss = problem.evaluate(at: theta, gradient: g)
             guard loss.total.isFinite else { throw StylizeError.diverged(step: step, optimizer: optimizer.name) }
             history.append(loss)
-            if gradientScale != 1 { for i in 0..<n { g[i] *= gradientScale } }
-            optimizer.update(gradient: g, delta: d, state: state)
-            var finite = true
-            for i in 0..<n {
-                let v = theta[i] + d[i]
-                finite = finite && v.isFinite
-                theta[i] = v < 0 ? 0 : (v > 1 ? 1 : v)
+            if gradientScale != 1 {
+                parallelFor(chunks: chunks) { p in
+                    for i in chunkRange(p, of: chunks, count: n) { g[i] *= gradientScale }
+                }
             }
+            optimizer.update(gradient: g, delta: d, state: state)
+            // θ ← clamp(θ + Δ, 0, 1), each chunk noting whether its values stayed finite.
+            parallelFor(chunks: chunks) { p in
+                var ok = true
+                for i in chunkRange(p, of: chunks, count: n) {
+                    let v = theta[i] + d[i]
+                    ok = ok && v.isFinite
+                    theta[i] = v < 0 ? 0 : (v > 1 ? 1 : v)
+                }
+                finiteChunks[p] = ok
+            }
+            let finite = (0..<chunks).allSatisfy { finiteChunks[$0] }
             guard finite else { throw StylizeError.diverged(step: step, optimizer: optimizer.name) }
             if !observer(StylizeStep(step: step, loss: loss), pixels) { break }
         }

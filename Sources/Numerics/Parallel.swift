@@ -4,11 +4,14 @@ import Dispatch
 /// Runs `body(chunk)` for `chunk` in `0..<chunks`, concurrently when `chunks > 1`.
 ///
 /// Deterministic as long as each chunk writes only its own outputs (no shared reductions).
-/// Overhead is about 1 µs; use it for elementwise work over ≳ 10⁴ elements.
+/// Regions run on a persistent spinning `WorkerPool` (about 1 µs to start); a region started
+/// while the pool is busy (nested, or from another thread) uses `concurrentPerform` instead.
+/// Use it for elementwise work over ≳ 10⁴ elements.
 /// Inside a region, work is not split again (the region's chunks already use the cores).
 @inlinable
 public func parallelFor(chunks: Int, _ body: (Int) -> Void) {
     if chunks <= 1 { body(0); return }
+    if runOnWorkerPool(chunks: chunks, body) { return }
     withoutActuallyEscaping(body) { escaping in
         nonisolated(unsafe) let f = escaping
         DispatchQueue.concurrentPerform(iterations: chunks) { i in
@@ -17,6 +20,15 @@ public func parallelFor(chunks: Int, _ body: (Int) -> Void) {
             ParallelRegion.leave(outer)
         }
     }
+}
+
+/// Runs the region on `WorkerPool.shared`; `false` if the pool is busy or unavailable.
+@usableFromInline
+func runOnWorkerPool(chunks: Int, _ body: (Int) -> Void) -> Bool {
+    if #available(macOS 15, iOS 18, tvOS 18, watchOS 11, *) {
+        return WorkerPool.shared.run(chunks: chunks, body)
+    }
+    return false
 }
 
 /// Marks the threads running `parallelFor` chunks (a thread-local flag), so that kernels called
@@ -61,6 +73,15 @@ public func kernelChunks(channels: Int, elements: Int) -> Int {
     let threads = BLAS.threads
     guard threads > 1, elements >= 32_768, channels >= 2, !ParallelRegion.isInside else { return 1 }
     return min(threads, channels)
+}
+
+/// How many chunks an elementwise loop over `count` values should use: `BLAS.threads`, but 1
+/// below `minimum` values (where the ~1 µs region start would not pay) or inside a region.
+@inlinable
+public func elementwiseChunks(count: Int, minimum: Int = 8_192) -> Int {
+    let threads = BLAS.threads
+    guard threads > 1, count >= minimum, !ParallelRegion.isInside else { return 1 }
+    return threads
 }
 
 /// Splits `0..<count` into `parts` contiguous ranges whose sizes differ by at most one and

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import Numerics
 @testable import MetaLearning
 
 /// SGD, NAG, RMSprop and ADAM against values computed by hand from their update rules.
@@ -61,6 +62,25 @@ final class HandDesignedOptimizerTests: XCTestCase {
             let lr: Float = [.sgd: 0.01, .nag: 0.005, .rmsprop: 0.01, .adam: 0.1][b]!
             let curve = Evaluator.meanLossCurve(b.make(learningRate: lr), problems: problems, steps: 200)
             XCTAssertLessThan(curve.last!, 0.5 * curve[0], "\(b) does not descend")
+        }
+    }
+
+    /// Large updates are split over threads; every coordinate must come out bit-identical.
+    func testThreadedUpdatesEqualSerialBitForBit() {
+        let n = 50_001, saved = BLAS.threads
+        defer { BLAS.threads = saved }
+        var rng = SeededGenerator(seed: 9)
+        let grads = (0..<3).map { _ in (0..<n).map { _ in Float.random(in: -2...2, using: &rng) } }
+        func deltas<O: Optimizer>(_ o: O, threads: Int) -> [UInt32] {
+            BLAS.threads = threads
+            let s = o.makeState(count: n)
+            var d = [Float](repeating: 0, count: n)
+            for g in grads { o.update(gradient: g, delta: &d, state: s) }
+            return d.map(\.bitPattern)
+        }
+        for b in Baseline.allCases {
+            let o = b.make(learningRate: 0.01)
+            XCTAssertEqual(deltas(o, threads: 1), deltas(o, threads: 2), "\(b)")
         }
     }
 }
