@@ -73,7 +73,7 @@ public enum StylizeBenchmark {
         }
         // `run` evaluates the loss once more at the end (without gradient): subtract that evaluation.
         let adamStep = (adamRun - lossOnly) / Double(steps)
-        let lstm = LSTMOptimizer(configuration: LSTMConfiguration(), seed: 1)
+        let lstm = LSTMOptimizer(configuration: Self.lstmConfiguration, seed: 1)
         let lstmRun = median(repeats: max(1, repeats / 2), warmup: 1) {
             _ = try? stylizer.run(optimizer: lstm, pixels: theta, iterations: steps)
         }
@@ -83,6 +83,10 @@ public enum StylizeBenchmark {
                           netForwardFlops: net.forwardFlops(height: size, width: size),
                           lossFlops: problem.flopsPerEvaluation, threads: BLAS.threads)
     }
+
+    /// The architecture of the shipped `models/neural-art.lstm`: 2×20, log-sign inputs (p = 10)
+    /// plus the scale-invariant RMS inputs.
+    public static let lstmConfiguration = LSTMConfiguration(inputs: InputFeatures(gradient: .logSign, p: 10, rmsInputs: true))
 
     /// Seconds for one meta-training unroll of `steps` steps (forward with records and BPTT, one
     /// ADAM step on φ) on one `size × size` synthetic style problem; median of `repeats`.
@@ -97,7 +101,7 @@ public enum StylizeBenchmark {
         let settings = MetaTrainingSettings(metaSteps: 1_000, horizon: steps, unroll: steps, problemsPerStep: 1,
                                             metaLearningRate: 1e-3, clipNorm: 1, validateEvery: 1_000_000,
                                             validationProblems: 1, seed: 1)
-        let trainer = try MetaTrainer(task: task, configuration: LSTMConfiguration(), settings: settings)
+        let trainer = try MetaTrainer(task: task, configuration: Self.lstmConfiguration, settings: settings)
         return median(repeats: repeats, warmup: 1) { _ = trainer.step() }
     }
 }
