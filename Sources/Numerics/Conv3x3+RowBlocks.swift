@@ -90,8 +90,10 @@ extension Conv3x3 {
     /// completely: per block of ~`blockBytes`, columns = Wᵀ·outputGradient for the block's
     /// output rows (extended by one row across each thread boundary, so no thread needs another
     /// thread's columns), then adds them into its own rows only. `finished(rows)` is then called
-    /// on that thread with its rows, which are final — e.g. to pool-backward them. Each value is
-    /// summed in an order fixed by the thread count (deterministic).
+    /// on that thread with its rows, which are final — e.g. to pool-backward them. Maps of at
+    /// most `channelSplitMaxHeight` rows are split over input channels instead
+    /// (`backwardInputChannels`). Each value is summed in an order fixed by the thread count
+    /// (deterministic).
     /// - Parameter workspaceCount: at least `rowBlockWorkspaceCount(height:width:threads: 1)`;
     ///   fewer threads are used if it cannot hold their extra rows.
     /// - Complexity: 2·outChannels·9·inChannels·width·(height + 2·(threads − 1)) FLOP.
