@@ -90,8 +90,10 @@ extension Conv3x3 {
     /// completely: per block of ~`blockBytes`, columns = Wᵀ·outputGradient for the block's
     /// output rows (extended by one row across each thread boundary, so no thread needs another
     /// thread's columns), then adds them into its own rows only. `finished(rows)` is then called
-    /// on that thread with its rows, which are final — e.g. to pool-backward them. Each value is
-    /// summed in an order fixed by the thread count (deterministic).
+    /// on that thread with its rows, which are final — e.g. to pool-backward them. Maps of at
+    /// most `channelSplitMaxHeight` rows are split over input channels instead
+    /// (`backwardInputChannels`). Each value is summed in an order fixed by the thread count
+    /// (deterministic).
     /// - Parameter workspaceCount: at least `rowBlockWorkspaceCount(height:width:threads: 1)`;
     ///   fewer threads are used if it cannot hold their extra rows.
     /// - Complexity: 2·outChannels·9·inChannels·width·(height + 2·(threads − 1)) FLOP.
@@ -104,8 +106,15 @@ extension Conv3x3 {
         let n = h * w, k = 9 * inChannels
         precondition(workspaceCount >= rowBlockWorkspaceCount(height: h, width: w, threads: 1),
                      "backwardInputRows: workspace \\(workspaceCount) too small for \\(inChannels)×\\(h)×\\(w)")
+        let threads = ParallelRegion.isInside ? 1 : BLAS.threads
+        if threads > 1 && h <= Self.channelSplitMaxHeight && inChannels >= 8 * threads {
+            backwardInputChannels(outputGradient: outputGradient, height: h, width: w, scale: scale,
+                                  inputGradient: inputGradient, workspace: workspace, threads: threads,
+                                  finished: finished)
+            return
+        }
         let fit = (workspaceCount / (k * w) - h) / 2
-        let split = Self.rowPartition(height: h, threads: ParallelRegion.isInside ? 1 : min(BLAS.threads, fit))
+        let split = Self.rowPartition(height: h, threads: min(threads, fit))
         let step = blockRows(width: w)
         _ = BLAS.singleThreadedBLAS
         parallelFor(chunks: split.parts) { p in
@@ -130,5 +139,40 @@ extension Conv3x3 {
             }
             finished(mine)
         }
+    }
+}
+
+extension Conv3x3 {
+    /// Maps at most this many rows high take `backwardInputChannels` instead of row blocks: on
+    /// short maps the row split's extra boundary rows (two per thread) cost more than the second
+    /// parallel pass the channel split needs.
+    nonisolated(unsafe) public static var channelSplitMaxHeight = 32
+
+    /// `backwardInputRows` split over input channels (for short maps): each thread computes the
+    /// columns of its channels, Wᵀ[its 9·C rows]·outputGradient (`[9·C, height·width]`, at their
+    /// place in the full `[9·inChannels, height·width]` columns in `workspace`), and adds them
+    /// into its own channels of `inputGradient`. No thread needs another's columns, so there
+    /// are no boundary rows; `finished` then runs over `rowPartition`'s row ranges in a second
+    /// parallel pass (rows are final only once every channel is). Each value's summation order
+    /// depends only on the thread count (deterministic).
+    func backwardInputChannels(
+        outputGradient: UnsafePointer<Float>, height h: Int, width w: Int, scale: Float,
+        inputGradient: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>,
+        threads: Int, finished: (Range<Int>) -> Void
+    ) {
+        let n = h * w, k = 9 * inChannels
+        _ = BLAS.singleThreadedBLAS
+        parallelFor(chunks: threads) { p in
+            let mine = evenRange(p, of: threads, count: inChannels)
+            if mine.isEmpty { return }
+            inputGradient.advanced(by: mine.lowerBound * n).update(repeating: 0, count: mine.count * n)
+            let cols = workspace + 9 * mine.lowerBound * n
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(9 * mine.count), Int32(n), Int32(outChannels),
+                        scale, weights.data + 9 * mine.lowerBound, Int32(k), outputGradient, Int32(n), 0, cols, Int32(n))
+            Self.col2imAdd(workspace, channels: mine, height: h, width: w, positions: 0..<h, targets: 0..<h,
+                           into: inputGradient)
+        }
+        let split = Self.rowPartition(height: h, threads: threads)
+        parallelFor(chunks: split.parts) { p in finished(split.range(p)) }
     }
 }

@@ -88,8 +88,12 @@ final class Conv3x3RowBlockTests: XCTestCase {
 
     /// The row-blocked kernels must match the plain ones for any thread count (the blocks and
     /// thread boundaries only change where work happens and, backward, the summation order).
+    /// The second shape is short with many channels, so it takes the channel-split kernels.
     func testRowBlockedForwardAndBackwardMatchPlain() {
-        let cin = 5, cout = 7, h = 13, w = 9
+        for (cin, cout, h, w) in [(5, 7, 13, 9), (24, 36, 10, 7)] { checkRowBlocked(cin: cin, cout: cout, h: h, w: w) }
+    }
+
+    private func checkRowBlocked(cin: Int, cout: Int, h: Int, w: Int) {
         let conv = Conv3x3(weights: randomTensor([cout, cin, 3, 3], seed: 31), bias: randomTensor([cout], seed: 32))
         let x = randomTensor([cin, h, w], seed: 33), dy = randomTensor([cout, h, w], seed: 34)
         let ws = Tensor(shape: [conv.rowBlockWorkspaceCount(height: h, width: w, threads: 8)])
