@@ -1,8 +1,8 @@
 import Foundation
 import Numerics
 
-// The updates are coordinatewise: updates of ≥ 8,192 coordinates are split into contiguous chunks
-// over `BLAS.threads` (`elementwiseChunks`), bit-identical to the serial loop.
+// The updates are coordinatewise: updates of ≥ 8,192 coordinates are split into contiguous ranges
+// over `BLAS.threads` (`parallelForEachRange`), bit-identical to the serial loop.
 
 /// State of the hand-designed optimizers: up to two per-coordinate moment buffers.
 public final class MomentState: OptimizerState {
@@ -27,9 +27,9 @@ public struct SGD: Optimizer {
     public init(learningRate: Float) { self.learningRate = learningRate }
     public func makeState(count: Int) -> MomentState { MomentState(count: count, moments: 0) }
     public func update(gradient: UnsafePointer<Float>, delta: UnsafeMutablePointer<Float>, state: MomentState) {
-        let lr = learningRate, count = state.count, chunks = elementwiseChunks(count: count)
-        parallelFor(chunks: chunks) { p in
-            for i in chunkRange(p, of: chunks, count: count) { delta[i] = -lr * gradient[i] }
+        let lr = learningRate
+        parallelForEachRange(count: state.count) { r in
+            for i in r { delta[i] = -lr * gradient[i] }
         }
         state.step += 1
     }
@@ -47,9 +47,8 @@ public struct NAG: Optimizer {
     public func makeState(count: Int) -> MomentState { MomentState(count: count, moments: 1) }
     public func update(gradient: UnsafePointer<Float>, delta: UnsafeMutablePointer<Float>, state: MomentState) {
         let lr = learningRate, mu = momentum, v = state.m.data
-        let count = state.count, chunks = elementwiseChunks(count: count)
-        parallelFor(chunks: chunks) { p in
-            for i in chunkRange(p, of: chunks, count: count) {
+        parallelForEachRange(count: state.count) { r in
+            for i in r {
                 let vi = mu * v[i] + gradient[i]
                 v[i] = vi
                 delta[i] = -lr * (gradient[i] + mu * vi)
@@ -71,9 +70,8 @@ public struct RMSprop: Optimizer {
     public func makeState(count: Int) -> MomentState { MomentState(count: count, moments: 1) }
     public func update(gradient: UnsafePointer<Float>, delta: UnsafeMutablePointer<Float>, state: MomentState) {
         let lr = learningRate, rho = decay, eps = epsilon, s = state.m.data
-        let count = state.count, chunks = elementwiseChunks(count: count)
-        parallelFor(chunks: chunks) { p in
-            for i in chunkRange(p, of: chunks, count: count) {
+        parallelForEachRange(count: state.count) { r in
+            for i in r {
                 let g = gradient[i]
                 let si = rho * s[i] + (1 - rho) * g * g
                 s[i] = si
@@ -103,9 +101,8 @@ public struct Adam: Optimizer {
         let b1 = beta1, b2 = beta2, eps = epsilon
         let stepSize = learningRate / c1, invSqrtC2 = 1 / c2.squareRoot()
         let m = state.m.data, v = state.v.data
-        let count = state.count, chunks = elementwiseChunks(count: count)
-        parallelFor(chunks: chunks) { p in
-            for i in chunkRange(p, of: chunks, count: count) {
+        parallelForEachRange(count: state.count) { r in
+            for i in r {
                 let g = gradient[i]
                 let mi = b1 * m[i] + (1 - b1) * g
                 let vi = b2 * v[i] + (1 - b2) * g * g

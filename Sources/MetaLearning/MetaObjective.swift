@@ -38,13 +38,7 @@ public enum MetaObjective: String, Codable, Sendable, CaseIterable {
     /// of steps 1… for `sum`, the sum of their logarithms for `log` (lower is better; +∞ if
     /// any value is not finite).
     public func criterion(_ curve: [Double]) -> Double {
-        var s = 0.0
-        for v in curve.dropFirst() {
-            switch self {
-            case .sum: s += v
-            case .log: s += Foundation.log(max(v, Self.minimumLoss))
-            }
-        }
-        return s.isFinite && !s.isNaN ? s : .infinity
+        let s = curve.dropFirst().reduce(0) { $0 + term(loss: $1, scale: 1) }
+        return s.isFinite ? s : .infinity
     }
 }

@@ -97,19 +97,12 @@ public struct RandVGGS: Sendable {
                     outputGradient: maps.gradients[s].data, height: h, width: w,
                     inputGradient: dPooled, workspace: maps.workspace.data, workspaceCount: maps.workspace.count
                 ) { rows in
+                    AvgPool2x2.backwardAdd(outputGradient: dPooled, channels: cb, height: bh, width: bw,
+                                           rows: rows, inputGradient: below)
                     let lower = 2 * rows.lowerBound, upper = rows.upperBound == h ? bh : 2 * rows.upperBound
                     for ch in 0..<cb {
-                        let g = dPooled + ch * h * w, dst = below + ch * bh * bw, a = act + ch * bh * bw
-                        for y in rows {
-                            let r0 = dst + 2 * y * bw, r1 = r0 + bw, gy = g + y * w
-                            for x in 0..<w {
-                                let v = 0.25 * gy[x]
-                                r0[2 * x] += v; r0[2 * x + 1] += v; r1[2 * x] += v; r1[2 * x + 1] += v
-                            }
-                        }
-                        let off = lower * bw, cnt = (upper - lower) * bw
-                        let gg = dst + off, aa = a + off
-                        for i in 0..<cnt { gg[i] = aa[i] > 0 ? gg[i] : 0 }
+                        let off = ch * bh * bw + lower * bw
+                        ReLU.backward(output: act + off, gradient: below + off, count: (upper - lower) * bw)
                     }
                 }
             } else {

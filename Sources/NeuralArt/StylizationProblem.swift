@@ -71,7 +71,7 @@ public final class StylizationProblem {
             let rel = rel.baseAddress!
             let stages = TaskSchedule(threads: ParallelRegion.isInside ? 1 : BLAS.threads, tasks: 4)
             parallelFor(chunks: stages.chunks) { chunk in
-                for s in stages.tasks(of: chunk) {
+                stages.forEachTask(of: chunk) { s in
                     rel[s] = styleLoss(stage: s, gradient: gradient != nil)
                     if s == Self.contentStage { contentSq = contentSquaredError(gradient: gradient != nil) }
                     if s == 3 && gradient != nil { network.maskTopGradient(maps: maps) }

@@ -61,8 +61,8 @@ public struct Stylizer {
             guard loss.total.isFinite else { throw StylizeError.diverged(step: step, optimizer: optimizer.name) }
             history.append(loss)
             if gradientScale != 1 {
-                parallelFor(chunks: chunks) { p in
-                    for i in chunkRange(p, of: chunks, count: n) { g[i] *= gradientScale }
+                parallelForEachRange(count: n) { r in
+                    for i in r { g[i] *= gradientScale }
                 }
             }
             optimizer.update(gradient: g, delta: d, state: state)

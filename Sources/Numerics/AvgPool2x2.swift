@@ -53,14 +53,16 @@ public enum AvgPool2x2 {
         }
     }
 
-    private static func backwardAdd(
+    /// inputGradient += the adjoint of `forward` for output rows `rows` only (input rows
+    /// 2·rows.lowerBound ..< 2·rows.upperBound); a dropped odd last row or column is left as is.
+    public static func backwardAdd(
         outputGradient: UnsafePointer<Float>, channels: Int, height: Int, width: Int,
-        inputGradient: UnsafeMutablePointer<Float>
+        rows: Range<Int>? = nil, inputGradient: UnsafeMutablePointer<Float>
     ) {
         let oh = height / 2, ow = width / 2
         for c in 0..<channels {
             let g = outputGradient + c * oh * ow, dst = inputGradient + c * height * width
-            for y in 0..<oh {
+            for y in rows ?? (0..<oh) {
                 let r0 = dst + 2 * y * width, r1 = r0 + width, gy = g + y * ow
                 for x in 0..<ow {
                     let v = 0.25 * gy[x]

@@ -84,6 +84,15 @@ public func elementwiseChunks(count: Int, minimum: Int = 8_192) -> Int {
     return threads
 }
 
+/// Runs `body(range)` over the `elementwiseChunks(count:)` contiguous ranges of `0..<count`
+/// (see `chunkRange`), concurrently when there are several: an elementwise loop split over
+/// threads, bit-identical to the serial loop when each index writes only its own outputs.
+@inlinable
+public func parallelForEachRange(count: Int, _ body: (Range<Int>) -> Void) {
+    let chunks = elementwiseChunks(count: count)
+    parallelFor(chunks: chunks) { p in body(chunkRange(p, of: chunks, count: count)) }
+}
+
 /// Splits `0..<count` into `parts` contiguous ranges whose sizes differ by at most one and
 /// returns range `index` (for splitting channels or rows, where alignment does not matter).
 @inlinable
@@ -105,11 +114,12 @@ public struct TaskSchedule: Sendable {
         count = tasks
     }
 
-    /// The tasks of chunk `p`, ascending.
-    public func tasks(of p: Int) -> [Int] {
-        (0..<count).filter { t in
+    /// Calls `body(task)` for the tasks of chunk `p`, ascending (no allocation).
+    @inlinable
+    public func forEachTask(of p: Int, _ body: (Int) -> Void) {
+        for t in 0..<count {
             let round = t / chunks, slot = t % chunks
-            return (round % 2 == 0 ? slot : chunks - 1 - slot) == p
+            if (round % 2 == 0 ? slot : chunks - 1 - slot) == p { body(t) }
         }
     }
 }
