@@ -120,10 +120,11 @@ public final class GroupedMetaTrainer {
         return record
     }
 
-    /// Mean summed loss Σ_{t=1..H} f(θ_t) over the validation problems, with φ (current by default).
+    /// The validation criterion (`settings.validationCriterion`: by default the mean summed loss
+    /// Σ_{t=1..H} f(θ_t)) over the validation problems, with φ (current by default).
     public func validationLoss(weights w: [Float]? = nil) -> Double {
         let problems = (0..<settings.validationProblems).map { task.makeProblem(split: .validation, index: $0) }
-        return Evaluator.summedLoss(Evaluator.meanLossCurve(optimizer(weights: w), problems: problems, steps: settings.horizon))
+        return settings.validationCriterion(Evaluator.meanLossCurve(optimizer(weights: w), problems: problems, steps: settings.horizon))
     }
 
     /// Validates the current φ, keeping it if best so far.

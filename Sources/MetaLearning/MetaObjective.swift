@@ -42,3 +42,11 @@ public enum MetaObjective: String, Codable, Sendable, CaseIterable {
         return s.isFinite ? s : .infinity
     }
 }
+
+/// How meta-training's validation ranks the LSTM weights it has seen (the best are kept).
+public enum ValidationSelection: String, Codable, Sendable, CaseIterable {
+    /// The meta-objective's own criterion over the horizon (`MetaObjective.criterion`).
+    case objective
+    /// The mean loss after the last step of the horizon (what a user of the final parameters sees).
+    case final
+}

@@ -33,11 +33,18 @@ public struct MetaTrainingSettings: Codable, Equatable, Sendable {
         get { metaObjective ?? .sum }
         set { metaObjective = newValue == .sum ? nil : newValue }
     }
+    /// Stored optional so that older files still load (nil = `.objective`).
+    private var validationSelection: ValidationSelection?
+    /// How validation ranks φ (default `.objective`: the meta-objective's criterion).
+    public var selection: ValidationSelection {
+        get { validationSelection ?? .objective }
+        set { validationSelection = newValue == .objective ? nil : newValue }
+    }
 
     public init(metaSteps: Int = 8000, horizon: Int = 100, unroll: Int = 20, problemsPerStep: Int = 32,
                 metaLearningRate: Float = 1e-3, clipNorm: Float = 1, validateEvery: Int = 500,
                 validationProblems: Int = 100, seed: UInt64 = 1, maxConsecutiveSkips: Int = 20,
-                objective: MetaObjective = .sum, randomScale: Float = 0) {
+                objective: MetaObjective = .sum, randomScale: Float = 0, selection: ValidationSelection = .objective) {
         self.metaSteps = metaSteps; self.horizon = horizon; self.unroll = unroll
         self.problemsPerStep = problemsPerStep; self.metaLearningRate = metaLearningRate
         self.clipNorm = clipNorm; self.validateEvery = validateEvery
@@ -45,6 +52,15 @@ public struct MetaTrainingSettings: Codable, Equatable, Sendable {
         self.maxConsecutiveSkips = maxConsecutiveSkips
         self.metaObjective = objective == .sum ? nil : objective
         self.randomScale = randomScale > 0 ? randomScale : nil
+        self.validationSelection = selection == .objective ? nil : selection
+    }
+
+    /// The validation criterion of a mean loss curve (index 0 = before the first step; lower is better).
+    public func validationCriterion(_ curve: [Double]) -> Double {
+        switch selection {
+        case .objective: return objective.criterion(curve)
+        case .final: return curve.count > 1 ? TuningCriterion.final.value(curve) : .infinity
+        }
     }
 
     /// Unrolls per problem batch: ⌈H / T⌉.
@@ -252,12 +268,13 @@ public final class MetaTrainer {
         return record
     }
 
-    /// The validation criterion of the optimizer with φ: `settings.objective.criterion` of the
-    /// mean loss curve over the validation problems (for `.sum`, the mean summed loss Σ_{t=1..H} f(θ_t)).
+    /// The validation criterion of the optimizer with φ: `settings.validationCriterion` of the
+    /// mean loss curve over the validation problems (for `.sum`, the mean summed loss Σ_{t=1..H} f(θ_t);
+    /// with `selection == .final`, the mean loss after step H).
     public func validationLoss(weights w: [Float]? = nil) -> Double {
         let problems = (0..<settings.validationProblems).map { task.makeProblem(split: .validation, index: $0) }
         let opt = LSTMOptimizer(configuration: configuration, weights: w ?? weights)
-        return settings.objective.criterion(Evaluator.meanLossCurve(opt, problems: problems, steps: settings.horizon))
+        return settings.validationCriterion(Evaluator.meanLossCurve(opt, problems: problems, steps: settings.horizon))
     }
 
     /// Validates the current φ and keeps it if it is the best so far. Returns (loss, isBest).

@@ -62,8 +62,15 @@ public func chunkRange(_ index: Int, of parts: Int, count: Int) -> Range<Int> {
     return lo..<min(count, lo + per)
 }
 
-/// Number of worker chunks used by elementwise kernels (the machine's active cores, at most 8).
-public let defaultChunks: Int = min(8, max(1, ProcessInfo.processInfo.activeProcessorCount))
+/// Number of compute threads: `NEURALART_THREADS` if set to a positive integer (e.g. 1 to run
+/// two jobs side by side on two cores), else the machine's active cores; at most 8. Results are
+/// deterministic for a given count.
+public let defaultChunks: Int = {
+    if let text = ProcessInfo.processInfo.environment["NEURALART_THREADS"], let n = Int(text), n >= 1 {
+        return min(8, n)
+    }
+    return min(8, max(1, ProcessInfo.processInfo.activeProcessorCount))
+}()
 
 /// How many chunks a per-channel kernel over `channels` planes (`elements` values in all) should
 /// use: `BLAS.threads` (the process's compute-thread setting), but 1 for work too small to be

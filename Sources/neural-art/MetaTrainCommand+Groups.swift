@@ -21,7 +21,7 @@ extension MetaTrainCommand {
         let settings = MetaTrainingSettings(
             metaSteps: metaSteps, horizon: horizon ?? task.defaultHorizon, unroll: unroll,
             problemsPerStep: problemsPerStep, metaLearningRate: metaLearningRate, clipNorm: clip,
-            validateEvery: validateEvery, validationProblems: validationProblems, seed: seed)
+            validateEvery: validateEvery, validationProblems: validationProblems, seed: seed, selection: select)
         do { try settings.validate() } catch let e as MetaTrainingError { throw ValidationError(e.description) }
         let groups = task.parameterGroups
         let trainer = try GroupedMetaTrainer(task: task, groups: groups, configuration: lstm, settings: settings)
@@ -70,7 +70,7 @@ extension MetaTrainCommand {
         try save()
         if !quiet {
             let best = trainer.progress.bestValidationLoss.map(formatLoss) ?? "-"
-            print("saved \(outputPath) (best validation summed loss \(best) at meta-step \(trainer.progress.bestMetaStep ?? 0)); "
+            print("saved \(outputPath) (best validation \(select == .final ? "final loss" : "summed loss") \(best) at meta-step \(trainer.progress.bestMetaStep ?? 0)); "
                   + "log \(logPath); " + String(format: "%.1f s", Date().timeIntervalSince(wall)))
         }
     }

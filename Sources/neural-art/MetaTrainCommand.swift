@@ -48,6 +48,9 @@ struct MetaTrainCommand: ParsableCommand {
     @Option(help: "Multiply each training problem's loss scale by 10^u, u uniform in [-r, r] (random scaling: step sizes that do not depend on one gradient magnitude). 0: off.")
     var randomScale: Float = 0
 
+    @Option(help: "How validation ranks the weights: objective (the meta-objective's criterion over the horizon) or final (the mean loss after the last step).")
+    var select: ValidationSelection = .objective
+
     @Option(help: "Validate every this many meta-steps (and at the end); the best weights are kept.")
     var validateEvery = 500
 
@@ -135,7 +138,7 @@ struct MetaTrainCommand: ParsableCommand {
                     metaSteps: metaSteps, horizon: horizon ?? task.defaultHorizon, unroll: unroll,
                     problemsPerStep: problemsPerStep, metaLearningRate: metaLearningRate, clipNorm: clip,
                     validateEvery: validateEvery, validationProblems: validationProblems, seed: seed,
-                    objective: objective, randomScale: randomScale)
+                    objective: objective, randomScale: randomScale, selection: select)
                 do { try settings.validate() } catch let e as MetaTrainingError { throw ValidationError(e.description) }
                 trainer = try MetaTrainer(task: task, configuration: lstm, settings: settings, initialWeights: start)
             }
@@ -147,7 +150,7 @@ struct MetaTrainCommand: ParsableCommand {
                 FileHandle.standardError.write(Data((
                     "meta-train \(self.task): \(s.metaSteps) meta-steps, horizon \(s.horizon), unroll \(s.unroll), "
                     + "\(s.problemsPerStep) problems/step, meta-lr \(s.metaLearningRate), clip \(s.clipNorm), "
-                    + "objective \(s.objective.rawValue), " + (s.randomScale.map { "random scale ±\($0) decades, " } ?? "") + "LSTM \(trainer.configuration.layers)×\(trainer.configuration.hiddenSize) "
+                    + "objective \(s.objective.rawValue), " + (s.selection == .final ? "selection by final loss, " : "") + (s.randomScale.map { "random scale ±\($0) decades, " } ?? "") + "LSTM \(trainer.configuration.layers)×\(trainer.configuration.hiddenSize) "
                     + "\(trainer.configuration.inputs.summary), output ×\(trainer.configuration.outputScale)"
                     + (resume ? ", resumed at meta-step \(trainer.progress.metaStep)" : "") + "\n").utf8))
             }
@@ -185,7 +188,8 @@ struct MetaTrainCommand: ParsableCommand {
             try saveModel()
             if !quiet {
                 let best = trainer.progress.bestValidationLoss.map(formatLoss) ?? "-"
-                print("saved \(outputPath) (best validation summed loss \(best) at meta-step \(trainer.progress.bestMetaStep ?? 0)); "
+                let what = s.selection == .final ? "final loss" : s.objective == .sum ? "summed loss" : "summed log loss"
+                print("saved \(outputPath) (best validation \(what) \(best) at meta-step \(trainer.progress.bestMetaStep ?? 0)); "
                       + "log \(logPath); " + String(format: "%.1f s", Date().timeIntervalSince(wall)))
             }
         }

@@ -68,6 +68,7 @@ func formatLoss(_ x: Double) -> String {
 
 extension InputFeatures.Gradient: ExpressibleByArgument {}
 extension MetaObjective: ExpressibleByArgument {}
+extension ValidationSelection: ExpressibleByArgument {}
 
 /// Meta-learning work uses every core: the LSTM optimizer splits coordinates over them and
 /// batched problems are evaluated concurrently (see `BLAS.threads`).

@@ -135,6 +135,25 @@ final class MetaTrainerTests: XCTestCase {
         XCTAssertEqual(decoded.objective, .sum)
     }
 
+    /// `--select final` ranks φ by the mean loss after the last step; it is stored with the run
+    /// and absent from settings that use the default.
+    func testFinalSelectionRanksByLastStepAndIsStored() throws {
+        let dir = try temporaryDirectory(self)
+        let path = dir.appendingPathComponent("final.ckpt").path
+        var s = smallSettings(metaSteps: 4)
+        s.selection = .final
+        let task = QuadraticTask(dimension: 4)
+        let trainer = try MetaTrainer(task: task, configuration: config, settings: s)
+        try trainer.run(checkpointEvery: 4, checkpoint: { t in try Checkpoint(t).write(to: path) })
+        let curve = Evaluator.meanLossCurve(trainer.optimizer, problems: (0..<3).map {
+            task.makeProblem(split: .validation, index: $0) }, steps: 6)
+        XCTAssertEqual(trainer.validationLoss(), curve[6], accuracy: 1e-12)
+        XCTAssertNotEqual(trainer.validationLoss(), Evaluator.summedLoss(curve))
+        XCTAssertEqual(try Checkpoint.load(path: path).makeTrainer(task: task).settings.selection, .final)
+        XCTAssertFalse(String(decoding: try JSONEncoder().encode(smallSettings()), as: UTF8.self).contains("Selection"))
+        XCTAssertEqual(s.validationCriterion([3, 2, .nan]), .infinity)
+    }
+
     /// Random scaling multiplies training problems' loss scales by 10^u, u in [−r, r], seeded per
     /// problem (the same in every run); problems and their θ are otherwise unchanged.
     func testRandomScaleRescalesTrainingProblemsOnly() throws {
