@@ -6,7 +6,8 @@ import Numerics
 /// **Meta-loss** of an unroll of T steps from θ₀ (carried over, detached):
 /// L = (1/P) Σ_p Σ_{t=1..T} s_p f_p(θ_t), with θ_{t+1} = clamp(θ_t + Δ_t), Δ_t = m(s·∇f(θ_t), state; φ)
 /// (`MetaObjective.sum`), or the same with log(s_p f_p(θ_t)) (`.log`, whose θ-gradient is the
-/// scaled gradient weighted by w_{p,t} = 1/(s_p f_p(θ_t)); below, ĝ includes that weight).
+/// scaled gradient weighted by 1/(s_p f_p(θ_t))); each step's term may also carry a constant
+/// weight (`StepWeighting`). Below, ĝ includes both factors, w_{p,t}.
 ///
 /// **First-order**: the gradient fed to the LSTM is a constant, but the θ path is
 /// differentiated. With a_t = ∂L/∂(θ_{t−1} + Δ_{t−1}) (the adjoint of the unclamped update),
@@ -112,7 +113,7 @@ final class LSTMUnroll {
     /// Returns the meta-loss (1/P) Σ_p Σ_t term_p(θ_t) (see `MetaObjective`); `stepLosses`
     /// receives the mean unscaled loss after each step.
     func forward(batch: ProblemBatch, weights: UnsafePointer<Float>, steps T: Int, objective: MetaObjective = .sum,
-                 stepLosses: ((Int, Double) -> Void)? = nil) -> Double {
+                 weighting: StepWeighting = .uniform, stepLosses: ((Int, Double) -> Void)? = nil) -> Double {
         precondition(T >= 1 && T <= maxSteps, "LSTMUnroll: \(T) steps, room for \(maxSteps)")
         let L = layout, H = L.hidden, N = count, P = Double(batch.problems.count)
         let features = configuration.inputs
@@ -153,12 +154,13 @@ final class LSTMUnroll {
                 batch.evaluate(at: theta.data, scaledGradient: grads[t + 1].data, losses: $0.baseAddress!)
             }
             var scaled = 0.0, plain = 0.0
+            let w = weighting.weight(step: stepsTaken + t + 1)
             for k in 0..<losses.count {
                 scaled += objective.term(loss: losses[k], scale: batch.scales[k])
                 plain += losses[k]
-                stepWeights[(t + 1) * problemCount + k] = objective.gradientWeight(loss: losses[k], scale: batch.scales[k]) / Float(P)
+                stepWeights[(t + 1) * problemCount + k] = Float(w) * objective.gradientWeight(loss: losses[k], scale: batch.scales[k]) / Float(P)
             }
-            metaLoss += scaled / P
+            metaLoss += w * scaled / P
             stepLosses?(stepsTaken + t + 1, plain / P)
         }
         recordedSteps = T

@@ -37,9 +37,40 @@ public enum MetaObjective: String, Codable, Sendable, CaseIterable {
     /// The validation criterion of a mean loss curve (index 0 = before the first step): the sum
     /// of steps 1… for `sum`, the sum of their logarithms for `log` (lower is better; +∞ if
     /// any value is not finite).
-    public func criterion(_ curve: [Double]) -> Double {
-        let s = curve.dropFirst().reduce(0) { $0 + term(loss: $1, scale: 1) }
+    public func criterion(_ curve: [Double], weighting: StepWeighting = .uniform) -> Double {
+        var s = 0.0
+        for t in curve.indices.dropFirst() { s += weighting.weight(step: t) * term(loss: curve[t], scale: 1) }
         return s.isFinite ? s : .infinity
+    }
+}
+
+/// How much each step of a problem's horizon counts in the meta-loss: w_t = (k+1)·(t/H)^k for
+/// step t = 1…H, with exponent k ≥ 0 (`--late-weight`). k = 0 is the paper's uniform weighting;
+/// k = 1 a linear ramp; larger k move the weight onto the last steps (as k → ∞, the final loss
+/// only). The mean weight over the horizon is ≈ 1 for every k.
+///
+/// Each step's term is multiplied by its constant weight, so the meta-gradient is the sum
+/// objective's with the scaled gradient of step t multiplied by w_t (like `MetaObjective.log`'s
+/// per-step factor).
+public struct StepWeighting: Equatable, Sendable {
+    /// k ≥ 0.
+    public var exponent: Double
+    /// H ≥ 1.
+    public var horizon: Int
+
+    public init(exponent: Double, horizon: Int) {
+        precondition(exponent >= 0 && horizon >= 1, "StepWeighting: exponent \(exponent), horizon \(horizon)")
+        self.exponent = exponent
+        self.horizon = horizon
+    }
+
+    /// Every step weighs 1.
+    public static let uniform = StepWeighting(exponent: 0, horizon: 1)
+
+    /// w_t for the 1-based step t of the horizon.
+    @inlinable
+    public func weight(step t: Int) -> Double {
+        exponent == 0 ? 1 : (exponent + 1) * pow(Double(t) / Double(horizon), exponent)
     }
 }
 

@@ -33,6 +33,13 @@ public struct MetaTrainingSettings: Codable, Equatable, Sendable {
         get { metaObjective ?? .sum }
         set { metaObjective = newValue == .sum ? nil : newValue }
     }
+    /// Exponent k of the step weighting w_t = (k+1)(t/H)^k (`StepWeighting`); nil or 0: uniform.
+    public var lateWeight: Float?
+    /// The weights of the horizon's steps in the meta-loss and in the objective's validation criterion.
+    public var stepWeighting: StepWeighting {
+        guard let k = lateWeight, k > 0 else { return .uniform }
+        return StepWeighting(exponent: Double(k), horizon: horizon)
+    }
     /// Stored optional so that older files still load (nil = `.objective`).
     private var validationSelection: ValidationSelection?
     /// How validation ranks φ (default `.objective`: the meta-objective's criterion).
@@ -44,7 +51,8 @@ public struct MetaTrainingSettings: Codable, Equatable, Sendable {
     public init(metaSteps: Int = 8000, horizon: Int = 100, unroll: Int = 20, problemsPerStep: Int = 32,
                 metaLearningRate: Float = 1e-3, clipNorm: Float = 1, validateEvery: Int = 500,
                 validationProblems: Int = 100, seed: UInt64 = 1, maxConsecutiveSkips: Int = 20,
-                objective: MetaObjective = .sum, randomScale: Float = 0, selection: ValidationSelection = .objective) {
+                objective: MetaObjective = .sum, randomScale: Float = 0, selection: ValidationSelection = .objective,
+                lateWeight: Float = 0) {
         self.metaSteps = metaSteps; self.horizon = horizon; self.unroll = unroll
         self.problemsPerStep = problemsPerStep; self.metaLearningRate = metaLearningRate
         self.clipNorm = clipNorm; self.validateEvery = validateEvery
@@ -53,12 +61,13 @@ public struct MetaTrainingSettings: Codable, Equatable, Sendable {
         self.metaObjective = objective == .sum ? nil : objective
         self.randomScale = randomScale > 0 ? randomScale : nil
         self.validationSelection = selection == .objective ? nil : selection
+        self.lateWeight = lateWeight > 0 ? lateWeight : nil
     }
 
     /// The validation criterion of a mean loss curve (index 0 = before the first step; lower is better).
     public func validationCriterion(_ curve: [Double]) -> Double {
         switch selection {
-        case .objective: return objective.criterion(curve)
+        case .objective: return objective.criterion(curve, weighting: stepWeighting)
         case .final: return curve.count > 1 ? TuningCriterion.final.value(curve) : .infinity
         }
     }
@@ -79,6 +88,7 @@ public struct MetaTrainingSettings: Codable, Equatable, Sendable {
         try check(validationProblems >= 1, "validation problems must be ≥ 1")
         try check(maxConsecutiveSkips >= 0, "max consecutive skips must be ≥ 0")
         try check((randomScale ?? 0) >= 0 && (randomScale ?? 0) <= 6, "random scale must be in 0…6 decades")
+        try check((lateWeight ?? 0) >= 0 && (lateWeight ?? 0) <= 100, "late weight must be in 0…100")
     }
 }
 
@@ -219,7 +229,8 @@ public final class MetaTrainer {
         for i in gradient.indices { gradient[i] = 0 }
         let metaLoss = weights.withUnsafeBufferPointer { w in
             gradient.withUnsafeMutableBufferPointer { dw in
-                let loss = u.forward(batch: b, weights: w.baseAddress!, steps: steps, objective: settings.objective)
+                let loss = u.forward(batch: b, weights: w.baseAddress!, steps: steps, objective: settings.objective,
+                                     weighting: settings.stepWeighting)
                 if loss.isFinite { u.backward(weights: w.baseAddress!, dWeights: dw.baseAddress!, problems: b.problems.count) }
                 return loss
             }
@@ -350,14 +361,15 @@ public final class MetaTrainer {
 
     /// Test hook: the meta-gradient of one unroll on `batch` (from a fresh state), without updating φ.
     func metaGradient(batch: ProblemBatch, steps: Int, warmupSteps: Int = 0,
-                      fault: LSTMUnroll.Fault = .none, objective: MetaObjective = .sum) -> (loss: Double, gradient: [Float]) {
+                      fault: LSTMUnroll.Fault = .none, objective: MetaObjective = .sum,
+                      weighting: StepWeighting = .uniform) -> (loss: Double, gradient: [Float]) {
         let u = LSTMUnroll(configuration: configuration, count: batch.count, maxSteps: max(steps, warmupSteps, 1))
         u.fault = fault
         u.reset(batch: batch)
         var dw = [Float](repeating: 0, count: weights.count)
         let loss = weights.withUnsafeBufferPointer { w in
             if warmupSteps > 0 { _ = u.forward(batch: batch, weights: w.baseAddress!, steps: warmupSteps); u.carry() }
-            let loss = u.forward(batch: batch, weights: w.baseAddress!, steps: steps, objective: objective)
+            let loss = u.forward(batch: batch, weights: w.baseAddress!, steps: steps, objective: objective, weighting: weighting)
             dw.withUnsafeMutableBufferPointer { u.backward(weights: w.baseAddress!, dWeights: $0.baseAddress!, problems: batch.problems.count) }
             return loss
         }

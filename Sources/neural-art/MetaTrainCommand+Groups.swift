@@ -12,6 +12,9 @@ extension MetaTrainCommand {
         if randomScale != 0 {
             throw ValidationError("--random-scale is not supported for task '\(task.name)' (one LSTM per parameter group)")
         }
+        if lateWeight != 0 {
+            throw ValidationError("--late-weight is not supported for task '\(task.name)' (one LSTM per parameter group)")
+        }
         if objective != .sum {
             throw ValidationError("--objective \(objective.rawValue) is not supported for task '\(task.name)' (one LSTM per parameter group): use sum")
         }

@@ -48,6 +48,9 @@ struct MetaTrainCommand: ParsableCommand {
     @Option(help: "Multiply each training problem's loss scale by 10^u, u uniform in [-r, r] (random scaling: step sizes that do not depend on one gradient magnitude). 0: off.")
     var randomScale: Float = 0
 
+    @Option(help: "Weight step t of the H-step horizon in the meta-loss by (k+1)(t/H)^k: 0 is the paper's uniform sum, 1 a linear ramp, larger k move the weight onto the last steps. Validation by 'objective' uses the same weights.")
+    var lateWeight: Float = 0
+
     @Option(help: "How validation ranks the weights: objective (the meta-objective's criterion over the horizon) or final (the mean loss after the last step).")
     var select: ValidationSelection = .objective
 
@@ -138,7 +141,8 @@ struct MetaTrainCommand: ParsableCommand {
                     metaSteps: metaSteps, horizon: horizon ?? task.defaultHorizon, unroll: unroll,
                     problemsPerStep: problemsPerStep, metaLearningRate: metaLearningRate, clipNorm: clip,
                     validateEvery: validateEvery, validationProblems: validationProblems, seed: seed,
-                    objective: objective, randomScale: randomScale, selection: select)
+                    objective: objective, randomScale: randomScale, selection: select,
+                    lateWeight: lateWeight)
                 do { try settings.validate() } catch let e as MetaTrainingError { throw ValidationError(e.description) }
                 trainer = try MetaTrainer(task: task, configuration: lstm, settings: settings, initialWeights: start)
             }
@@ -150,7 +154,7 @@ struct MetaTrainCommand: ParsableCommand {
                 FileHandle.standardError.write(Data((
                     "meta-train \(self.task): \(s.metaSteps) meta-steps, horizon \(s.horizon), unroll \(s.unroll), "
                     + "\(s.problemsPerStep) problems/step, meta-lr \(s.metaLearningRate), clip \(s.clipNorm), "
-                    + "objective \(s.objective.rawValue), " + (s.selection == .final ? "selection by final loss, " : "") + (s.randomScale.map { "random scale ±\($0) decades, " } ?? "") + "LSTM \(trainer.configuration.layers)×\(trainer.configuration.hiddenSize) "
+                    + "objective \(s.objective.rawValue), " + (s.lateWeight.map { "late weight \($0), " } ?? "") + (s.selection == .final ? "selection by final loss, " : "") + (s.randomScale.map { "random scale ±\($0) decades, " } ?? "") + "LSTM \(trainer.configuration.layers)×\(trainer.configuration.hiddenSize) "
                     + "\(trainer.configuration.inputs.summary), output ×\(trainer.configuration.outputScale)"
                     + (resume ? ", resumed at meta-step \(trainer.progress.metaStep)" : "") + "\n").utf8))
             }

@@ -22,16 +22,20 @@ final class MetaGradientTests: XCTestCase {
     }
 
     func check(config: LSTMConfiguration, problems: [TestQuadratic], warmup: Int, steps: Int,
-               weightScale: Double, fault: LSTMUnroll.Fault = .none, objective: MetaObjective = .sum) throws -> Check {
+               weightScale: Double, fault: LSTMUnroll.Fault = .none, objective: MetaObjective = .sum,
+               weighting: StepWeighting = .uniform) throws -> Check {
         let phi = randomWeights(config, seed: 11, scale: weightScale)
         let trainer = try MetaTrainer(task: QuadraticTask(), configuration: config,
                                       settings: MetaTrainingSettings(horizon: 100, unroll: 20))
         trainer.setWeights(phi)
         let batch = ProblemBatch(problems)
         let (loss, analytic) = trainer.metaGradient(batch: batch, steps: steps, warmupSteps: warmup, fault: fault,
-                                                   objective: objective)
+                                                   objective: objective, weighting: weighting)
 
-        let run = ReferenceRun(ref: ReferenceLSTM(config: config), problems: problems, logObjective: objective == .log)
+        var run = ReferenceRun(ref: ReferenceLSTM(config: config), problems: problems, logObjective: objective == .log)
+        // The reference's own formula for the weights, (k+1)(t/H)^k, not `StepWeighting.weight`.
+        let k = weighting.exponent, horizon = Double(weighting.horizon)
+        run.stepWeight = { t in k == 0 ? 1 : (k + 1) * Foundation.pow(Double(t) / horizon, k) }
         let phi0 = phi.map(Double.init)
         let (start, theta0, inputs, refLoss) = run.recordInputs(phi0: phi0, warmup: warmup, steps: steps)
         let h = 1e-6
@@ -39,8 +43,8 @@ final class MetaGradientTests: XCTestCase {
         for k in phi.indices {
             var p = phi0, m = phi0
             p[k] += h; m[k] -= h
-            fd[k] = (run.surrogate(phi: p, start: start, theta0: theta0, inputs: inputs)
-                - run.surrogate(phi: m, start: start, theta0: theta0, inputs: inputs)) / (2 * h)
+            fd[k] = (run.surrogate(phi: p, start: start, theta0: theta0, inputs: inputs, warmup: warmup)
+                - run.surrogate(phi: m, start: start, theta0: theta0, inputs: inputs, warmup: warmup)) / (2 * h)
         }
         var diff2 = 0.0, ref2 = 0.0, maxDiff = 0.0, maxRef = 0.0
         for k in phi.indices {
@@ -93,6 +97,19 @@ final class MetaGradientTests: XCTestCase {
         XCTAssertEqual(c.analyticLoss, c.referenceLoss, accuracy: 1e-4 * abs(c.referenceLoss), "forward pass")
         XCTAssertLessThan(c.relativeError, Self.tolerance)
         XCTAssertLessThan(c.maxComponentError, Self.tolerance)
+    }
+
+    /// Late step weights w_t = 3(t/H)² (H = 10; the unroll covers steps 4…8 after 3 warm-up
+    /// steps, so the weights differ by 4× across it), with the log objective on top.
+    func testLateWeightedMetaGradientMatchesFiniteDifferences() throws {
+        let (config, problems) = paperSetup()
+        for objective in MetaObjective.allCases {
+            let c = try check(config: config, problems: problems, warmup: 3, steps: 5, weightScale: 0.5, objective: objective,
+                              weighting: StepWeighting(exponent: 2, horizon: 10))
+            XCTAssertEqual(c.analyticLoss, c.referenceLoss, accuracy: 1e-4 * abs(c.referenceLoss), "forward pass")
+            XCTAssertLessThan(c.relativeError, Self.tolerance)
+            XCTAssertLessThan(c.maxComponentError, Self.tolerance)
+        }
     }
 
     /// The same check with a deliberately wrong backward fails by a wide margin.

@@ -154,6 +154,22 @@ final class MetaTrainerTests: XCTestCase {
         XCTAssertEqual(s.validationCriterion([3, 2, .nan]), .infinity)
     }
 
+    /// `lateWeight` k weighs step t of the horizon by (k+1)(t/H)^k in the validation criterion
+    /// (the meta-gradient's weights are checked in MetaGradientTests); it is stored only when set.
+    func testLateWeightWeighsTheValidationCriterion() throws {
+        var s = smallSettings()
+        let curve: [Double] = [9, 6, 5, 4, 3, 2, 1]
+        XCTAssertEqual(s.validationCriterion(curve), 21)
+        s.lateWeight = 1
+        XCTAssertEqual(s.validationCriterion(curve), (1...6).map { 2 * Double($0) / 6 * curve[$0] }.reduce(0, +), accuracy: 1e-12)
+        XCTAssertEqual(StepWeighting(exponent: 3, horizon: 100).weight(step: 100), 4)
+        XCTAssertEqual((1...100).map { StepWeighting(exponent: 3, horizon: 100).weight(step: $0) }.reduce(0, +) / 100, 1, accuracy: 0.03)
+        XCTAssertTrue(String(decoding: try JSONEncoder().encode(s), as: UTF8.self).contains("\"lateWeight\":1"))
+        XCTAssertFalse(String(decoding: try JSONEncoder().encode(smallSettings()), as: UTF8.self).contains("lateWeight"))
+        s.lateWeight = -1
+        XCTAssertThrowsError(try s.validate())
+    }
+
     /// Random scaling multiplies training problems' loss scales by 10^u, u in [−r, r], seeded per
     /// problem (the same in every run); problems and their θ are otherwise unchanged.
     func testRandomScaleRescalesTrainingProblemsOnly() throws {

@@ -125,6 +125,8 @@ struct ReferenceRun {
     let problems: [TestQuadratic]
     /// Meta-loss terms log(s·f) instead of s·f.
     var logObjective = false
+    /// Weight of the meta-loss term of each step (1-based, warm-up steps counted).
+    var stepWeight: (Int) -> Double = { _ in 1 }
     var offsets: [Int] { problems.reduce(into: [0]) { $0.append($0.last! + $1.d) } }
 
     func scaledGradientAndLosses(_ theta: [Double]) -> ([Double], [Double]) {
@@ -162,14 +164,14 @@ struct ReferenceRun {
         let start = s, theta0 = theta
         var inputs: [[[Double]]] = []
         var loss = 0.0
-        for _ in 0..<steps {
+        for t in 0..<steps {
             let x = ref.features(g, &s)
             inputs.append(x)
             let d = ref.step(x, &s, phi0)
             theta = clamp(zip(theta, d).map { $0 + $1 })
             let (gn, losses) = scaledGradientAndLosses(theta)
             g = gn
-            loss += metaLoss(losses)
+            loss += stepWeight(warmup + t + 1) * metaLoss(losses)
         }
         return (start, theta0, inputs, loss)
     }
@@ -181,12 +183,13 @@ struct ReferenceRun {
     }
 
     /// The first-order surrogate: replay with frozen inputs and weights φ; Σ_t meta-loss.
-    func surrogate(phi: [Double], start: ReferenceLSTM.State, theta0: [Double], inputs: [[[Double]]]) -> Double {
+    /// `warmup`: the steps taken before the unroll (for the step weights).
+    func surrogate(phi: [Double], start: ReferenceLSTM.State, theta0: [Double], inputs: [[[Double]]], warmup: Int = 0) -> Double {
         var s = start, theta = theta0, total = 0.0
-        for x in inputs {
+        for (t, x) in inputs.enumerated() {
             let d = ref.step(x, &s, phi)
             theta = clamp(zip(theta, d).map { $0 + $1 })
-            total += metaLoss(scaledGradientAndLosses(theta).1)
+            total += stepWeight(warmup + t + 1) * metaLoss(scaledGradientAndLosses(theta).1)
         }
         return total
     }
