@@ -7,12 +7,15 @@ import Numerics
 /// (a_t = ĝ_t + a_{t+1}), so the meta-gradient of group g's weights φ_g depends only on group
 /// g's coordinates: each group is a *lane* with its own records over its gathered coordinates
 /// (problem-major, `ParameterGroups.gather`), and only the optimizee evaluation couples them.
-/// φ is the concatenation [φ_0, φ_1, …] (`weightOffset(group:)`). With one group this computes
-/// exactly what `LSTMUnroll` computes (checked in the tests). Problems with bounds are not
-/// supported (the classification tasks have none).
+/// φ is the concatenation [φ_0, φ_1, …] (`weightOffset(group:)`). The meta-loss has the same
+/// objective and step weights as `LSTMUnroll`'s; problem k's coordinates in lane g are
+/// k·counts[g] ..< (k+1)·counts[g], and its scaled gradient of step t is multiplied by the same
+/// factor w_t·∂term/∂(s·f)/P (`stepMetaLoss`). With one group this computes exactly what
+/// `LSTMUnroll` computes (checked in the tests). Problems with bounds are not supported (the
+/// classification tasks have none).
 ///
 /// Memory: as `LSTMUnroll`, ≈ (in + 13H + 2)·4 bytes per coordinate per step.
-final class GroupedLSTMUnroll {
+final class GroupedLSTMUnroll: MetaUnrolling {
     /// The records of one group's LSTM over its `count` coordinates (feature-major).
     final class Lane {
         let configuration: LSTMConfiguration
@@ -54,6 +57,8 @@ final class GroupedLSTMUnroll {
     let theta: Tensor
     private let delta: Tensor, gradient: Tensor
     private var losses: [Double]
+    /// Per-step, per-problem factor of ĝ: w_{p,t}/P, row t (0…T) of P values (row 0 unused).
+    private var stepWeights: [Float]
     private var rmsStep = 0
     private(set) var recordedSteps = 0
     private(set) var stepsTaken = 0
@@ -69,7 +74,11 @@ final class GroupedLSTMUnroll {
         delta = Tensor(shape: [k * groups.period])
         gradient = Tensor(shape: [k * groups.period])
         losses = [Double](repeating: 0, count: k)
+        stepWeights = [Float](repeating: 0, count: (T + 1) * k)
     }
+
+    /// Coordinates of a batch: problems × `groups.period`.
+    var count: Int { theta.count }
 
     /// Offset of group g's LSTM weights in the concatenated φ.
     func weightOffset(group g: Int) -> Int { lanes[..<g].reduce(0) { $0 + $1.layout.weightCount } }
@@ -107,10 +116,12 @@ final class GroupedLSTMUnroll {
     }
 
     /// Runs `steps` ≤ `maxSteps` steps from the carried state, recording them; returns the
-    /// meta-loss (1/P) Σ_p Σ_t s_p f_p(θ_t).
-    func forward(batch: ProblemBatch, weights: UnsafePointer<Float>, steps T: Int) -> Double {
+    /// meta-loss (1/P) Σ_p Σ_t w_t·term_p(θ_t) (`MetaObjective`, `StepWeighting`); `stepLosses`
+    /// receives the mean unscaled loss after each step.
+    func forward(batch: ProblemBatch, weights: UnsafePointer<Float>, steps T: Int, objective: MetaObjective = .sum,
+                 weighting: StepWeighting = .uniform, stepLosses: ((Int, Double) -> Void)? = nil) -> Double {
         precondition(T >= 1 && T <= maxSteps, "GroupedLSTMUnroll: \(T) steps, room for \(maxSteps)")
-        let P = Double(problems)
+        precondition(batch.problems.count == problems, "GroupedLSTMUnroll: batch of \(batch.problems.count) problems, made for \(problems)")
         var metaLoss = 0.0
         for t in 0..<T {
             rmsStep += 1
@@ -139,9 +150,12 @@ final class GroupedLSTMUnroll {
             }
             batch.applyUpdate(theta: theta.data, delta: delta.data, mask: nil)
             evaluate(batch, slot: t + 1)
-            var scaled = 0.0
-            for k in 0..<problems { scaled += Double(batch.scales[k]) * losses[k] }
-            metaLoss += scaled / P
+            let term = stepWeights.withUnsafeMutableBufferPointer {
+                stepMetaLoss(losses: losses, scales: batch.scales, objective: objective,
+                             weight: weighting.weight(step: stepsTaken + t + 1), factors: $0.baseAddress! + (t + 1) * problems)
+            }
+            metaLoss += term.metaLoss
+            stepLosses?(stepsTaken + t + 1, term.meanLoss)
         }
         recordedSteps = T
         stepsTaken += T
@@ -151,8 +165,9 @@ final class GroupedLSTMUnroll {
     /// Accumulates the first-order meta-gradient ∂L/∂φ of the last `forward` into `dWeights`
     /// (concatenated like φ).
     func backward(weights: UnsafePointer<Float>, dWeights: UnsafeMutablePointer<Float>) {
-        let T = recordedSteps, invP = 1 / Float(problems)
+        let T = recordedSteps, P = problems
         for (g, lane) in lanes.enumerated() {
+            let n = groups.counts[g]
             let L = lane.layout, H = L.hidden, N = lane.count, top = L.layers - 1
             let s = lane.configuration.outputScale
             let w = weights + weightOffset(group: g), dw = dWeights + weightOffset(group: g)
@@ -162,8 +177,12 @@ final class GroupedLSTMUnroll {
             let coefficients = (0..<H).map { s * w[L.readoutOffset + $0] }
             coefficients.withUnsafeBufferPointer { coef in
                 for t in stride(from: T - 1, through: 0, by: -1) {
+                    // a_{t+1} = ĝ_{t+1} + a_{t+2}, problem by problem (problem-major lane).
                     let grad = lane.grads[t + 1].data
-                    for n in 0..<N { a[n] = grad[n] * invP + a[n] }
+                    for k in 0..<P {
+                        let w = stepWeights[(t + 1) * P + k]
+                        for i in (k * n)..<((k + 1) * n) { a[i] = grad[i] * w + a[i] }
+                    }
                     LSTMCell.readoutBackward(
                         hidden: H, count: N, range: 0..<N, scale: s, adjoint: a,
                         hOnes: lane.xh[top][t + 1].data + L.inputSize(layer: top) * N, dWeights: dw + L.readoutOffset)

@@ -19,7 +19,7 @@ import Numerics
 /// T+1 slots of xh ((in + H + 1) × N) and c (H × N), T slots of activated gates (4H × N);
 /// T+1 scaled gradients and masks (N). ≈ (in + 13H + 2)·4 bytes per coordinate per step
 /// (1.05 KB for 2 × 20): 20 steps × 12,288 coordinates ≈ 260 MB.
-final class LSTMUnroll {
+final class LSTMUnroll: MetaUnrolling {
     /// Deliberate mistakes, for tests proving that the gradient check catches them.
     enum Fault { case none, dropThetaPath, dropCellRecurrence }
 
@@ -110,12 +110,12 @@ final class LSTMUnroll {
     }
 
     /// Runs `steps` ≤ `maxSteps` optimizer steps from the carried state, recording them.
-    /// Returns the meta-loss (1/P) Σ_p Σ_t term_p(θ_t) (see `MetaObjective`); `stepLosses`
-    /// receives the mean unscaled loss after each step.
+    /// Returns the meta-loss (1/P) Σ_p Σ_t w_t·term_p(θ_t) (see `MetaObjective`, `StepWeighting`);
+    /// `stepLosses` receives the mean unscaled loss after each step.
     func forward(batch: ProblemBatch, weights: UnsafePointer<Float>, steps T: Int, objective: MetaObjective = .sum,
                  weighting: StepWeighting = .uniform, stepLosses: ((Int, Double) -> Void)? = nil) -> Double {
         precondition(T >= 1 && T <= maxSteps, "LSTMUnroll: \(T) steps, room for \(maxSteps)")
-        let L = layout, H = L.hidden, N = count, P = Double(batch.problems.count)
+        let L = layout, H = L.hidden, N = count
         let features = configuration.inputs
         masked = batch.hasBounds
         let problemCount = batch.problems.count
@@ -153,34 +153,33 @@ final class LSTMUnroll {
             losses.withUnsafeMutableBufferPointer {
                 batch.evaluate(at: theta.data, scaledGradient: grads[t + 1].data, losses: $0.baseAddress!)
             }
-            var scaled = 0.0, plain = 0.0
-            let w = weighting.weight(step: stepsTaken + t + 1)
-            for k in 0..<losses.count {
-                scaled += objective.term(loss: losses[k], scale: batch.scales[k])
-                plain += losses[k]
-                stepWeights[(t + 1) * problemCount + k] = Float(w) * objective.gradientWeight(loss: losses[k], scale: batch.scales[k]) / Float(P)
+            let term = stepWeights.withUnsafeMutableBufferPointer {
+                stepMetaLoss(losses: losses, scales: batch.scales, objective: objective,
+                             weight: weighting.weight(step: stepsTaken + t + 1), factors: $0.baseAddress! + (t + 1) * problemCount)
             }
-            metaLoss += w * scaled / P
-            stepLosses?(stepsTaken + t + 1, plain / P)
+            metaLoss += term.metaLoss
+            stepLosses?(stepsTaken + t + 1, term.meanLoss)
         }
         recordedSteps = T
         stepsTaken += T
         return metaLoss
     }
 
-    /// Accumulates the first-order meta-gradient ∂L/∂φ of the last `forward` into `dWeights`.
+    /// Accumulates the first-order meta-gradient ∂L/∂φ of the last `forward` into `dWeights`
+    /// (for the problems that forward saw).
     ///
     /// Coordinates are independent, so each chunk of columns runs the whole reverse sweep on its
     /// own thread into its own accumulator; the accumulators are then added in chunk order
     /// (deterministic for a given number of chunks).
-    func backward(weights: UnsafePointer<Float>, dWeights: UnsafeMutablePointer<Float>, problems P: Int) {
+    func backward(weights: UnsafePointer<Float>, dWeights: UnsafeMutablePointer<Float>) {
         let L = layout, H = L.hidden, N = count, T = recordedSteps, top = L.layers - 1
         let s = configuration.outputScale, W = L.weightCount
         for l in 0..<L.layers { dh[l].fill(0); dc[l].fill(0) }
         adjoint.fill(0)
         accumulators.fill(0)
         let a = adjoint.data, fault = self.fault, masked = self.masked
-        precondition(P == offsets.count - 1, "LSTMUnroll.backward: \(P) problems, forward had \(offsets.count - 1)")
+        let P = offsets.count - 1
+        precondition(P >= 1, "LSTMUnroll.backward: no forward pass recorded")
         let weightTable = UnsafeMutableBufferPointer<Float>.allocate(capacity: stepWeights.count)
         _ = weightTable.initialize(from: stepWeights)
         let offsetTable = UnsafeMutableBufferPointer<Int>.allocate(capacity: offsets.count)

@@ -54,7 +54,7 @@ public enum MetaBench {
             lstm.weights.withUnsafeBufferPointer { w in
                 dw.withUnsafeMutableBufferPointer { d in
                     _ = u.forward(batch: batch, weights: w.baseAddress!, steps: T)
-                    u.backward(weights: w.baseAddress!, dWeights: d.baseAddress!, problems: 1)
+                    u.backward(weights: w.baseAddress!, dWeights: d.baseAddress!)
                     u.carry()
                 }
             }

@@ -231,7 +231,7 @@ public final class MetaTrainer {
             gradient.withUnsafeMutableBufferPointer { dw in
                 let loss = u.forward(batch: b, weights: w.baseAddress!, steps: steps, objective: settings.objective,
                                      weighting: settings.stepWeighting)
-                if loss.isFinite { u.backward(weights: w.baseAddress!, dWeights: dw.baseAddress!, problems: b.problems.count) }
+                if loss.isFinite { u.backward(weights: w.baseAddress!, dWeights: dw.baseAddress!) }
                 return loss
             }
         }
@@ -370,7 +370,7 @@ public final class MetaTrainer {
         let loss = weights.withUnsafeBufferPointer { w in
             if warmupSteps > 0 { _ = u.forward(batch: batch, weights: w.baseAddress!, steps: warmupSteps); u.carry() }
             let loss = u.forward(batch: batch, weights: w.baseAddress!, steps: steps, objective: objective, weighting: weighting)
-            dw.withUnsafeMutableBufferPointer { u.backward(weights: w.baseAddress!, dWeights: $0.baseAddress!, problems: batch.problems.count) }
+            dw.withUnsafeMutableBufferPointer { u.backward(weights: w.baseAddress!, dWeights: $0.baseAddress!) }
             return loss
         }
         return (loss, dw)
