@@ -145,17 +145,26 @@ public struct MetaTrainingProgress: Codable, Equatable, Sendable {
     public init() {}
 }
 
-/// First-order truncated-BPTT meta-training of an LSTM optimizer on a task.
+/// First-order truncated-BPTT meta-training of an LSTM optimizer on a task: one LSTM over every
+/// coordinate, or one LSTM per parameter group trained jointly (the paper's CIFAR-10 setup: one
+/// for conv parameters, one for fully connected ones).
 ///
 /// A meta-step: (if starting a problem batch: sample P training problems, θ = θ₀, zero state)
-/// → unroll T steps recording → hand-written backward → clip → ADAM on φ → carry θ and the
-/// state (detached). Validation runs the LSTM optimizer (the same code a user calls) on the
-/// validation problems for the horizon and keeps the φ with the lowest mean summed loss.
+/// → unroll T steps recording (`LSTMUnroll`, or `GroupedLSTMUnroll` with groups) → hand-written
+/// backward → clip (global norm over all groups) → ADAM on φ → carry θ and the state (detached).
+/// Validation runs the learned optimizer (the same code a user calls: `LSTMOptimizer`, or a
+/// `GroupedOptimizer` of them) on the validation problems for the horizon and keeps the φ with
+/// the best `settings.validationCriterion`.
+///
+/// With G groups, φ = [φ_0, φ_1, …, φ_{G−1}] is the concatenation of one LSTM weight vector of
+/// `configuration.layout.weightCount` values per group, in `groups.names` order.
 public final class MetaTrainer {
     public let task: any Task
     public let configuration: LSTMConfiguration
+    /// One LSTM per group of these (nil: one LSTM over all coordinates).
+    public let groups: ParameterGroups?
     public let settings: MetaTrainingSettings
-    /// The current φ.
+    /// The current φ (concatenated per group with `groups`).
     public private(set) var weights: [Float]
     /// The φ with the best validation loss so far (φ₀ until the first validation).
     public private(set) var bestWeights: [Float]
@@ -167,21 +176,29 @@ public final class MetaTrainer {
     let metaState: MomentState
     private var gradient: [Float]
     private var scratch: [Float]
-    private var unroll: LSTMUnroll?
+    private var unroll: (any MetaUnrolling)?
     private var batch: ProblemBatch?
 
-    /// - Parameter initialWeights: φ₀ to start from (e.g. a model trained on a shorter horizon,
-    ///   for a curriculum); default: the seeded initialization of `configuration`.
+    /// - Parameters:
+    ///   - groups: one LSTM per group of these, all of `configuration` (nil: one LSTM).
+    ///   - initialWeights: φ₀ to start from (e.g. a model trained on a shorter horizon, for a
+    ///     curriculum; concatenated per group); default: the seeded initialization of
+    ///     `configuration`, group 0 from `settings.seed` and group g > 0 from its fork g.
     public init(task: any Task, configuration: LSTMConfiguration, settings: MetaTrainingSettings,
-                initialWeights: [Float]? = nil) throws {
+                groups: ParameterGroups? = nil, initialWeights: [Float]? = nil) throws {
         try settings.validate()
-        precondition(initialWeights == nil || initialWeights!.count == configuration.layout.weightCount,
-                     "MetaTrainer: \(initialWeights?.count ?? 0) initial weights for \(configuration.layout.weightCount)")
+        let count = (groups?.count ?? 1) * configuration.layout.weightCount
+        precondition(initialWeights == nil || initialWeights!.count == count,
+                     "MetaTrainer: \(initialWeights?.count ?? 0) initial weights for \(count)")
         self.task = task
         self.configuration = configuration
+        self.groups = groups
         self.settings = settings
-        var g = SeededGenerator(seed: settings.seed)
-        weights = initialWeights ?? LSTMOptimizer.initialWeights(configuration, generator: &g)
+        let root = SeededGenerator(seed: settings.seed)
+        weights = initialWeights ?? (0..<(groups?.count ?? 1)).flatMap { g -> [Float] in
+            var gen = g == 0 ? root : root.fork(UInt64(g))
+            return LSTMOptimizer.initialWeights(configuration, generator: &gen)
+        }
         bestWeights = weights
         progress = MetaTrainingProgress()
         logText = MetaTrainer.logHeader
@@ -193,10 +210,37 @@ public final class MetaTrainer {
 
     static let logHeader = "meta_step,batch,unroll,meta_loss,gradient_norm,skipped,seconds_per_unroll,validation_loss\n"
 
-    /// The learned optimizer with the current φ.
-    public var optimizer: LSTMOptimizer { LSTMOptimizer(configuration: configuration, weights: weights) }
-    /// The learned optimizer with the best φ.
-    public var bestOptimizer: LSTMOptimizer { LSTMOptimizer(configuration: configuration, weights: bestWeights) }
+    /// The learned optimizer with the current φ (one LSTM: call only without groups).
+    public var optimizer: LSTMOptimizer { singleOptimizer(weights) }
+    /// The learned optimizer with the best φ (one LSTM: call only without groups).
+    public var bestOptimizer: LSTMOptimizer { singleOptimizer(bestWeights) }
+
+    private func singleOptimizer(_ w: [Float]) -> LSTMOptimizer {
+        precondition(groups == nil, "MetaTrainer: one LSTM per parameter group; use groupedOptimizer(weights:)")
+        return LSTMOptimizer(configuration: configuration, weights: w)
+    }
+
+    /// φ split into one LSTM weight vector per group, in `groups.names` order (`[w]` without groups).
+    public func weightsPerGroup(_ w: [Float]) -> [[Float]] {
+        let n = configuration.layout.weightCount
+        precondition(w.count == (groups?.count ?? 1) * n, "MetaTrainer: \(w.count) weights, expected a multiple \(groups?.count ?? 1) of \(n)")
+        return stride(from: 0, to: w.count, by: n).map { Array(w[$0..<($0 + n)]) }
+    }
+
+    /// The grouped optimizer with φ (the current weights by default): one `LSTMOptimizer` per group.
+    public func groupedOptimizer(weights w: [Float]? = nil) -> GroupedOptimizer<LSTMOptimizer> {
+        guard let groups else { preconditionFailure("MetaTrainer: no parameter groups; use optimizer") }
+        return GroupedOptimizer(groups: groups, members: weightsPerGroup(w ?? weights).map {
+            LSTMOptimizer(configuration: configuration, weights: $0)
+        })
+    }
+
+    /// A fresh unroll engine for `b`: grouped with `groups`, else one LSTM over all coordinates.
+    private func makeUnroll(for b: ProblemBatch, maxSteps: Int) -> any MetaUnrolling {
+        guard let groups else { return LSTMUnroll(configuration: configuration, count: b.count, maxSteps: maxSteps) }
+        return GroupedLSTMUnroll(configurations: Array(repeating: configuration, count: groups.count), groups: groups,
+                                 problems: b.problems.count, maxSteps: maxSteps)
+    }
 
     /// Whether the next meta-step starts a fresh problem batch (checkpoints are taken there).
     public var isAtBatchBoundary: Bool { progress.unrollInBatch == 0 }
@@ -218,9 +262,7 @@ public final class MetaTrainer {
         let start = Date()
         if progress.unrollInBatch == 0 {
             let b = makeBatch(progress.batch)
-            if unroll == nil || unroll!.count != b.count {
-                unroll = LSTMUnroll(configuration: configuration, count: b.count, maxSteps: settings.unroll)
-            }
+            if unroll == nil || unroll!.count != b.count { unroll = makeUnroll(for: b, maxSteps: settings.unroll) }
             unroll!.reset(batch: b)
             batch = b
         }
@@ -230,7 +272,7 @@ public final class MetaTrainer {
         let metaLoss = weights.withUnsafeBufferPointer { w in
             gradient.withUnsafeMutableBufferPointer { dw in
                 let loss = u.forward(batch: b, weights: w.baseAddress!, steps: steps, objective: settings.objective,
-                                     weighting: settings.stepWeighting)
+                                     weighting: settings.stepWeighting, stepLosses: nil)
                 if loss.isFinite { u.backward(weights: w.baseAddress!, dWeights: dw.baseAddress!) }
                 return loss
             }
@@ -284,8 +326,10 @@ public final class MetaTrainer {
     /// with `selection == .final`, the mean loss after step H).
     public func validationLoss(weights w: [Float]? = nil) -> Double {
         let problems = (0..<settings.validationProblems).map { task.makeProblem(split: .validation, index: $0) }
-        let opt = LSTMOptimizer(configuration: configuration, weights: w ?? weights)
-        return settings.validationCriterion(Evaluator.meanLossCurve(opt, problems: problems, steps: settings.horizon))
+        let curve = groups == nil
+            ? Evaluator.meanLossCurve(LSTMOptimizer(configuration: configuration, weights: w ?? weights), problems: problems, steps: settings.horizon)
+            : Evaluator.meanLossCurve(groupedOptimizer(weights: w), problems: problems, steps: settings.horizon)
+        return settings.validationCriterion(curve)
     }
 
     /// Validates the current φ and keeps it if it is the best so far. Returns (loss, isBest).
@@ -343,9 +387,9 @@ public final class MetaTrainer {
 
     /// Restores a trainer from checkpointed data (see `Checkpoint`).
     convenience init(task: any Task, configuration: LSTMConfiguration, settings: MetaTrainingSettings,
-         weights: [Float], bestWeights: [Float], adamM: [Float], adamV: [Float], adamStep: Int,
+         groups: ParameterGroups?, weights: [Float], bestWeights: [Float], adamM: [Float], adamV: [Float], adamStep: Int,
          progress: MetaTrainingProgress, logText: String) throws {
-        try self.init(task: task, configuration: configuration, settings: settings)
+        try self.init(task: task, configuration: configuration, settings: settings, groups: groups)
         let n = self.weights.count
         guard weights.count == n, bestWeights.count == n, adamM.count == n, adamV.count == n else {
             throw MetaTrainingError.mismatchedCheckpoint("weight count differs from the architecture's \(n)")
@@ -359,17 +403,26 @@ public final class MetaTrainer {
         self.logText = logText
     }
 
-    /// Test hook: the meta-gradient of one unroll on `batch` (from a fresh state), without updating φ.
+    /// Test hook: the meta-gradient of one unroll on `batch` (from a fresh state, after
+    /// `warmupSteps` unrecorded steps), without updating φ. A `fault` needs one LSTM (no groups).
     func metaGradient(batch: ProblemBatch, steps: Int, warmupSteps: Int = 0,
                       fault: LSTMUnroll.Fault = .none, objective: MetaObjective = .sum,
                       weighting: StepWeighting = .uniform) -> (loss: Double, gradient: [Float]) {
-        let u = LSTMUnroll(configuration: configuration, count: batch.count, maxSteps: max(steps, warmupSteps, 1))
-        u.fault = fault
+        let u = makeUnroll(for: batch, maxSteps: max(steps, warmupSteps, 1))
+        if fault != .none {
+            guard let single = u as? LSTMUnroll else { preconditionFailure("MetaTrainer.metaGradient: faults need one LSTM") }
+            single.fault = fault
+        }
         u.reset(batch: batch)
         var dw = [Float](repeating: 0, count: weights.count)
         let loss = weights.withUnsafeBufferPointer { w in
-            if warmupSteps > 0 { _ = u.forward(batch: batch, weights: w.baseAddress!, steps: warmupSteps); u.carry() }
-            let loss = u.forward(batch: batch, weights: w.baseAddress!, steps: steps, objective: objective, weighting: weighting)
+            if warmupSteps > 0 {
+                _ = u.forward(batch: batch, weights: w.baseAddress!, steps: warmupSteps, objective: .sum, weighting: .uniform,
+                              stepLosses: nil)
+                u.carry()
+            }
+            let loss = u.forward(batch: batch, weights: w.baseAddress!, steps: steps, objective: objective,
+                                 weighting: weighting, stepLosses: nil)
             dw.withUnsafeMutableBufferPointer { u.backward(weights: w.baseAddress!, dWeights: $0.baseAddress!) }
             return loss
         }

@@ -2,8 +2,8 @@ import XCTest
 @testable import MetaLearning
 import Numerics
 
-/// Parameter groups: the grouped optimizer routes coordinates, the grouped unroll reproduces the
-/// core's meta-gradient, the grouped trainer trains both LSTMs, and grouped model files.
+/// Parameter groups: the grouped optimizer routes coordinates, and grouped model files (the
+/// grouped meta-trainer is tested in GroupedMetaTrainingTests).
 final class GroupedOptimizerTests: XCTestCase {
     func testGroupedOptimizerRoutesEachGroupToItsMember() {
         let groups = ParameterGroups(names: ["a", "b"], counts: [2, 3])
@@ -36,57 +36,6 @@ final class GroupedOptimizerTests: XCTestCase {
             b.update(gradient: [g[3], g[4], g[8], g[9]], delta: &db, state: sb)
             XCTAssertEqual(d, [da[0], da[1], da[2], db[0], db[1], da[3], da[4], da[5], db[2], db[3]])
         }
-    }
-
-    func quadraticBatch(_ n: Int, dimension: Int = 6) -> ProblemBatch {
-        ProblemBatch((0..<n).map { TestQuadratic(dimension: dimension, seed: UInt64(40 + $0)) })
-    }
-
-    /// One group: exactly the core `MetaTrainer`'s meta-gradient (same φ₀, same problems).
-    /// Two groups with identical weights: the group gradients sum to the core's.
-    func testGroupedUnrollReproducesTheCoreMetaGradient() throws {
-        let config = LSTMConfiguration(outputScale: 0.1)
-        let settings = MetaTrainingSettings(horizon: 8, unroll: 8, problemsPerStep: 2, seed: 5)
-        let core = try MetaTrainer(task: QuadraticTask(dimension: 6), configuration: config, settings: settings)
-        let reference = core.metaGradient(batch: quadraticBatch(2), steps: 8)
-
-        let one = try GroupedMetaTrainer(task: QuadraticTask(dimension: 6), groups: ParameterGroups(names: ["all"], counts: [6]),
-                                         configuration: config, settings: settings)
-        XCTAssertEqual(one.weights, core.weights)
-        let g1 = one.metaGradient(batch: quadraticBatch(2), steps: 8)
-        XCTAssertEqual(g1.loss, reference.loss, accuracy: 1e-9 * abs(reference.loss))
-        for i in reference.gradient.indices {
-            XCTAssertEqual(g1.gradient[i], reference.gradient[i], accuracy: 1e-5 * (1 + abs(reference.gradient[i])))
-        }
-
-        let two = try GroupedMetaTrainer(task: QuadraticTask(dimension: 6), groups: ParameterGroups(names: ["a", "b"], counts: [4, 2]),
-                                         configuration: config, settings: settings)
-        let g2 = two.metaGradient(batch: quadraticBatch(2), steps: 8, weights: core.weights + core.weights)
-        XCTAssertEqual(g2.loss, reference.loss, accuracy: 1e-9 * abs(reference.loss))
-        let n = core.weights.count
-        for i in 0..<n {
-            XCTAssertEqual(g2.gradient[i] + g2.gradient[n + i], reference.gradient[i],
-                           accuracy: 1e-4 * (1 + abs(reference.gradient[i])))
-        }
-        // With different weights the groups' gradients differ (they are separate LSTMs).
-        let g3 = two.metaGradient(batch: quadraticBatch(2), steps: 8)
-        XCTAssertNotEqual(Array(g3.gradient[0..<n]), Array(g3.gradient[n...]))
-    }
-
-    /// A short grouped meta-training run changes both LSTMs and lowers the validation loss.
-    func testGroupedTrainerTrainsBothGroups() throws {
-        let settings = MetaTrainingSettings(metaSteps: 60, horizon: 20, unroll: 10, problemsPerStep: 4,
-                                            metaLearningRate: 1e-2, validateEvery: 30, validationProblems: 8, seed: 1)
-        let config = LSTMConfiguration(inputs: .paper, outputScale: 0.1)
-        let t = try GroupedMetaTrainer(task: QuadraticTask(dimension: 6), groups: ParameterGroups(names: ["a", "b"], counts: [3, 3]),
-                                       configuration: config, settings: settings)
-        let w0 = t.weights, before = t.validationLoss()
-        try t.run()
-        let n = config.layout.weightCount
-        XCTAssertNotEqual(Array(t.weights[0..<n]), Array(w0[0..<n]))
-        XCTAssertNotEqual(Array(t.weights[n...]), Array(w0[n...]))
-        XCTAssertLessThan(t.progress.bestValidationLoss!, before)
-        XCTAssertEqual(t.logText.split(separator: "\n").count, 61)
     }
 
     func testGroupedModelFileRoundTripAndErrors() throws {
