@@ -1,80 +1,27 @@
-import ArgumentParser
 import Foundation
 import MetaLearning
 
+/// What meta-training does differently for a task with parameter groups (e.g. conv: one LSTM
+/// for the conv parameters, one for the fully connected ones, trained jointly by the same
+/// `MetaTrainer` with every option, checkpoints included).
 extension MetaTrainCommand {
-    /// Meta-training for a task with parameter groups (e.g. conv): one LSTM per group, trained
-    /// jointly; saves a grouped model file. Uses the same options; no checkpoints.
-    func runGrouped(task: any GroupedParameterTask) throws {
-        if resume || checkpoint != nil {
-            throw ValidationError("--checkpoint/--resume are not supported for task '\(task.name)' (one LSTM per parameter group)")
+    /// The header's description of the groups, e.g. "one LSTM per parameter group (conv 14048,
+    /// fc 9578 coordinates per problem); ".
+    func groupsSummary(_ groups: ParameterGroups) -> String {
+        let parts = zip(groups.names, groups.counts).map { "\($0.0) \($0.1)" }.joined(separator: ", ")
+        return "one LSTM per parameter group (\(parts) coordinates per problem); "
+    }
+
+    /// The architecture and concatenated φ of a grouped model (--initial-model) trained on a task
+    /// of this name with the same group names; errors are `ModelFileError`s naming the path.
+    func loadGroupedModel(_ path: String, task: any Task, groups: ParameterGroups) throws -> (LSTMConfiguration, [Float]) {
+        let file = try GroupedModelFile.load(path: path)
+        guard file.task.name == task.name else {
+            throw ModelFileError.mismatched(path: path, detail: "trained on task '\(file.task.name)', not '\(task.name)'")
         }
-        if randomScale != 0 {
-            throw ValidationError("--random-scale is not supported for task '\(task.name)' (one LSTM per parameter group)")
+        guard file.groups.names == groups.names else {
+            throw ModelFileError.mismatched(path: path, detail: "trained for parameter groups \(file.groups.names), the task has \(groups.names)")
         }
-        if lateWeight != 0 {
-            throw ValidationError("--late-weight is not supported for task '\(task.name)' (one LSTM per parameter group)")
-        }
-        if objective != .sum {
-            throw ValidationError("--objective \(objective.rawValue) is not supported for task '\(task.name)' (one LSTM per parameter group): use sum")
-        }
-        let lstm = LSTMConfiguration(
-            layers: layers, hiddenSize: hidden,
-            inputs: InputFeatures(gradient: inputs, p: p, rmsInputs: rmsInputs), outputScale: outputScale)
-        let settings = MetaTrainingSettings(
-            metaSteps: metaSteps, horizon: horizon ?? task.defaultHorizon, unroll: unroll,
-            problemsPerStep: problemsPerStep, metaLearningRate: metaLearningRate, clipNorm: clip,
-            validateEvery: validateEvery, validationProblems: validationProblems, seed: seed, selection: select)
-        do { try settings.validate() } catch let e as MetaTrainingError { throw ValidationError(e.description) }
-        let groups = task.parameterGroups
-        let trainer = try GroupedMetaTrainer(task: task, groups: groups, configuration: lstm, settings: settings)
-        try ensureParentDirectory(outputPath)
-        try ensureParentDirectory(logPath)
-        if !quiet {
-            let parts = zip(groups.names, groups.counts).map { "\($0.0) \($0.1)" }.joined(separator: ", ")
-            FileHandle.standardError.write(Data((
-                "meta-train \(task.name): one LSTM per parameter group (\(parts) coordinates per problem); "
-                + "\(settings.metaSteps) meta-steps, horizon \(settings.horizon), unroll \(settings.unroll), "
-                + "\(settings.problemsPerStep) problems/step, meta-lr \(settings.metaLearningRate), clip \(settings.clipNorm), "
-                + "LSTM \(lstm.layers)×\(lstm.hiddenSize) \(lstm.inputs.summary), output ×\(lstm.outputScale)\n").utf8))
-        }
-        let bar = ProgressBar(label: "meta-train", total: settings.metaSteps, quiet: quiet)
-        let wall = Date()
-        var recent: [Double] = []
-        func save() throws {
-            let n = lstm.layout.weightCount
-            let file = GroupedModelFile(
-                configuration: lstm, groups: groups,
-                weights: (0..<groups.count).map { Array(trainer.bestWeights[($0 * n)..<(($0 + 1) * n)]) },
-                task: TaskDescription(task), training: settings,
-                metadata: ModelMetadata(
-                    tool: "neural-art meta-train", metaStepsDone: trainer.progress.metaStep,
-                    bestMetaStep: trainer.progress.bestMetaStep, bestValidationLoss: trainer.progress.bestValidationLoss,
-                    trainingSeconds: trainer.progress.elapsedSeconds))
-            try file.write(to: outputPath)
-            try writeAtomically(trainer.logText, to: logPath)
-        }
-        do {
-            try trainer.run { r in
-                recent.append(r.metaLoss)
-                if recent.count > 50 { recent.removeFirst() }
-                let mean = recent.reduce(0, +) / Double(recent.count)
-                if let v = r.validationLoss {
-                    bar.log("meta-step \(r.metaStep): validation loss \(formatLoss(v))\(r.isBest ? " (best)" : "")")
-                }
-                if r.skipped { bar.log("meta-step \(r.metaStep): non-finite meta-loss or gradient, update skipped") }
-                bar.update(step: r.metaStep, message: "meta-loss \(formatLoss(mean))  "
-                           + String(format: "%.1f ms/unroll", r.seconds * 1000))
-            }
-        } catch let e as MetaTrainingError {
-            try? save()
-            throw e
-        }
-        try save()
-        if !quiet {
-            let best = trainer.progress.bestValidationLoss.map(formatLoss) ?? "-"
-            print("saved \(outputPath) (best validation \(select == .final ? "final loss" : "summed loss") \(best) at meta-step \(trainer.progress.bestMetaStep ?? 0)); "
-                  + "log \(logPath); " + String(format: "%.1f s", Date().timeIntervalSince(wall)))
-        }
+        return (file.configuration, file.weights.flatMap { $0 })
     }
 }

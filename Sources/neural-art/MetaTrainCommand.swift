@@ -11,7 +11,8 @@ struct MetaTrainCommand: ParsableCommand {
             training problems at once, backpropagates through the unroll by hand and takes one ADAM \
             step on the LSTM's weights. A problem lasts --horizon steps (several unrolls; θ and \
             the LSTM state carry over). Validation problems (a disjoint seeded stream) pick the \
-            best weights, which are saved to --output.
+            best weights, which are saved to --output. A task with parameter groups (conv) gets \
+            one LSTM per group, trained jointly and saved as one grouped model.
 
             Example: neural-art meta-train --task quadratic --output models/quadratic.lstm
             """)
@@ -78,7 +79,7 @@ struct MetaTrainCommand: ParsableCommand {
     @Option(help: "Seed of the LSTM's initial weights.")
     var seed: UInt64 = 1
 
-    @Option(help: "Start from this model's weights and architecture (a curriculum, e.g. horizon 64 then 128).")
+    @Option(help: "Start from this model's weights and architecture (a curriculum, e.g. horizon 64 then 128); for the conv task a grouped model with the same groups.")
     var initialModel: String?
 
     @Option(help: "LSTM layers.")
@@ -119,40 +120,15 @@ struct MetaTrainCommand: ParsableCommand {
         useOneBLASThread()
         try runReportingErrors {
             let task = try TaskCatalog.make(self.task, options: dataOptions, style: styleOptions)
-            if let grouped = task as? any GroupedParameterTask {
-                try runGrouped(task: grouped)   // one LSTM per parameter group (MetaTrainCommand+Groups.swift)
-                return
-            }
-            let trainer: MetaTrainer
-            if resume, let checkpoint {
-                trainer = try Checkpoint.load(path: checkpoint).makeTrainer(task: task, metaSteps: metaSteps, path: checkpoint)
-            } else {
-                var lstm = LSTMConfiguration(
-                    layers: layers, hiddenSize: hidden,
-                    inputs: InputFeatures(gradient: inputs, p: p, rmsInputs: rmsInputs), outputScale: outputScale)
-                var start: [Float]?
-                if let initialModel {
-                    let file = try ModelFile.load(path: initialModel)
-                    try file.requireTask(task.name, path: initialModel)
-                    lstm = file.configuration
-                    start = file.weights
-                }
-                let settings = MetaTrainingSettings(
-                    metaSteps: metaSteps, horizon: horizon ?? task.defaultHorizon, unroll: unroll,
-                    problemsPerStep: problemsPerStep, metaLearningRate: metaLearningRate, clipNorm: clip,
-                    validateEvery: validateEvery, validationProblems: validationProblems, seed: seed,
-                    objective: objective, randomScale: randomScale, selection: select,
-                    lateWeight: lateWeight)
-                do { try settings.validate() } catch let e as MetaTrainingError { throw ValidationError(e.description) }
-                trainer = try MetaTrainer(task: task, configuration: lstm, settings: settings, initialWeights: start)
-            }
+            let trainer = try makeTrainer(task: task)
             try ensureParentDirectory(outputPath)
             try ensureParentDirectory(logPath)
             if let checkpoint { try ensureParentDirectory(checkpoint) }
             let s = trainer.settings
             if !quiet {
                 FileHandle.standardError.write(Data((
-                    "meta-train \(self.task): \(s.metaSteps) meta-steps, horizon \(s.horizon), unroll \(s.unroll), "
+                    "meta-train \(self.task): " + (trainer.groups.map(groupsSummary) ?? "")
+                    + "\(s.metaSteps) meta-steps, horizon \(s.horizon), unroll \(s.unroll), "
                     + "\(s.problemsPerStep) problems/step, meta-lr \(s.metaLearningRate), clip \(s.clipNorm), "
                     + "objective \(s.objective.rawValue), " + (s.lateWeight.map { "late weight \($0), " } ?? "") + (s.selection == .final ? "selection by final loss, " : "") + (s.randomScale.map { "random scale ±\($0) decades, " } ?? "") + "LSTM \(trainer.configuration.layers)×\(trainer.configuration.hiddenSize) "
                     + "\(trainer.configuration.inputs.summary), output ×\(trainer.configuration.outputScale)"
@@ -162,7 +138,7 @@ struct MetaTrainCommand: ParsableCommand {
             let wall = Date()
             var recent: [Double] = []
             func saveModel() throws {
-                try makeModelFile(trainer).write(to: outputPath)
+                try writeModel(trainer)
                 try writeAtomically(trainer.logText, to: logPath)
             }
             do {
@@ -178,7 +154,7 @@ struct MetaTrainCommand: ParsableCommand {
                     if let v = r.validationLoss {
                         bar.log("meta-step \(r.metaStep): validation loss \(formatLoss(v))\(r.isBest ? " (best)" : "")")
                         // Keep the best model and the log on disk as we go: an interrupted run loses nothing.
-                        if r.isBest { try? makeModelFile(trainer).write(to: outputPath) }
+                        if r.isBest { try? writeModel(trainer) }
                         try? writeAtomically(trainer.logText, to: logPath)
                     }
                     if r.skipped { bar.log("meta-step \(r.metaStep): non-finite meta-loss or gradient, update skipped") }
@@ -199,13 +175,48 @@ struct MetaTrainCommand: ParsableCommand {
         }
     }
 
-    func makeModelFile(_ t: MetaTrainer) -> ModelFile {
-        ModelFile(
-            configuration: t.configuration, weights: t.bestWeights, task: TaskDescription(t.task),
-            training: t.settings,
-            metadata: ModelMetadata(
-                tool: "neural-art meta-train", metaStepsDone: t.progress.metaStep,
-                bestMetaStep: t.progress.bestMetaStep, bestValidationLoss: t.progress.bestValidationLoss,
-                trainingSeconds: t.progress.elapsedSeconds))
+    /// A trainer that resumes --checkpoint, or a fresh one: one LSTM per parameter group for a
+    /// task with groups (`GroupedParameterTask`), else one LSTM over all coordinates.
+    func makeTrainer(task: any Task) throws -> MetaTrainer {
+        if resume, let checkpoint {
+            return try Checkpoint.load(path: checkpoint).makeTrainer(task: task, metaSteps: metaSteps, path: checkpoint)
+        }
+        let groups = (task as? any GroupedParameterTask)?.parameterGroups
+        var lstm = LSTMConfiguration(
+            layers: layers, hiddenSize: hidden,
+            inputs: InputFeatures(gradient: inputs, p: p, rmsInputs: rmsInputs), outputScale: outputScale)
+        var start: [Float]?
+        if let initialModel, let groups {
+            (lstm, start) = try loadGroupedModel(initialModel, task: task, groups: groups)
+        } else if let initialModel {
+            let file = try ModelFile.load(path: initialModel)
+            try file.requireTask(task.name, path: initialModel)
+            lstm = file.configuration
+            start = file.weights
+        }
+        let settings = MetaTrainingSettings(
+            metaSteps: metaSteps, horizon: horizon ?? task.defaultHorizon, unroll: unroll,
+            problemsPerStep: problemsPerStep, metaLearningRate: metaLearningRate, clipNorm: clip,
+            validateEvery: validateEvery, validationProblems: validationProblems, seed: seed,
+            objective: objective, randomScale: randomScale, selection: select,
+            lateWeight: lateWeight)
+        do { try settings.validate() } catch let e as MetaTrainingError { throw ValidationError(e.description) }
+        return try MetaTrainer(task: task, configuration: lstm, settings: settings, groups: groups, initialWeights: start)
+    }
+
+    /// Writes the trainer's best φ to --output: a model file, or a grouped one for a trainer with groups.
+    func writeModel(_ t: MetaTrainer) throws {
+        let task = TaskDescription(t.task)
+        let metadata = ModelMetadata(
+            tool: "neural-art meta-train", metaStepsDone: t.progress.metaStep,
+            bestMetaStep: t.progress.bestMetaStep, bestValidationLoss: t.progress.bestValidationLoss,
+            trainingSeconds: t.progress.elapsedSeconds)
+        if let groups = t.groups {
+            try GroupedModelFile(configuration: t.configuration, groups: groups, weights: t.weightsPerGroup(t.bestWeights),
+                                 task: task, training: t.settings, metadata: metadata).write(to: outputPath)
+        } else {
+            try ModelFile(configuration: t.configuration, weights: t.bestWeights, task: task, training: t.settings,
+                          metadata: metadata).write(to: outputPath)
+        }
     }
 }

@@ -76,6 +76,39 @@ final class TaskCommandTests: CLITestCase {
                     mentioning: "trained on task 'conv', not 'mlp'")
     }
 
+    /// The conv task (one LSTM per group) takes every meta-training option: a run stopped at a
+    /// checkpoint and resumed logs the same losses as one straight run.
+    func testConvTaskResumesFromCheckpointWithAllOptions() throws {
+        let data = try writeTinyIDX()
+        let options = ["meta-train", "--task", "conv", "--data", data] + tinyData + [
+            "--horizon", "4", "--unroll", "2", "--problems-per-step", "1", "--validation-problems", "1",
+            "--validate-every", "2", "--checkpoint-every", "2", "--objective", "log", "--late-weight", "1",
+            "--random-scale", "1", "--select", "final"]
+        let straight = try run(options + ["--meta-steps", "4", "--checkpoint", temp("a.ckpt"), "--output", temp("a.lstm"), "--quiet"])
+        XCTAssertEqual(straight.status, 0, straight.stderr)
+        let first = try run(options + ["--meta-steps", "2", "--checkpoint", temp("b.ckpt"), "--output", temp("b.lstm")])
+        XCTAssertEqual(first.status, 0, first.stderr)
+        XCTAssertTrue(first.stderr.contains("one LSTM per parameter group (conv ") && first.stderr.contains("objective log, late weight 1.0"),
+                      first.stderr)
+        let resumed = try run(options + ["--meta-steps", "4", "--checkpoint", temp("b.ckpt"), "--resume", "--output", temp("b.lstm")])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertTrue(resumed.stderr.contains("resumed at meta-step 2"), resumed.stderr)
+        func lossColumns(_ path: String) throws -> [String] {
+            try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map {
+                $0.split(separator: ",", omittingEmptySubsequences: false).enumerated()
+                    .filter { $0.offset != 6 }.map { String($0.element) }.joined(separator: ",")
+            }
+        }
+        XCTAssertEqual(try lossColumns(temp("b.csv")), try lossColumns(temp("a.csv")))
+        XCTAssertEqual(try lossColumns(temp("b.csv")).count, 5)
+        // The resumed model is a grouped model like any other.
+        let r = try run(["evaluate", "--task", "conv", "--data", data] + tinyData + [
+            "--model", temp("b.lstm"), "--problems", "1", "--steps", "2", "--csv", temp("c.csv"), "--plot", temp("c.svg"), "--quiet"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        assertFails(try run(["meta-train", "--task", "mlp", "--data", data] + tinyData + ["--checkpoint", temp("b.ckpt"), "--resume", "--quiet"]),
+                    mentioning: "b.ckpt does not match: saved for task 'conv'")
+    }
+
     func testGeneralizationWritesTableCSVJSONAndPlot() throws {
         let data = try writeTinyIDX()
         let model = temp("m.lstm")
