@@ -128,35 +128,17 @@ final class GroupedMetaTrainingTests: XCTestCase {
         let path = dir.appendingPathComponent("run.ckpt").path
         let task = GroupedQuadraticTask(groups: groups)
         let full = try MetaTrainer(task: task, configuration: config, settings: smallSettings(metaSteps: 8), groups: groups)
-        var saved = false
-        try full.run(checkpointEvery: 4, checkpoint: { t in
-            if !saved {
-                try Checkpoint(t).write(to: path); saved = true
-                XCTAssertEqual(try Checkpoint.load(path: path), Checkpoint(t))
-            }
-        })
-        let checkpoint = try Checkpoint.load(path: path)
+        let (checkpoint, resumed) = try runStraightAndResumed(full, task: task, every: 4, path: path)
+        XCTAssertEqual(checkpoint.progress.metaStep, 4)
         XCTAssertEqual(checkpoint.groups, groups)
-        let resumed = try checkpoint.makeTrainer(task: task)
         XCTAssertEqual(resumed.groups, groups)
-        XCTAssertEqual(resumed.progress.metaStep, 4)
-        try resumed.run()
-        XCTAssertEqual(resumed.weights, full.weights)
-        XCTAssertEqual(resumed.bestWeights, full.bestWeights)
-        XCTAssertEqual(resumed.metaState.m.toArray(), full.metaState.m.toArray())
-        XCTAssertEqual(resumed.metaState.v.toArray(), full.metaState.v.toArray())
-        XCTAssertEqual(resumed.progress.bestValidationLoss, full.progress.bestValidationLoss)
-        XCTAssertEqual(resumed.progress.batch, full.progress.batch)
-        func lossColumns(_ log: String) -> [String] {
-            log.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).enumerated()
-                .filter { $0.offset != 6 }.map { String($0.element) }.joined(separator: ",") }
-        }
-        XCTAssertEqual(lossColumns(resumed.logText), lossColumns(full.logText))
+        assertSameRun(resumed, full)
         XCTAssertEqual(resumed.logText.split(separator: "\n").count, 9)
     }
 
-    /// A grouped checkpoint refuses a task with other groups, or none, in one line naming the
-    /// file; a single-LSTM checkpoint's header has no groups (as before groups existed).
+    /// A grouped checkpoint reloads equal to the trainer's snapshot and refuses a task with other
+    /// groups, or none, in one line naming the file; a single-LSTM checkpoint's header has no
+    /// groups (as before groups existed).
     func testGroupedCheckpointRejectsOtherGroups() throws {
         let dir = try temporaryDirectory(self)
         let path = dir.appendingPathComponent("grouped.ckpt").path
@@ -165,6 +147,7 @@ final class GroupedMetaTrainingTests: XCTestCase {
         try t.run()
         try Checkpoint(t).write(to: path)
         let checkpoint = try Checkpoint.load(path: path)
+        XCTAssertEqual(checkpoint, Checkpoint(t))
         for other in [GroupedQuadraticTask(groups: ParameterGroups(names: ["a", "b"], counts: [2, 2])) as any Task,
                       GroupedQuadraticTask(groups: ParameterGroups(names: ["b", "a"], counts: [3, 1])),
                       QuadraticTask(dimension: 4)] {

@@ -90,24 +90,9 @@ final class MetaTrainerTests: XCTestCase {
         let path = dir.appendingPathComponent("run.ckpt").path
         let task = QuadraticTask(dimension: 4)
         let full = try MetaTrainer(task: task, configuration: config, settings: smallSettings(metaSteps: 8))
-        var saved = false
-        try full.run(checkpointEvery: 4, checkpoint: { t in
-            if !saved { try Checkpoint(t).write(to: path); saved = true }
-        })
-        let resumed = try Checkpoint.load(path: path).makeTrainer(task: task)
-        XCTAssertEqual(resumed.progress.metaStep, 4)
-        try resumed.run()
-        XCTAssertEqual(resumed.weights, full.weights)
-        XCTAssertEqual(resumed.bestWeights, full.bestWeights)
-        XCTAssertEqual(resumed.metaState.m.toArray(), full.metaState.m.toArray())
-        XCTAssertEqual(resumed.metaState.v.toArray(), full.metaState.v.toArray())
-        XCTAssertEqual(resumed.progress.bestValidationLoss, full.progress.bestValidationLoss)
-        XCTAssertEqual(resumed.progress.batch, full.progress.batch)
-        func lossColumns(_ log: String) -> [String] {
-            log.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).enumerated()
-                .filter { $0.offset != 6 }.map { String($0.element) }.joined(separator: ",") }
-        }
-        XCTAssertEqual(lossColumns(resumed.logText), lossColumns(full.logText))
+        let (checkpoint, resumed) = try runStraightAndResumed(full, task: task, every: 4, path: path)
+        XCTAssertEqual(checkpoint.progress.metaStep, 4)
+        assertSameRun(resumed, full)
         XCTAssertEqual(resumed.logText.split(separator: "\n").count, 9)
     }
 

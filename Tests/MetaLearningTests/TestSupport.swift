@@ -208,3 +208,33 @@ func temporaryDirectory(_ test: XCTestCase) throws -> URL {
     test.addTeardownBlock { try? FileManager.default.removeItem(at: url) }
     return url
 }
+
+/// Runs `full` to its end, writing its first checkpoint (after `every` meta-steps) to `path`;
+/// then loads that checkpoint, resumes it on `task` and runs the resumed trainer to the end.
+func runStraightAndResumed(_ full: MetaTrainer, task: any Task, every: Int, path: String) throws
+    -> (checkpoint: Checkpoint, resumed: MetaTrainer) {
+    var saved = false
+    try full.run(checkpointEvery: every, checkpoint: { t in
+        if !saved { try Checkpoint(t).write(to: path); saved = true }
+    })
+    let checkpoint = try Checkpoint.load(path: path)
+    let resumed = try checkpoint.makeTrainer(task: task)
+    try resumed.run()
+    return (checkpoint, resumed)
+}
+
+/// Asserts that a resumed run ended exactly where an uninterrupted one did: φ, best φ, ADAM's
+/// moments, best validation loss, batch counter and every log column but the seconds (column 6).
+func assertSameRun(_ resumed: MetaTrainer, _ full: MetaTrainer, file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertEqual(resumed.weights, full.weights, file: file, line: line)
+    XCTAssertEqual(resumed.bestWeights, full.bestWeights, file: file, line: line)
+    XCTAssertEqual(resumed.metaState.m.toArray(), full.metaState.m.toArray(), file: file, line: line)
+    XCTAssertEqual(resumed.metaState.v.toArray(), full.metaState.v.toArray(), file: file, line: line)
+    XCTAssertEqual(resumed.progress.bestValidationLoss, full.progress.bestValidationLoss, file: file, line: line)
+    XCTAssertEqual(resumed.progress.batch, full.progress.batch, file: file, line: line)
+    func lossColumns(_ log: String) -> [String] {
+        log.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).enumerated()
+            .filter { $0.offset != 6 }.map { String($0.element) }.joined(separator: ",") }
+    }
+    XCTAssertEqual(lossColumns(resumed.logText), lossColumns(full.logText), file: file, line: line)
+}
