@@ -62,7 +62,8 @@ enum FileAccess {
     /// Writes `bytes` to `path` atomically: a temporary file in the same directory
     /// (`.<name>.XXXXXX.tmp`, mode 0644 or the mode of the file being replaced) is written,
     /// flushed to disk and renamed over `path`. On any failure the temporary file is
-    /// removed, `path` is untouched, and `.writeFailed` is thrown.
+    /// removed, `path` is untouched, and `.writeFailed` is thrown. A device or FIFO (`/dev/null`)
+    /// is written in place.
     static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
         func fail(_ reason: String) -> ImageIOError {
             ImageIOError(path: path, kind: .writeFailed, reason: reason)
@@ -73,6 +74,29 @@ enum FileAccess {
         let directory = slash.map { String(path[...$0]) } ?? ""  // keeps the trailing "/"
         let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
         let shownDirectory = directory.isEmpty ? "." : directory
+
+        func writeAll(_ fd: Int32) -> Int32? {
+            bytes.withUnsafeBytes { buffer in
+                var done = 0
+                while done < buffer.count {
+                    let n = write(fd, buffer.baseAddress! + done, buffer.count - done)
+                    if n > 0 { done += n; continue }
+                    if n < 0 && errno == EINTR { continue }
+                    return n < 0 ? errno : EIO
+                }
+                return nil
+            }
+        }
+        // A device or FIFO (/dev/null, /dev/stdout) is written in place: renaming over it would
+        // replace the device node itself.
+        var target = stat()
+        if stat(path, &target) == 0, (target.st_mode & S_IFMT) != S_IFREG, (target.st_mode & S_IFMT) != S_IFDIR {
+            let fd = open(path, O_WRONLY)
+            if fd < 0 { throw fail(errorText(errno)) }
+            defer { close(fd) }
+            if let code = writeAll(fd) { throw fail("write error: \(errorText(code))") }
+            return
+        }
 
         var template = Array("\(directory).\(name.prefix(200)).XXXXXX.tmp".utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemps($0.baseAddress!, 4) }
@@ -98,17 +122,7 @@ enum FileAccess {
             ? existing.st_mode & 0o7777 : 0o644
         _ = fchmod(fd, mode)
 
-        let writeError: Int32? = bytes.withUnsafeBytes { buffer in
-            var done = 0
-            while done < buffer.count {
-                let n = write(fd, buffer.baseAddress! + done, buffer.count - done)
-                if n > 0 { done += n; continue }
-                if n < 0 && errno == EINTR { continue }
-                return n < 0 ? errno : EIO
-            }
-            return nil
-        }
-        if let code = writeError { throw fail("write error: \(errorText(code))") }
+        if let code = writeAll(fd) { throw fail("write error: \(errorText(code))") }
         if fsync(fd) != 0 { throw fail("write error: \(errorText(errno))") }
         closed = true
         if close(fd) != 0 { throw fail("write error: \(errorText(errno))") }

@@ -76,11 +76,7 @@ struct BinaryContainer {
 
     /// Writes atomically (a temporary file renamed over `path`).
     func write(to path: String) throws {
-        do {
-            try encoded().write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw ModelFileError.unwritable(path: path, reason: error.localizedDescription)
-        }
+        try writeAtomically(encoded(), to: path)
     }
 
     /// Reads and validates a container: magic, sizes (from `arrayCounts`, decoded from the

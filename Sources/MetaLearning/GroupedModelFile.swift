@@ -57,9 +57,7 @@ public struct GroupedModelFile: Equatable, Sendable {
     public func write(to path: String) throws {
         let data: Data
         do { data = try encoded() } catch { throw ModelFileError.unwritable(path: path, reason: "\(error)") }
-        do { try data.write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
-            throw ModelFileError.unwritable(path: path, reason: (error as NSError).localizedDescription)
-        }
+        try writeAtomically(data, to: path)
     }
 
     /// Whether the file at `path` starts with this format's magic (false if unreadable).

@@ -44,13 +44,8 @@ func writeAtomically(_ text: String, to path: String) throws {
 }
 
 func writeAtomically(_ data: Data, to path: String) throws {
-    let url = URL(fileURLWithPath: path)
-    do {
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try data.write(to: url, options: .atomic)
-    } catch {
-        throw ModelFileError.unwritable(path: path, reason: (error as NSError).localizedDescription)
-    }
+    try ensureParentDirectory(path)
+    try MetaLearning.writeAtomically(data, to: path)
 }
 
 /// Creates the parent directory of `path` (for files the library writes).

@@ -98,3 +98,29 @@ final class ModelFileTests: XCTestCase {
         XCTAssertThrowsError(try Checkpoint.load(path: model)) { XCTAssertTrue("\($0)".contains("not a meta-training checkpoint")) }
     }
 }
+
+/// Model files, checkpoints and CSVs written to a device or FIFO go into it instead of
+/// replacing the node (as root, `--csv /dev/null` would otherwise delete /dev/null).
+final class AtomicWriteTests: XCTestCase {
+    func testWritingToAFIFOWritesInPlace() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("naml-fifo-\(getpid())-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("pipe").path
+        XCTAssertEqual(mkfifo(path, 0o644), 0)
+        let reader = open(path, O_RDONLY | O_NONBLOCK)
+        XCTAssertGreaterThanOrEqual(reader, 0)
+        defer { close(reader) }
+        try writeAtomically(Data("a,b\n1,2\n".utf8), to: path)
+        var back = [UInt8](repeating: 0, count: 64)
+        let n = read(reader, &back, back.count)
+        XCTAssertEqual(String(decoding: back[0..<max(0, n)], as: UTF8.self), "a,b\n1,2\n")
+        var info = stat()
+        XCTAssertEqual(stat(path, &info), 0)
+        XCTAssertEqual(info.st_mode & S_IFMT, S_IFIFO, "the FIFO was replaced by a regular file")
+        // A regular file is still replaced atomically.
+        let file = dir.appendingPathComponent("f.csv").path
+        try writeAtomically(Data("x".utf8), to: file)
+        XCTAssertEqual(try String(contentsOfFile: file, encoding: .utf8), "x")
+    }
+}
