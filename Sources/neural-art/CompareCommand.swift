@@ -48,12 +48,7 @@ struct CompareCommand: ParsableCommand {
     @Option(name: .long, help: "Also write summary.json's content to this file.")
     var json: String?
 
-    @Option(name: .long, help: "Weight of the content loss.")
-    var contentWeight: Float = LossWeights.default.content
-    @Option(name: .long, help: "Weight of the style loss.")
-    var styleWeight: Float = LossWeights.default.style
-    @Option(name: .long, help: "Weight of the smoothness loss.")
-    var tvWeight: Float = LossWeights.default.tv
+    @OptionGroup var lossWeights: LossWeightOptions
 
     @Flag(name: [.short, .long], help: "No progress bar.")
     var quiet = false
@@ -95,7 +90,7 @@ struct CompareCommand: ParsableCommand {
             }
 
             try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
-            let weights = LossWeights(content: contentWeight, style: styleWeight, tv: tvWeight)
+            let weights = lossWeights.weights
             let bar = ProgressBar(label: "compare", total: contents.count * optimizers.count * steps, quiet: quiet)
             var allRuns: [[OptimizerComparison.Run]] = []
             var done = 0

@@ -53,14 +53,7 @@ struct StylizeCommand: ParsableCommand {
     @Option(name: .long, help: "ε of RMSprop and ADAM.")
     var epsilon: Float = 1e-8
 
-    @Option(name: .long, help: "Weight of the content loss.")
-    var contentWeight: Float = LossWeights.default.content
-
-    @Option(name: .long, help: "Weight of the style loss.")
-    var styleWeight: Float = LossWeights.default.style
-
-    @Option(name: .long, help: "Weight of the smoothness (total variation) loss.")
-    var tvWeight: Float = LossWeights.default.tv
+    @OptionGroup var lossWeights: LossWeightOptions
 
     @Option(name: .long, help: "Start from: content, noise, or the path of an image.")
     var `init`: String = "content"
@@ -97,9 +90,6 @@ struct StylizeCommand: ParsableCommand {
         }
         if let lr = learningRate, !(lr > 0 && lr.isFinite) { throw ValidationError("--learning-rate must be positive") }
         guard epsilon >= 0 else { throw ValidationError("--epsilon must be non-negative") }
-        for (name, w) in [("--content-weight", contentWeight), ("--style-weight", styleWeight), ("--tv-weight", tvWeight)] {
-            guard w >= 0 && w.isFinite else { throw ValidationError("\(name) must be a non-negative number") }
-        }
         guard styleScale > 0 && styleScale <= 8 else { throw ValidationError("--style-scale must be in (0, 8]") }
         if !styleWeights.isEmpty {
             guard styleWeights.count == max(style.count, 1) else {
@@ -137,7 +127,7 @@ struct StylizeCommand: ParsableCommand {
         let transfer = StyleTransfer(
             content: contentImage, styles: styleImages, styleWeights: styleWeights.isEmpty ? nil : styleWeights,
             size: size, styleScale: styleScale,
-            weights: LossWeights(content: contentWeight, style: styleWeight, tv: tvWeight))
+            weights: lossWeights.weights)
         BLAS.threads = threads ?? (transfer.width * transfer.height < 96 * 96 ? 1 : ProcessInfo.processInfo.activeProcessorCount)
         let opt: any Optimizer
         let description: String
@@ -158,7 +148,7 @@ struct StylizeCommand: ParsableCommand {
         let bar = ProgressBar(label: "stylize", total: steps, quiet: quiet)
         if !quiet {
             bar.log("\(description) on \(transfer.width)×\(transfer.height) px, \(steps) steps, " +
-                    "weights content \(contentWeight) style \(styleWeight) tv \(tvWeight)")
+                    "weights content \(lossWeights.contentWeight) style \(lossWeights.styleWeight) tv \(lossWeights.tvWeight)")
         }
         var saveError: Error?
         let history = try transfer.run(optimizer: opt, pixels: pixels, iterations: steps) { step, current in
