@@ -58,9 +58,9 @@ public struct MetaTrainingSettings: Codable, Equatable, Sendable {
         self.validationProblems = validationProblems; self.seed = seed
         self.maxConsecutiveSkips = maxConsecutiveSkips
         self.metaObjective = objective == .sum ? nil : objective
-        self.randomScale = randomScale > 0 ? randomScale : nil
+        self.randomScale = randomScale != 0 ? randomScale : nil
         self.validationSelection = selection == .objective ? nil : selection
-        self.lateWeight = lateWeight > 0 ? lateWeight : nil
+        self.lateWeight = lateWeight != 0 ? lateWeight : nil
     }
 
     /// The validation criterion of a mean loss curve (index 0 = before the first step; lower is better).

@@ -153,6 +153,10 @@ final class MetaTrainerTests: XCTestCase {
         XCTAssertFalse(String(decoding: try JSONEncoder().encode(smallSettings()), as: UTF8.self).contains("lateWeight"))
         s.lateWeight = -1
         XCTAssertThrowsError(try s.validate())
+        // Negative values given to the initializer (the CLI's path) are kept and rejected, not dropped.
+        XCTAssertThrowsError(try MetaTrainingSettings(lateWeight: -1).validate())
+        XCTAssertThrowsError(try MetaTrainingSettings(randomScale: -0.5).validate())
+        XCTAssertThrowsError(try MetaTrainingSettings(lateWeight: .nan).validate())
     }
 
     /// Random scaling multiplies training problems' loss scales by 10^u, u in [−r, r], seeded per
