@@ -90,7 +90,8 @@ enum FileAccess {
         // A device or FIFO (/dev/null, /dev/stdout) is written in place: renaming over it would
         // replace the device node itself.
         var target = stat()
-        if stat(path, &target) == 0, (target.st_mode & S_IFMT) != S_IFREG, (target.st_mode & S_IFMT) != S_IFDIR {
+        let kind: mode_t? = stat(path, &target) == 0 ? target.st_mode & S_IFMT : nil
+        if let kind, kind != S_IFREG, kind != S_IFDIR {
             let fd = open(path, O_WRONLY)
             if fd < 0 { throw fail(errorText(errno)) }
             defer { close(fd) }
@@ -117,9 +118,7 @@ enum FileAccess {
             if !renamed { unlink(temporary) }
         }
 
-        var existing = stat()
-        let mode: mode_t = stat(path, &existing) == 0 && (existing.st_mode & S_IFMT) == S_IFREG
-            ? existing.st_mode & 0o7777 : 0o644
+        let mode: mode_t = kind == S_IFREG ? target.st_mode & 0o7777 : 0o644
         _ = fchmod(fd, mode)
 
         if let code = writeAll(fd) { throw fail("write error: \(errorText(code))") }

@@ -104,10 +104,9 @@ public struct Checkpoint: Equatable {
         if let groups {
             let theirs = (task as? any GroupedParameterTask)?.parameterGroups
             guard theirs == groups else {
-                func describe(_ g: ParameterGroups) -> String { zip(g.names, g.counts).map { "\($0.0) \($0.1)" }.joined(separator: ", ") }
                 throw ModelFileError.mismatched(
-                    path: path, detail: "saved with one LSTM per parameter group (\(describe(groups))), task '\(t.name)' has "
-                        + (theirs.map { "groups (\(describe($0)))" } ?? "no parameter groups"))
+                    path: path, detail: "saved with one LSTM per parameter group (\(groups.summary)), task '\(t.name)' has "
+                        + (theirs.map { "groups (\($0.summary))" } ?? "no parameter groups"))
             }
         }
         var s = settings

@@ -17,6 +17,8 @@ public struct ParameterGroups: Codable, Equatable, Sendable {
     }
 
     public var count: Int { counts.count }
+    /// The groups with their sizes for messages, e.g. "conv 14048, fc 9578".
+    public var summary: String { zip(names, counts).map { "\($0.0) \($0.1)" }.joined(separator: ", ") }
     /// Coordinates per problem.
     public var period: Int { counts.reduce(0, +) }
     /// Start of group g within one problem.

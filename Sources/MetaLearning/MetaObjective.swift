@@ -35,8 +35,8 @@ public enum MetaObjective: String, Codable, Sendable, CaseIterable {
     }
 
     /// The validation criterion of a mean loss curve (index 0 = before the first step): the sum
-    /// of steps 1… for `sum`, the sum of their logarithms for `log` (lower is better; +∞ if
-    /// any value is not finite).
+    /// of steps 1… for `sum`, the sum of their logarithms for `log`, each step's term times its
+    /// `weighting` weight (lower is better; +∞ if any value is not finite).
     public func criterion(_ curve: [Double], weighting: StepWeighting = .uniform) -> Double {
         var s = 0.0
         for t in curve.indices.dropFirst() { s += weighting.weight(step: t) * term(loss: curve[t], scale: 1) }

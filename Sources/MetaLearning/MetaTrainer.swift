@@ -182,10 +182,9 @@ public final class MetaTrainer {
     /// with `selection == .final`, the mean loss after step H).
     public func validationLoss(weights w: [Float]? = nil) -> Double {
         let problems = (0..<settings.validationProblems).map { task.makeProblem(split: .validation, index: $0) }
-        let curve = groups == nil
-            ? Evaluator.meanLossCurve(LSTMOptimizer(configuration: configuration, weights: w ?? weights), problems: problems, steps: settings.horizon)
-            : Evaluator.meanLossCurve(groupedOptimizer(weights: w), problems: problems, steps: settings.horizon)
-        return settings.validationCriterion(curve)
+        let optimizer: any Optimizer = groups == nil
+            ? LSTMOptimizer(configuration: configuration, weights: w ?? weights) : groupedOptimizer(weights: w)
+        return settings.validationCriterion(Evaluator.meanLossCurve(optimizer, problems: problems, steps: settings.horizon))
     }
 
     /// Validates the current φ and keeps it if it is the best so far. Returns (loss, isBest).

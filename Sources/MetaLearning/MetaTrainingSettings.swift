@@ -63,6 +63,13 @@ public struct MetaTrainingSettings: Codable, Equatable, Sendable {
         self.lateWeight = lateWeight != 0 ? lateWeight : nil
     }
 
+    /// What `validationCriterion` measures, for messages: "final loss", "summed loss",
+    /// "summed log loss", with "weighted " before "summed" when late steps weigh more.
+    public var validationCriterionName: String {
+        if selection == .final { return "final loss" }
+        return (stepWeighting == .uniform ? "" : "weighted ") + (objective == .sum ? "summed loss" : "summed log loss")
+    }
+
     /// The validation criterion of a mean loss curve (index 0 = before the first step; lower is better).
     public func validationCriterion(_ curve: [Double]) -> Double {
         switch selection {

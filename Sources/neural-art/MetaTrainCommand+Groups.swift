@@ -8,8 +8,7 @@ extension MetaTrainCommand {
     /// The header's description of the groups, e.g. "one LSTM per parameter group (conv 14048,
     /// fc 9578 coordinates per problem); ".
     func groupsSummary(_ groups: ParameterGroups) -> String {
-        let parts = zip(groups.names, groups.counts).map { "\($0.0) \($0.1)" }.joined(separator: ", ")
-        return "one LSTM per parameter group (\(parts) coordinates per problem); "
+        "one LSTM per parameter group (\(groups.summary) coordinates per problem); "
     }
 
     /// The architecture and concatenated φ of a grouped model (--initial-model) trained on a task

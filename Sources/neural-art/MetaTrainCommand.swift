@@ -168,8 +168,7 @@ struct MetaTrainCommand: ParsableCommand {
             try saveModel()
             if !quiet {
                 let best = trainer.progress.bestValidationLoss.map(formatLoss) ?? "-"
-                let what = s.selection == .final ? "final loss" : s.objective == .sum ? "summed loss" : "summed log loss"
-                print("saved \(outputPath) (best validation \(what) \(best) at meta-step \(trainer.progress.bestMetaStep ?? 0)); "
+                print("saved \(outputPath) (best validation \(s.validationCriterionName) \(best) at meta-step \(trainer.progress.bestMetaStep ?? 0)); "
                       + "log \(logPath); " + String(format: "%.1f s", Date().timeIntervalSince(wall)))
             }
         }
