@@ -87,7 +87,7 @@ struct GeneralizationCommand: ParsableCommand {
 extension SVGPlot {
     /// Several `lossCurves` plots side by side (`columns` per row) in one SVG.
     static func panels(_ results: [EvaluationResult], columns: Int) -> String {
-        let w = 720, h = 450
+        let w = width, h = height   // one full plot per panel (a narrower panel cut off the legend)
         let rows = (results.count + columns - 1) / columns
         var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(w * columns)\" height=\"\(h * rows)\" "
             + "viewBox=\"0 0 \(w * columns) \(h * rows)\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"

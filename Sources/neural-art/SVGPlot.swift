@@ -5,8 +5,11 @@ import MetaLearning
 enum SVGPlot {
     static let colors = ["#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
 
+    /// The size of one plot, in SVG units.
+    static let width = 760, height = 450
+
     static func lossCurves(_ r: EvaluationResult) -> String {
-        let width = 760.0, height = 450.0
+        let width = Double(Self.width), height = Double(Self.height)
         let left = 70.0, right = 190.0, top = 40.0, bottom = 50.0
         let pw = width - left - right, ph = height - top - bottom
         let series: [(String, [Double])] = r.curves.map { c in
