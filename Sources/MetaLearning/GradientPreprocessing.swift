@@ -10,6 +10,13 @@ import Numerics
 ///   averages (decay `rmsDecay`, bias-corrected) of ∇ and ∇², each clipped to ±`rmsClip`
 ///   (later work: Lv et al. 2017; NEURAL-ART.md "Loss scale"). They carry per-coordinate state;
 ///   being functions of gradients only, they are constants for the first-order meta-gradient.
+/// - `momentumDecays` adds, per decay β, the log-sign features (as for ∇, same p) of the
+///   bias-corrected running average m̂_β = m_β/(1 − βᵗ), m_β ← β·m_β + (1 − β)·∇: momentum at
+///   several timescales (later work: Wichrowska et al. 2017), so the LSTM can act on averaged
+///   gradients as momentum methods do. Also constants for the first-order meta-gradient.
+///
+/// Feature order: the gradient's, the RMS pair, then two per momentum decay. Per-coordinate
+/// state order (`stateCount` rows): RMS m, RMS v, then one running average per decay.
 public struct InputFeatures: Codable, Equatable, Sendable {
     public enum Gradient: String, Codable, Sendable, CaseIterable {
         case logSign = "log-sign"
@@ -22,23 +29,58 @@ public struct InputFeatures: Codable, Equatable, Sendable {
     public var rmsInputs: Bool
     public var rmsDecay: Float
     public var rmsClip: Float
+    /// Decays β ∈ (0, 1) of the momentum inputs (empty: none, the paper's setup).
+    public var momentumDecays: [Float]
 
     public init(gradient: Gradient = .logSign, p: Float = 10, rmsInputs: Bool = false,
-                rmsDecay: Float = 0.95, rmsClip: Float = 5) {
+                rmsDecay: Float = 0.95, rmsClip: Float = 5, momentumDecays: [Float] = []) {
         self.gradient = gradient; self.p = p; self.rmsInputs = rmsInputs
-        self.rmsDecay = rmsDecay; self.rmsClip = rmsClip
+        self.rmsDecay = rmsDecay; self.rmsClip = rmsClip; self.momentumDecays = momentumDecays
+    }
+
+    enum CodingKeys: String, CodingKey { case gradient, p, rmsInputs, rmsDecay, rmsClip, momentumDecays }
+
+    /// Files written before momentum inputs existed have no `momentumDecays` key.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        gradient = try c.decode(Gradient.self, forKey: .gradient)
+        p = try c.decode(Float.self, forKey: .p)
+        rmsInputs = try c.decode(Bool.self, forKey: .rmsInputs)
+        rmsDecay = try c.decode(Float.self, forKey: .rmsDecay)
+        rmsClip = try c.decode(Float.self, forKey: .rmsClip)
+        momentumDecays = try c.decodeIfPresent([Float].self, forKey: .momentumDecays) ?? []
+    }
+
+    /// Writes `momentumDecays` only when there are some, so the paper's header is unchanged.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(gradient, forKey: .gradient); try c.encode(p, forKey: .p)
+        try c.encode(rmsInputs, forKey: .rmsInputs); try c.encode(rmsDecay, forKey: .rmsDecay)
+        try c.encode(rmsClip, forKey: .rmsClip)
+        if !momentumDecays.isEmpty { try c.encode(momentumDecays, forKey: .momentumDecays) }
+    }
+
+    /// Whether every setting is usable (p > 0, decays in (0, 1), at most 8 of them).
+    public var isValid: Bool {
+        p.isFinite && p > 0 && rmsDecay > 0 && rmsDecay < 1 && rmsClip > 0 && momentumDecays.count <= 8
+            && momentumDecays.allSatisfy { $0 > 0 && $0 < 1 }
     }
 
     /// The paper's preprocessing: (log|∇|/10, sign ∇) with the small-gradient branch.
     public static let paper = InputFeatures()
 
     /// The number of LSTM inputs per coordinate.
-    public var count: Int { (gradient == .logSign ? 2 : 1) + (rmsInputs ? 2 : 0) }
+    public var count: Int { (gradient == .logSign ? 2 : 1) + (rmsInputs ? 2 : 0) + 2 * momentumDecays.count }
 
-    /// A one-line description for tables and logs, e.g. `log-sign(p=10)+rms`.
+    /// The number of per-coordinate state values (running averages) the features keep.
+    public var stateCount: Int { (rmsInputs ? 2 : 0) + momentumDecays.count }
+
+    /// A one-line description for tables and logs, e.g. `log-sign(p=10)+rms(β=0.95,clip=5)+momentum(0.5,0.9)`.
     public var summary: String {
-        let base = gradient == .logSign ? "log-sign(p=\(p.formatted6))" : "raw"
-        return rmsInputs ? base + "+rms(β=\(rmsDecay.formatted6),clip=\(rmsClip.formatted6))" : base
+        var s = gradient == .logSign ? "log-sign(p=\(p.formatted6))" : "raw"
+        if rmsInputs { s += "+rms(β=\(rmsDecay.formatted6),clip=\(rmsClip.formatted6))" }
+        if !momentumDecays.isEmpty { s += "+momentum(" + momentumDecays.map(\.formatted6).joined(separator: ",") + ")" }
+        return s
     }
 }
 
@@ -53,50 +95,67 @@ extension Float {
 /// Writes the LSTM input features of coordinates `range` (feature-major: feature `k` of
 /// coordinate `n` at `x[k * stride + n]`), reading `scale · gradient[n]`.
 ///
-/// With `rmsInputs`, updates the running moments `m`, `v` (one value per coordinate) for
-/// step `step` ≥ 1 (bias correction 1 − βˢᵗᵉᵖ). Non-finite gradients propagate into the inputs.
+/// Updates the running averages in `state` (`f.stateCount` rows of `stride` values, see
+/// `InputFeatures`) for step `step` ≥ 1 (bias correction 1 − βˢᵗᵉᵖ); `state` may be nil only
+/// when `stateCount` is 0. Non-finite gradients propagate into the inputs.
 @inline(__always)
 func preprocessGradient(
     _ f: InputFeatures, gradient: UnsafePointer<Float>, scale: Float,
     x: UnsafeMutablePointer<Float>, stride: Int,
-    m: UnsafeMutablePointer<Float>?, v: UnsafeMutablePointer<Float>?, step: Int,
+    state: UnsafeMutablePointer<Float>?, step: Int,
     range: Range<Int>
 ) {
+    precondition(f.stateCount == 0 || state != nil, "preprocessGradient: the features need state")
+    let threshold = Float(Foundation.exp(Double(-f.p)))
+    let ep = Float(Foundation.exp(Double(f.p))), invP = 1 / f.p
+    /// (log|a|/p, sign a) or (−1, eᵖ·a): the paper's preprocessing of one value.
+    @inline(__always) func logSign(_ a: Float, _ x0: UnsafeMutablePointer<Float>, _ x1: UnsafeMutablePointer<Float>, _ n: Int) {
+        let m = abs(a)
+        if m >= threshold {
+            x0[n] = Foundation.log(m) * invP
+            x1[n] = a > 0 ? 1 : -1
+        } else {
+            x0[n] = -1
+            x1[n] = ep * a
+        }
+    }
     var next = 0
     switch f.gradient {
     case .logSign:
         let x0 = x, x1 = x + stride
-        let threshold = Float(Foundation.exp(Double(-f.p)))
-        let ep = Float(Foundation.exp(Double(f.p))), invP = 1 / f.p
-        for n in range {
-            let g = scale * gradient[n]
-            let a = abs(g)
-            if a >= threshold {
-                x0[n] = Foundation.log(a) * invP
-                x1[n] = g > 0 ? 1 : -1
-            } else {
-                x0[n] = -1
-                x1[n] = ep * g
-            }
-        }
+        for n in range { logSign(scale * gradient[n], x0, x1, n) }
         next = 2
     case .raw:
         for n in range { x[n] = scale * gradient[n] }
         next = 1
     }
-    guard f.rmsInputs, let m, let v else { return }
-    let beta = f.rmsDecay, clip = f.rmsClip
-    let correction = Float(1 - Foundation.pow(Double(beta), Double(max(step, 1))))
-    let invCorrection = 1 / correction
-    let xg = x + next * stride, xm = x + (next + 1) * stride
-    for n in range {
-        let g = scale * gradient[n]
-        let mn = beta * m[n] + (1 - beta) * g
-        let vn = beta * v[n] + (1 - beta) * g * g
-        m[n] = mn; v[n] = vn
-        let inv = 1 / ((vn * invCorrection).squareRoot() + 1e-30)
-        let a = g * inv, b = mn * invCorrection * inv
-        xg[n] = a > clip ? clip : (a < -clip ? -clip : a)
-        xm[n] = b > clip ? clip : (b < -clip ? -clip : b)
+    var row = 0
+    if f.rmsInputs, let state {
+        let m = state, v = state + stride
+        let beta = f.rmsDecay, clip = f.rmsClip
+        let invCorrection = 1 / Float(1 - Foundation.pow(Double(beta), Double(max(step, 1))))
+        let xg = x + next * stride, xm = x + (next + 1) * stride
+        for n in range {
+            let g = scale * gradient[n]
+            let mn = beta * m[n] + (1 - beta) * g
+            let vn = beta * v[n] + (1 - beta) * g * g
+            m[n] = mn; v[n] = vn
+            let inv = 1 / ((vn * invCorrection).squareRoot() + 1e-30)
+            let a = g * inv, b = mn * invCorrection * inv
+            xg[n] = a > clip ? clip : (a < -clip ? -clip : a)
+            xm[n] = b > clip ? clip : (b < -clip ? -clip : b)
+        }
+        next += 2; row = 2
+    }
+    guard let state else { return }
+    for beta in f.momentumDecays {
+        let m = state + row * stride, x0 = x + next * stride, x1 = x + (next + 1) * stride
+        let invCorrection = 1 / Float(1 - Foundation.pow(Double(beta), Double(max(step, 1))))
+        for n in range {
+            let mn = beta * m[n] + (1 - beta) * scale * gradient[n]
+            m[n] = mn
+            logSign(mn * invCorrection, x0, x1, n)
+        }
+        next += 2; row += 1
     }
 }

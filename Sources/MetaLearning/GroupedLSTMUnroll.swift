@@ -25,7 +25,8 @@ final class GroupedLSTMUnroll: MetaUnrolling {
         let gates: [[Tensor]]
         var grads: [Tensor]
         let delta: Tensor
-        let rmsM: Tensor?, rmsV: Tensor?
+        /// The input features' running averages (`inputs.stateCount` × N), if any.
+        let featureState: Tensor?
         let dh: [Tensor], dc: [Tensor], dz: Tensor, adjoint: Tensor
 
         init(configuration: LSTMConfiguration, count N: Int, maxSteps T: Int) {
@@ -38,8 +39,8 @@ final class GroupedLSTMUnroll: MetaUnrolling {
             gates = (0..<L.layers).map { _ in (0..<T).map { _ in Tensor(shape: [4 * H, N]) } }
             grads = (0...T).map { _ in Tensor(shape: [N]) }
             delta = Tensor(shape: [N])
-            rmsM = configuration.inputs.rmsInputs ? Tensor(shape: [N]) : nil
-            rmsV = configuration.inputs.rmsInputs ? Tensor(shape: [N]) : nil
+            let k = configuration.inputs.stateCount
+            featureState = k > 0 ? Tensor(shape: [k, N]) : nil
             dh = (0..<L.layers).map { _ in Tensor(shape: [H, N]) }
             dc = (0..<L.layers).map { _ in Tensor(shape: [H, N]) }
             dz = Tensor(shape: [4 * H, N])
@@ -59,7 +60,7 @@ final class GroupedLSTMUnroll: MetaUnrolling {
     private var losses: [Double]
     /// Per-step, per-problem factor of ĝ: w_{p,t}/P, row t (0…T) of P values (row 0 unused).
     private var stepWeights: [Float]
-    private var rmsStep = 0
+    private var featureStep = 0
     private(set) var recordedSteps = 0
     private(set) var stepsTaken = 0
 
@@ -96,9 +97,9 @@ final class GroupedLSTMUnroll: MetaUnrolling {
                 (lane.xh[l][0].data + L.inputSize(layer: l) * N).update(repeating: 0, count: L.hidden * N)
                 lane.c[l][0].fill(0)
             }
-            lane.rmsM?.fill(0); lane.rmsV?.fill(0)
+            lane.featureState?.fill(0)
         }
-        rmsStep = 0
+        featureStep = 0
         stepsTaken = 0
         batch.initialParameters(into: theta.data)
         evaluate(batch, slot: 0)
@@ -124,14 +125,14 @@ final class GroupedLSTMUnroll: MetaUnrolling {
         precondition(batch.problems.count == problems, "GroupedLSTMUnroll: batch of \(batch.problems.count) problems, made for \(problems)")
         var metaLoss = 0.0
         for t in 0..<T {
-            rmsStep += 1
+            featureStep += 1
             for (g, lane) in lanes.enumerated() {
                 let L = lane.layout, H = L.hidden, N = lane.count, w = weights + weightOffset(group: g)
-                let x0 = lane.xh[0][t].data, grad = lane.grads[t].data, m = lane.rmsM?.data, v = lane.rmsV?.data
-                let step = rmsStep, features = lane.configuration.inputs
+                let x0 = lane.xh[0][t].data, grad = lane.grads[t].data, state = lane.featureState?.data
+                let step = featureStep, features = lane.configuration.inputs
                 let parts = LSTMCell.chunks(for: N)
                 parallelFor(chunks: parts) { chunk in
-                    preprocessGradient(features, gradient: grad, scale: 1, x: x0, stride: N, m: m, v: v, step: step,
+                    preprocessGradient(features, gradient: grad, scale: 1, x: x0, stride: N, state: state, step: step,
                                        range: chunkRange(chunk, of: parts, count: N))
                 }
                 for l in 0..<L.layers {

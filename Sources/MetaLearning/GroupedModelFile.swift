@@ -81,7 +81,7 @@ public struct GroupedModelFile: Equatable, Sendable {
         }
         let a = h.architecture
         guard a.layers >= 1, a.hiddenSize >= 1, a.layers <= 16, a.hiddenSize <= 4096, a.outputScale.isFinite,
-              a.inputs.p.isFinite, a.inputs.p > 0, h.groups.names.count == h.groups.counts.count,
+              a.inputs.isValid, h.groups.names.count == h.groups.counts.count,
               !h.groups.names.isEmpty, h.groups.counts.allSatisfy({ $0 >= 1 }) else {
             throw ModelFileError.damaged(path: path, detail: "implausible architecture or groups")
         }

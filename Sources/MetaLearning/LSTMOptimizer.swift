@@ -119,7 +119,7 @@ public struct LSTMOptimizer: Optimizer {
         state.step += 1
         let N = state.count, L = configuration.layout, H = L.hidden
         let features = configuration.inputs, step = state.step
-        let m = state.rmsM?.data, v = state.rmsV?.data
+        let featureState = state.featureState?.data
         let xh = state.xhPointers, c = state.cPointers, gates = state.gates.data
         let scale = configuration.outputScale
         let parts = LSTMCell.chunks(for: N)
@@ -130,7 +130,7 @@ public struct LSTMOptimizer: Optimizer {
                 let r = chunkRange(chunk, of: parts, count: N)
                 guard !r.isEmpty else { return }
                 preprocessGradient(features, gradient: gradient, scale: gradientScale, x: xh[0], stride: N,
-                                   m: m, v: v, step: step, range: r)
+                                   state: featureState, step: step, range: r)
                 for l in 0..<L.layers {
                     LSTMCell.forward(
                         hidden: H, columns: L.columns(layer: l), count: N, range: r,
@@ -149,8 +149,8 @@ public struct LSTMOptimizer: Optimizer {
 /// Per-run state of the LSTM optimizer for `count` coordinates, feature-major.
 ///
 /// For each layer l: `xh[l]` ((in_l + H + 1) × count: inputs, hidden state h_l, ones) and
-/// `c[l]` (H × count); a shared gate workspace (4H × count); the running moments of the
-/// optional RMS inputs. Memory: about (in + 8H + 3)·4 bytes per coordinate plus 16H for gates
+/// `c[l]` (H × count); a shared gate workspace (4H × count); the running averages of the
+/// optional RMS and momentum inputs. Memory: about (in + 8H + 3)·4 bytes per coordinate plus 16H for gates
 /// (≈ 0.9 KB per coordinate for 2 × 20). Everything is allocated here, once.
 public final class LSTMOptimizerState: OptimizerState {
     public let configuration: LSTMConfiguration
@@ -159,8 +159,8 @@ public final class LSTMOptimizerState: OptimizerState {
     let xh: [Tensor]
     let c: [Tensor]
     let gates: Tensor
-    let rmsM: Tensor?
-    let rmsV: Tensor?
+    /// The input features' running averages (`inputs.stateCount` × count), if any.
+    let featureState: Tensor?
     /// The data pointers of `xh` and `c` (read from worker threads without touching Swift arrays).
     let xhPointers: UnsafeMutableBufferPointer<UnsafeMutablePointer<Float>>
     let cPointers: UnsafeMutableBufferPointer<UnsafeMutablePointer<Float>>
@@ -173,8 +173,8 @@ public final class LSTMOptimizerState: OptimizerState {
         xh = (0..<L.layers).map { Tensor(shape: [L.columns(layer: $0), count]) }
         c = (0..<L.layers).map { _ in Tensor(shape: [L.hidden, count]) }
         gates = Tensor(shape: [4 * L.hidden, count])
-        rmsM = configuration.inputs.rmsInputs ? Tensor(shape: [count]) : nil
-        rmsV = configuration.inputs.rmsInputs ? Tensor(shape: [count]) : nil
+        let k = configuration.inputs.stateCount
+        featureState = k > 0 ? Tensor(shape: [k, count]) : nil
         xhPointers = UnsafeMutableBufferPointer.allocate(capacity: L.layers)
         cPointers = UnsafeMutableBufferPointer.allocate(capacity: L.layers)
         for l in 0..<L.layers { xhPointers[l] = xh[l].data; cPointers[l] = c[l].data }
@@ -192,7 +192,7 @@ public final class LSTMOptimizerState: OptimizerState {
             ones.update(repeating: 1, count: count)
             c[l].fill(0)
         }
-        rmsM?.fill(0); rmsV?.fill(0)
+        featureState?.fill(0)
         step = 0
     }
 

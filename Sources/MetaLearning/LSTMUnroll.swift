@@ -36,8 +36,9 @@ final class LSTMUnroll: MetaUnrolling {
     private let masks: [Tensor]
     let theta: Tensor
     private let delta: Tensor
-    private let rmsM: Tensor?, rmsV: Tensor?
-    private var rmsStep = 0
+    /// The input features' running averages (`inputs.stateCount` × N), if any.
+    private let featureState: Tensor?
+    private var featureStep = 0
     private let dh: [Tensor], dc: [Tensor], dz: Tensor, adjoint: Tensor
     /// Per-chunk weight-gradient accumulators (chunks × weightCount).
     private let accumulators: Tensor
@@ -70,8 +71,8 @@ final class LSTMUnroll: MetaUnrolling {
         masks = (0...T).map { _ in Tensor(shape: [N]) }
         theta = Tensor(shape: [N])
         delta = Tensor(shape: [N])
-        rmsM = configuration.inputs.rmsInputs ? Tensor(shape: [N]) : nil
-        rmsV = configuration.inputs.rmsInputs ? Tensor(shape: [N]) : nil
+        let k = configuration.inputs.stateCount
+        featureState = k > 0 ? Tensor(shape: [k, N]) : nil
         dh = (0..<L.layers).map { _ in Tensor(shape: [H, N]) }
         dc = (0..<L.layers).map { _ in Tensor(shape: [H, N]) }
         dz = Tensor(shape: [4 * H, N])
@@ -99,7 +100,7 @@ final class LSTMUnroll: MetaUnrolling {
             (xh[l][0].data + L.inputSize(layer: l) * N).update(repeating: 0, count: L.hidden * N)
             c[l][0].fill(0)
         }
-        rmsM?.fill(0); rmsV?.fill(0); rmsStep = 0
+        featureState?.fill(0); featureStep = 0
         stepsTaken = 0
         batch.initialParameters(into: theta.data)
         if losses.count != batch.problems.count { losses = [Double](repeating: 0, count: batch.problems.count) }
@@ -125,8 +126,8 @@ final class LSTMUnroll: MetaUnrolling {
         let top = L.layers - 1, scale = configuration.outputScale
         let parts = LSTMCell.chunks(for: N)
         for t in 0..<T {
-            rmsStep += 1
-            let g = grads[t].data, m = rmsM?.data, v = rmsV?.data, step = rmsStep
+            featureStep += 1
+            let g = grads[t].data, fs = featureState?.data, step = featureStep
             for l in 0..<L.layers {
                 pointers[4 * l] = xh[l][t].data; pointers[4 * l + 1] = xh[l][t + 1].data
                 pointers[4 * l + 2] = c[l][t].data; pointers[4 * l + 3] = c[l][t + 1].data
@@ -137,7 +138,7 @@ final class LSTMUnroll: MetaUnrolling {
             parallelFor(chunks: parts) { chunk in
                 let r = chunkRange(chunk, of: parts, count: N)
                 guard !r.isEmpty else { return }
-                preprocessGradient(features, gradient: g, scale: 1, x: p[0], stride: N, m: m, v: v, step: step, range: r)
+                preprocessGradient(features, gradient: g, scale: 1, x: p[0], stride: N, state: fs, step: step, range: r)
                 for l in 0..<L.layers {
                     LSTMCell.forward(
                         hidden: H, columns: L.columns(layer: l), count: N, range: r,

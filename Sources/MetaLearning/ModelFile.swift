@@ -104,7 +104,7 @@ public struct ModelFile: Equatable, Sendable {
         }
         let a = h.architecture
         guard a.layers >= 1, a.hiddenSize >= 1, a.layers <= 16, a.hiddenSize <= 4096,
-              a.outputScale.isFinite, a.inputs.p.isFinite, a.inputs.p > 0 else {
+              a.outputScale.isFinite, a.inputs.isValid else {
             throw ModelFileError.damaged(path: path, detail: "implausible architecture (\(a.layers) layers × \(a.hiddenSize))")
         }
         guard a.layout.weightCount == h.weightCount else {

@@ -97,6 +97,10 @@ struct MetaTrainCommand: ParsableCommand {
     @Flag(help: "Add scale-invariant inputs: gradient and momentum over a running RMS (β 0.95, clipped to ±5).")
     var rmsInputs = false
 
+    @Option(help: ArgumentHelp("Add momentum inputs at these decays, e.g. 0.5,0.9,0.99: log-sign features of each bias-corrected running average of the gradient.",
+                               valueName: "β,β,…"))
+    var momentumInputs: String?
+
     @Option(help: "Output scale: the LSTM's read-out is multiplied by this.")
     var outputScale: Float = 0.1
 
@@ -114,6 +118,18 @@ struct MetaTrainCommand: ParsableCommand {
         if !(p > 0) { throw ValidationError("--p must be positive") }
         if !(outputScale > 0) { throw ValidationError("--output-scale must be positive") }
         if checkpointEvery < 1 { throw ValidationError("--checkpoint-every must be ≥ 1") }
+        _ = try momentumDecays()
+    }
+
+    /// The decays of `--momentum-inputs` (empty without it).
+    func momentumDecays() throws -> [Float] {
+        guard let momentumInputs else { return [] }
+        let parts = momentumInputs.split(separator: ",", omittingEmptySubsequences: false)
+        let decays = parts.compactMap { Float($0.trimmingCharacters(in: .whitespaces)) }
+        guard decays.count == parts.count, (1...8).contains(decays.count), decays.allSatisfy({ $0 > 0 && $0 < 1 }) else {
+            throw ValidationError("--momentum-inputs needs 1 to 8 comma-separated decays in (0, 1), e.g. 0.5,0.9,0.99 (got '\(momentumInputs)')")
+        }
+        return decays
     }
 
     func run() throws {
@@ -183,7 +199,8 @@ struct MetaTrainCommand: ParsableCommand {
         let groups = (task as? any GroupedParameterTask)?.parameterGroups
         var lstm = LSTMConfiguration(
             layers: layers, hiddenSize: hidden,
-            inputs: InputFeatures(gradient: inputs, p: p, rmsInputs: rmsInputs), outputScale: outputScale)
+            inputs: InputFeatures(gradient: inputs, p: p, rmsInputs: rmsInputs, momentumDecays: try momentumDecays()),
+            outputScale: outputScale)
         var start: [Float]?
         if let initialModel, let groups {
             (lstm, start) = try loadGroupedModel(initialModel, task: task, groups: groups)

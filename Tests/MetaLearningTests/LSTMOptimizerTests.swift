@@ -96,7 +96,7 @@ final class LSTMOptimizerTests: XCTestCase {
         g.withUnsafeBufferPointer { gp in
             x.withUnsafeMutableBufferPointer { xp in
                 preprocessGradient(f, gradient: gp.baseAddress!, scale: 1, x: xp.baseAddress!, stride: g.count,
-                                   m: nil, v: nil, step: 1, range: 0..<g.count)
+                                   state: nil, step: 1, range: 0..<g.count)
             }
         }
         let n = g.count
@@ -109,8 +109,48 @@ final class LSTMOptimizerTests: XCTestCase {
         XCTAssertTrue(x[n + 6].isNaN)                                     // NaN propagates (divergence is detected)
     }
 
+    /// RMS and momentum features over several steps equal the Double reference's (which keeps
+    /// its running averages its own way), in the documented feature order.
+    func testRMSAndMomentumFeaturesMatchReference() {
+        let f = InputFeatures(rmsInputs: true, momentumDecays: [0.5, 0.9])
+        XCTAssertEqual(f.count, 8); XCTAssertEqual(f.stateCount, 4)
+        let ref = ReferenceLSTM(config: LSTMConfiguration(inputs: f))
+        let n = 5
+        var rng = SeededGenerator(seed: 11)
+        var refState = ref.zeroState(n)
+        var state = [Float](repeating: 0, count: f.stateCount * n)
+        var x = [Float](repeating: 0, count: f.count * n)
+        for step in 1...6 {
+            let g = (0..<n).map { _ in Float(rng.nextNormal() * pow(10, rng.nextUniform(in: -6, 0))) }
+            g.withUnsafeBufferPointer { gp in
+                x.withUnsafeMutableBufferPointer { xp in
+                    state.withUnsafeMutableBufferPointer { sp in
+                        preprocessGradient(f, gradient: gp.baseAddress!, scale: 1, x: xp.baseAddress!, stride: n,
+                                           state: sp.baseAddress!, step: step, range: 0..<n)
+                    }
+                }
+            }
+            let expected = ref.features(g.map(Double.init), &refState)
+            for c in 0..<n {
+                for k in 0..<f.count {
+                    XCTAssertEqual(Double(x[k * n + c]), expected[c][k], accuracy: 1e-4 * max(1, abs(expected[c][k])),
+                                   "step \(step) coordinate \(c) feature \(k)")
+                }
+            }
+        }
+    }
+
+    func testInvalidFeatureSettingsAreRejected() {
+        XCTAssertTrue(InputFeatures.paper.isValid)
+        XCTAssertTrue(InputFeatures(momentumDecays: [0.5, 0.99]).isValid)
+        XCTAssertFalse(InputFeatures(momentumDecays: [1]).isValid)
+        XCTAssertFalse(InputFeatures(momentumDecays: [0]).isValid)
+        XCTAssertFalse(InputFeatures(momentumDecays: [.nan]).isValid)
+        XCTAssertFalse(InputFeatures(p: 0).isValid)
+    }
+
     func testResetRestoresFreshState() {
-        let config = LSTMConfiguration(inputs: InputFeatures(rmsInputs: true))
+        let config = LSTMConfiguration(inputs: InputFeatures(rmsInputs: true, momentumDecays: [0.9]))
         let lstm = LSTMOptimizer(configuration: config, seed: 4)
         let state = lstm.makeState(count: 3)
         var d = [Float](repeating: 0, count: 3)

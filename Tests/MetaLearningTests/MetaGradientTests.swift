@@ -89,6 +89,18 @@ final class MetaGradientTests: XCTestCase {
         XCTAssertLessThan(c.maxComponentError, Self.tolerance)
     }
 
+    /// Momentum inputs at two decays (constants for the first-order meta-gradient, like the
+    /// gradient's own features) with the RMS pair, after warm-up steps that fill their averages.
+    func testMetaGradientMatchesFiniteDifferencesWithMomentumInputs() throws {
+        let config = LSTMConfiguration(layers: 2, hiddenSize: 4,
+                                       inputs: InputFeatures(rmsInputs: true, momentumDecays: [0.5, 0.9]), outputScale: 0.2)
+        let problems = [TestQuadratic(dimension: 3, seed: 14), TestQuadratic(dimension: 2, seed: 15, bounds: -0.2...0.3)]
+        let c = try check(config: config, problems: problems, warmup: 3, steps: 4, weightScale: 0.4)
+        XCTAssertEqual(c.analyticLoss, c.referenceLoss, accuracy: 1e-4 * abs(c.referenceLoss), "forward pass")
+        XCTAssertLessThan(c.relativeError, Self.tolerance)
+        XCTAssertLessThan(c.maxComponentError, Self.tolerance)
+    }
+
     /// The log objective (each step and problem weighted by 1/(s·f)) on the same batch, whose
     /// problems' losses differ by orders of magnitude (scales 1, 2 and 1e-6).
     func testLogObjectiveMetaGradientMatchesFiniteDifferences() throws {

@@ -56,13 +56,16 @@ struct ReferenceLSTM {
         var h: [[[Double]]]  // [layer][coordinate][unit]
         var c: [[[Double]]]
         var m: [Double], v: [Double]
+        /// Momentum averages: [decay][coordinate].
+        var momenta: [[Double]] = []
         var step = 0
     }
 
     func zeroState(_ n: Int) -> State {
         let z = [[Double]](repeating: [Double](repeating: 0, count: L.hidden), count: n)
         return State(h: Array(repeating: z, count: L.layers), c: Array(repeating: z, count: L.layers),
-                     m: [Double](repeating: 0, count: n), v: [Double](repeating: 0, count: n))
+                     m: [Double](repeating: 0, count: n), v: [Double](repeating: 0, count: n),
+                     momenta: config.inputs.momentumDecays.map { _ in [Double](repeating: 0, count: n) })
     }
 
     static func sigmoid(_ x: Double) -> Double { 1 / (1 + Foundation.exp(-x)) }
@@ -71,12 +74,15 @@ struct ReferenceLSTM {
     func features(_ g: [Double], _ s: inout State) -> [[Double]] {
         let f = config.inputs
         s.step += 1
+        let p = Double(f.p)
+        func logSign(_ g: Double) -> [Double] {
+            abs(g) >= Foundation.exp(-p) ? [Foundation.log(abs(g)) / p, g > 0 ? 1 : -1] : [-1, Foundation.exp(p) * g]
+        }
         return g.indices.map { n in
             var x: [Double] = []
             switch f.gradient {
             case .logSign:
-                let p = Double(f.p), a = abs(g[n])
-                if a >= Foundation.exp(-p) { x += [Foundation.log(a) / p, g[n] > 0 ? 1 : -1] } else { x += [-1, Foundation.exp(p) * g[n]] }
+                x += logSign(g[n])
             case .raw:
                 x.append(g[n])
             }
@@ -87,6 +93,11 @@ struct ReferenceLSTM {
                 let corr = 1 - Foundation.pow(b, Double(s.step))
                 let rms = (s.v[n] / corr).squareRoot() + 1e-30
                 x += [min(clip, max(-clip, g[n] / rms)), min(clip, max(-clip, s.m[n] / corr / rms))]
+            }
+            for (k, decay) in f.momentumDecays.enumerated() {
+                let b = Double(decay)
+                s.momenta[k][n] = b * s.momenta[k][n] + (1 - b) * g[n]
+                x += logSign(s.momenta[k][n] / (1 - Foundation.pow(b, Double(s.step))))
             }
             return x
         }
