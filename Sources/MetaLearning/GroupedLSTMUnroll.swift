@@ -27,6 +27,8 @@ final class GroupedLSTMUnroll: MetaUnrolling {
         let delta: Tensor
         /// The input features' running averages (`inputs.stateCount` × N), if any.
         let featureState: Tensor?
+        /// Per step, the momentum read-out's m̂ (K × N; empty without the read-out).
+        let momentumRecords: [Tensor]
         let dh: [Tensor], dc: [Tensor], dz: Tensor, adjoint: Tensor
 
         init(configuration: LSTMConfiguration, count N: Int, maxSteps T: Int) {
@@ -41,6 +43,8 @@ final class GroupedLSTMUnroll: MetaUnrolling {
             delta = Tensor(shape: [N])
             let k = configuration.inputs.stateCount
             featureState = k > 0 ? Tensor(shape: [k, N]) : nil
+            let readouts = configuration.momentumReadoutCount
+            momentumRecords = readouts > 0 ? (0..<T).map { _ in Tensor(shape: [readouts, N]) } : []
             dh = (0..<L.layers).map { _ in Tensor(shape: [H, N]) }
             dc = (0..<L.layers).map { _ in Tensor(shape: [H, N]) }
             dz = Tensor(shape: [4 * H, N])
@@ -147,6 +151,11 @@ final class GroupedLSTMUnroll: MetaUnrolling {
                 LSTMCell.readout(hidden: H, count: N, range: 0..<N, scale: lane.configuration.outputScale,
                                  weights: w + L.readoutOffset,
                                  h: lane.xh[top][t + 1].data + L.inputSize(layer: top) * N, delta: lane.delta.data)
+                if L.momentumReadouts > 0 {
+                    addMomentumReadout(lane.configuration, weights: w + L.momentumReadoutOffset, state: lane.featureState!.data,
+                                       stride: N, step: step, range: 0..<N, delta: lane.delta.data,
+                                       record: lane.momentumRecords[t].data)
+                }
                 groups.scatter(g, from: lane.delta.data, problems: problems, into: delta.data)
             }
             batch.applyUpdate(theta: theta.data, delta: delta.data, mask: nil)
@@ -187,6 +196,10 @@ final class GroupedLSTMUnroll: MetaUnrolling {
                     LSTMCell.readoutBackward(
                         hidden: H, count: N, range: 0..<N, scale: s, adjoint: a,
                         hOnes: lane.xh[top][t + 1].data + L.inputSize(layer: top) * N, dWeights: dw + L.readoutOffset)
+                    if L.momentumReadouts > 0 {
+                        momentumReadoutBackward(lane.configuration, adjoint: a, recorded: lane.momentumRecords[t].data,
+                                                stride: N, range: 0..<N, dWeights: dw + L.momentumReadoutOffset)
+                    }
                     for l in stride(from: top, through: 0, by: -1) {
                         LSTMCell.backward(
                             hidden: H, inputs: L.inputSize(layer: l), columns: L.columns(layer: l), count: N,

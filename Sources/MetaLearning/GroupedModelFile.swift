@@ -80,8 +80,7 @@ public struct GroupedModelFile: Equatable, Sendable {
             throw ModelFileError.wrongKind(path: path, expected: "a \(formatName) file (header says '\(h.format)')")
         }
         let a = h.architecture
-        guard a.layers >= 1, a.hiddenSize >= 1, a.layers <= 16, a.hiddenSize <= 4096, a.outputScale.isFinite,
-              a.inputs.isValid, h.groups.names.count == h.groups.counts.count,
+        guard a.isValid, h.groups.names.count == h.groups.counts.count,
               !h.groups.names.isEmpty, h.groups.counts.allSatisfy({ $0 >= 1 }) else {
             throw ModelFileError.damaged(path: path, detail: "implausible architecture or groups")
         }

@@ -15,28 +15,75 @@ public struct LSTMConfiguration: Codable, Equatable, Sendable {
     public var forgetBias: Float
     /// Initial read-out weights are uniform(±1/√H) times this (small, for stable early training).
     public var readoutInitScale: Float
+    /// 0 (the paper), or the scale c of the momentum read-out: Δ += Σ_k c·w_k·m̂_k, one learned
+    /// weight w_k (initially 0) per momentum decay of `inputs` (see `addMomentumReadout`).
+    public var momentumReadoutScale: Float
 
     public init(layers: Int = 2, hiddenSize: Int = 20, inputs: InputFeatures = .paper,
-                outputScale: Float = 0.1, forgetBias: Float = 1, readoutInitScale: Float = 0.1) {
+                outputScale: Float = 0.1, forgetBias: Float = 1, readoutInitScale: Float = 0.1,
+                momentumReadoutScale: Float = 0) {
         precondition(layers >= 1 && hiddenSize >= 1, "LSTMConfiguration: need ≥ 1 layer and hidden unit")
+        precondition(momentumReadoutScale == 0 || !inputs.momentumDecays.isEmpty,
+                     "LSTMConfiguration: a momentum read-out needs momentum inputs")
         self.layers = layers; self.hiddenSize = hiddenSize; self.inputs = inputs
         self.outputScale = outputScale; self.forgetBias = forgetBias; self.readoutInitScale = readoutInitScale
+        self.momentumReadoutScale = momentumReadoutScale
     }
 
-    public var layout: LSTMLayout { LSTMLayout(inputs: inputs.count, hidden: hiddenSize, layers: layers) }
+    /// The number of momentum read-out weights (0 without the read-out).
+    public var momentumReadoutCount: Int { momentumReadoutScale != 0 ? inputs.momentumDecays.count : 0 }
+
+    public var layout: LSTMLayout {
+        LSTMLayout(inputs: inputs.count, hidden: hiddenSize, layers: layers, momentumReadouts: momentumReadoutCount)
+    }
+
+    /// Whether a decoded configuration is usable (files are checked with this before use).
+    public var isValid: Bool {
+        layers >= 1 && hiddenSize >= 1 && layers <= 16 && hiddenSize <= 4096 && outputScale.isFinite && inputs.isValid
+            && momentumReadoutScale.isFinite && momentumReadoutScale >= 0
+            && (momentumReadoutScale == 0 || !inputs.momentumDecays.isEmpty)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case layers, hiddenSize, inputs, outputScale, forgetBias, readoutInitScale, momentumReadoutScale
+    }
+
+    /// Files written before the momentum read-out existed have no `momentumReadoutScale` key.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        layers = try c.decode(Int.self, forKey: .layers)
+        hiddenSize = try c.decode(Int.self, forKey: .hiddenSize)
+        inputs = try c.decode(InputFeatures.self, forKey: .inputs)
+        outputScale = try c.decode(Float.self, forKey: .outputScale)
+        forgetBias = try c.decode(Float.self, forKey: .forgetBias)
+        readoutInitScale = try c.decode(Float.self, forKey: .readoutInitScale)
+        momentumReadoutScale = try c.decodeIfPresent(Float.self, forKey: .momentumReadoutScale) ?? 0
+    }
+
+    /// Writes `momentumReadoutScale` only when it is used, so the paper's header is unchanged.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(layers, forKey: .layers); try c.encode(hiddenSize, forKey: .hiddenSize)
+        try c.encode(inputs, forKey: .inputs); try c.encode(outputScale, forKey: .outputScale)
+        try c.encode(forgetBias, forKey: .forgetBias); try c.encode(readoutInitScale, forKey: .readoutInitScale)
+        if momentumReadoutScale != 0 { try c.encode(momentumReadoutScale, forKey: .momentumReadoutScale) }
+    }
 }
 
 /// Where each parameter block of φ lives in the flat weight vector.
 ///
 /// Layer l: W_l, 4H × (in_l + H + 1) row-major (in_0 = number of input features, in_l = H
-/// above), gate blocks i, f, g, o, last column the bias. Then the read-out: H weights and a bias.
+/// above), gate blocks i, f, g, o, last column the bias. Then the read-out: H weights and a bias;
+/// then the momentum read-out's weights, if any.
 public struct LSTMLayout: Equatable, Sendable {
     public let inputs: Int
     public let hidden: Int
     public let layers: Int
+    /// The number of momentum read-out weights.
+    public let momentumReadouts: Int
 
-    public init(inputs: Int, hidden: Int, layers: Int) {
-        self.inputs = inputs; self.hidden = hidden; self.layers = layers
+    public init(inputs: Int, hidden: Int, layers: Int, momentumReadouts: Int = 0) {
+        self.inputs = inputs; self.hidden = hidden; self.layers = layers; self.momentumReadouts = momentumReadouts
     }
 
     /// in_l: the number of input rows of layer l.
@@ -49,8 +96,10 @@ public struct LSTMLayout: Equatable, Sendable {
     }
     /// Offset of the read-out (H weights, then the bias).
     public var readoutOffset: Int { weightOffset(layer: layers) }
+    /// Offset of the momentum read-out's weights.
+    public var momentumReadoutOffset: Int { readoutOffset + hidden + 1 }
     /// The length of φ.
-    public var weightCount: Int { readoutOffset + hidden + 1 }
+    public var weightCount: Int { momentumReadoutOffset + momentumReadouts }
 }
 
 /// The coordinatewise LSTM optimizer of Andrychowicz et al. (2016).
@@ -84,7 +133,7 @@ public struct LSTMOptimizer: Optimizer {
     }
 
     /// φ₀: LSTM weights uniform(±1/√H), biases 0 except the forget gates' (`forgetBias`),
-    /// read-out weights uniform(±1/√H)·`readoutInitScale`, read-out bias 0.
+    /// read-out weights uniform(±1/√H)·`readoutInitScale`, read-out bias and momentum read-out 0.
     public static func initialWeights(_ c: LSTMConfiguration, generator g: inout SeededGenerator) -> [Float] {
         let L = c.layout, H = c.hiddenSize
         var w = [Float](repeating: 0, count: L.weightCount)
@@ -141,6 +190,10 @@ public struct LSTMOptimizer: Optimizer {
                 let top = L.layers - 1
                 LSTMCell.readout(hidden: H, count: N, range: r, scale: scale, weights: w + L.readoutOffset,
                                  h: xh[top] + L.inputSize(layer: top) * N, delta: delta)
+                if L.momentumReadouts > 0 {
+                    addMomentumReadout(configuration, weights: w + L.momentumReadoutOffset, state: featureState!,
+                                       stride: N, step: step, range: r, delta: delta, record: nil)
+                }
             }
         }
     }

@@ -39,6 +39,8 @@ final class LSTMUnroll: MetaUnrolling {
     /// The input features' running averages (`inputs.stateCount` × N), if any.
     private let featureState: Tensor?
     private var featureStep = 0
+    /// Per step, the momentum read-out's m̂ (K × N; empty without the read-out).
+    private let momentumRecords: [Tensor]
     private let dh: [Tensor], dc: [Tensor], dz: Tensor, adjoint: Tensor
     /// Per-chunk weight-gradient accumulators (chunks × weightCount).
     private let accumulators: Tensor
@@ -73,6 +75,8 @@ final class LSTMUnroll: MetaUnrolling {
         delta = Tensor(shape: [N])
         let k = configuration.inputs.stateCount
         featureState = k > 0 ? Tensor(shape: [k, N]) : nil
+        let readouts = configuration.momentumReadoutCount
+        momentumRecords = readouts > 0 ? (0..<T).map { _ in Tensor(shape: [readouts, N]) } : []
         dh = (0..<L.layers).map { _ in Tensor(shape: [H, N]) }
         dc = (0..<L.layers).map { _ in Tensor(shape: [H, N]) }
         dz = Tensor(shape: [4 * H, N])
@@ -134,6 +138,7 @@ final class LSTMUnroll: MetaUnrolling {
                 gatePointers[l] = gates[l][t].data
             }
             let p = pointers, gp = gatePointers, d = delta.data
+            let record = L.momentumReadouts > 0 ? momentumRecords[t].data : nil, configuration = self.configuration
             // One dispatch per step: each chunk of coordinates runs the whole LSTM step.
             parallelFor(chunks: parts) { chunk in
                 let r = chunkRange(chunk, of: parts, count: N)
@@ -149,6 +154,10 @@ final class LSTMUnroll: MetaUnrolling {
                 }
                 LSTMCell.readout(hidden: H, count: N, range: r, scale: scale, weights: weights + L.readoutOffset,
                                  h: p[4 * top + 1] + L.inputSize(layer: top) * N, delta: d)
+                if let record {
+                    addMomentumReadout(configuration, weights: weights + L.momentumReadoutOffset, state: fs!,
+                                       stride: N, step: step, range: r, delta: d, record: record)
+                }
             }
             batch.applyUpdate(theta: theta.data, delta: delta.data, mask: masked ? masks[t + 1].data : nil)
             losses.withUnsafeMutableBufferPointer {
@@ -191,7 +200,7 @@ final class LSTMUnroll: MetaUnrolling {
         for j in 0..<H { coefficients[j] = s * readout[j] }
         // Pointers for the workers (no Swift arrays touched off the main thread).
         let steps = T + 1, per = 4 * L.layers
-        let table = UnsafeMutableBufferPointer<UnsafeMutablePointer<Float>>.allocate(capacity: steps * (per + 2))
+        let table = UnsafeMutableBufferPointer<UnsafeMutablePointer<Float>>.allocate(capacity: steps * (per + 3))
         defer { table.deallocate() }
         for t in 0...T {
             for l in 0..<L.layers {
@@ -201,7 +210,9 @@ final class LSTMUnroll: MetaUnrolling {
             }
             table[steps * per + 2 * t] = grads[t].data
             table[steps * per + 2 * t + 1] = masks[t].data
+            table[steps * (per + 2) + t] = t < T && L.momentumReadouts > 0 ? momentumRecords[t].data : grads[t].data
         }
+        let configuration = self.configuration
         let dhp = dh.map(\.data), dcp = dc.map(\.data), dzp = dz.data, acc = accumulators.data
         let parts = LSTMCell.chunks(for: N)
         coefficients.withUnsafeBufferPointer { coef in
@@ -232,6 +243,10 @@ final class LSTMUnroll: MetaUnrolling {
                                 hidden: H, count: N, range: r, scale: s, adjoint: a,
                                 hOnes: table[(t + 1) * per + 4 * top] + L.inputSize(layer: top) * N,
                                 dWeights: dW + L.readoutOffset)
+                            if L.momentumReadouts > 0 {
+                                momentumReadoutBackward(configuration, adjoint: a, recorded: table[steps * (per + 2) + t],
+                                                        stride: N, range: r, dWeights: dW + L.momentumReadoutOffset)
+                            }
                             for l in stride(from: top, through: 0, by: -1) {
                                 LSTMCell.backward(
                                     hidden: H, inputs: L.inputSize(layer: l), columns: L.columns(layer: l), count: N,

@@ -103,8 +103,7 @@ public struct ModelFile: Equatable, Sendable {
             throw ModelFileError.wrongKind(path: path, expected: "a \(formatName) file (header says '\(h.format)')")
         }
         let a = h.architecture
-        guard a.layers >= 1, a.hiddenSize >= 1, a.layers <= 16, a.hiddenSize <= 4096,
-              a.outputScale.isFinite, a.inputs.isValid else {
+        guard a.isValid else {
             throw ModelFileError.damaged(path: path, detail: "implausible architecture (\(a.layers) layers × \(a.hiddenSize))")
         }
         guard a.layout.weightCount == h.weightCount else {

@@ -101,6 +101,9 @@ struct MetaTrainCommand: ParsableCommand {
                                valueName: "β,β,…"))
     var momentumInputs: String?
 
+    @Flag(help: "Add a learned linear path from the momentum inputs' averages into the update (Δ += Σ 10·w_k·m̂_k, w starting at 0); needs --momentum-inputs.")
+    var momentumReadout = false
+
     @Option(help: "Output scale: the LSTM's read-out is multiplied by this.")
     var outputScale: Float = 0.1
 
@@ -118,7 +121,9 @@ struct MetaTrainCommand: ParsableCommand {
         if !(p > 0) { throw ValidationError("--p must be positive") }
         if !(outputScale > 0) { throw ValidationError("--output-scale must be positive") }
         if checkpointEvery < 1 { throw ValidationError("--checkpoint-every must be ≥ 1") }
-        _ = try momentumDecays()
+        if try momentumReadout && momentumDecays().isEmpty {
+            throw ValidationError("--momentum-readout needs --momentum-inputs")
+        }
     }
 
     /// The decays of `--momentum-inputs` (empty without it).
@@ -148,6 +153,7 @@ struct MetaTrainCommand: ParsableCommand {
                     + "\(s.problemsPerStep) problems/step, meta-lr \(s.metaLearningRate), clip \(s.clipNorm), "
                     + "objective \(s.objective.rawValue), " + (s.lateWeight.map { "late weight \($0), " } ?? "") + (s.selection == .final ? "selection by final loss, " : "") + (s.randomScale.map { "random scale ±\($0) decades, " } ?? "") + "LSTM \(trainer.configuration.layers)×\(trainer.configuration.hiddenSize) "
                     + "\(trainer.configuration.inputs.summary), output ×\(trainer.configuration.outputScale)"
+                    + (trainer.configuration.momentumReadoutScale != 0 ? ", momentum read-out ×\(trainer.configuration.momentumReadoutScale)" : "")
                     + (resume ? ", resumed at meta-step \(trainer.progress.metaStep)" : "") + "\n").utf8))
             }
             let bar = ProgressBar(label: "meta-train", total: s.metaSteps, quiet: quiet)
@@ -200,7 +206,7 @@ struct MetaTrainCommand: ParsableCommand {
         var lstm = LSTMConfiguration(
             layers: layers, hiddenSize: hidden,
             inputs: InputFeatures(gradient: inputs, p: p, rmsInputs: rmsInputs, momentumDecays: try momentumDecays()),
-            outputScale: outputScale)
+            outputScale: outputScale, momentumReadoutScale: momentumReadout ? 10 : 0)
         var start: [Float]?
         if let initialModel, let groups {
             (lstm, start) = try loadGroupedModel(initialModel, task: task, groups: groups)

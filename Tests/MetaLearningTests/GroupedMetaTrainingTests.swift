@@ -71,27 +71,32 @@ final class GroupedMetaTrainingTests: XCTestCase {
     /// two groups (3 + 1 coordinates per problem, so problem k's lane offsets are not the batch's)
     /// with identical weights sum to it.
     func testGroupedLogObjectiveAndStepWeightsMatchTheCore() throws {
-        let config = LSTMConfiguration(hiddenSize: 4, outputScale: 0.3)
-        let phi = randomWeights(config, seed: 11, scale: 0.5)
-        let settings = MetaTrainingSettings(horizon: 100, unroll: 20)
-        func batch() -> ProblemBatch {
-            ProblemBatch([TestQuadratic(dimension: 4, seed: 1), TestQuadratic(dimension: 4, seed: 2, lossScale: 2),
-                          TestQuadratic(dimension: 4, seed: 3, lossScale: 1e-6)])
-        }
-        let weighting = StepWeighting(exponent: 2, horizon: 10)
-        let core = try MetaTrainer(task: QuadraticTask(dimension: 4), configuration: config, settings: settings)
-        core.setWeights(phi)
-        let reference = core.metaGradient(batch: batch(), steps: 5, warmupSteps: 3, objective: .log, weighting: weighting)
-        let plain = core.metaGradient(batch: batch(), steps: 5, warmupSteps: 3)
-        XCTAssertGreaterThan(zip(reference.gradient, plain.gradient).map { abs($0 - $1) }.max()!, 1e-3,
-                             "the objective and weights must change the meta-gradient for this check to mean anything")
+        // Also with momentum inputs and the momentum read-out (whose weights are in each lane).
+        let configs = [LSTMConfiguration(hiddenSize: 4, outputScale: 0.3),
+                       LSTMConfiguration(hiddenSize: 4, inputs: InputFeatures(momentumDecays: [0.5, 0.9]), outputScale: 0.3,
+                                         momentumReadoutScale: 0.5)]
+        for config in configs {
+            let phi = randomWeights(config, seed: 11, scale: 0.5)
+            let settings = MetaTrainingSettings(horizon: 100, unroll: 20)
+            func batch() -> ProblemBatch {
+                ProblemBatch([TestQuadratic(dimension: 4, seed: 1), TestQuadratic(dimension: 4, seed: 2, lossScale: 2),
+                              TestQuadratic(dimension: 4, seed: 3, lossScale: 1e-6)])
+            }
+            let weighting = StepWeighting(exponent: 2, horizon: 10)
+            let core = try MetaTrainer(task: QuadraticTask(dimension: 4), configuration: config, settings: settings)
+            core.setWeights(phi)
+            let reference = core.metaGradient(batch: batch(), steps: 5, warmupSteps: 3, objective: .log, weighting: weighting)
+            let plain = core.metaGradient(batch: batch(), steps: 5, warmupSteps: 3)
+            XCTAssertGreaterThan(zip(reference.gradient, plain.gradient).map { abs($0 - $1) }.max()!, 1e-3,
+                                 "the objective and weights must change the meta-gradient for this check to mean anything")
 
-        for groups in [ParameterGroups(names: ["all"], counts: [4]), ParameterGroups(names: ["a", "b"], counts: [3, 1])] {
-            let t = try MetaTrainer(task: QuadraticTask(dimension: 4), configuration: config, settings: settings, groups: groups)
-            t.setWeights(Array(repeating: phi, count: groups.count).flatMap { $0 })
-            let g = t.metaGradient(batch: batch(), steps: 5, warmupSteps: 3, objective: .log, weighting: weighting)
-            XCTAssertEqual(g.loss, reference.loss, accuracy: 1e-9 * abs(reference.loss), "\(groups.names)")
-            assertSumsToReference(g.gradient, reference.gradient, groups: groups.count, tolerance: groups.count == 1 ? 1e-5 : 1e-4)
+            for groups in [ParameterGroups(names: ["all"], counts: [4]), ParameterGroups(names: ["a", "b"], counts: [3, 1])] {
+                let t = try MetaTrainer(task: QuadraticTask(dimension: 4), configuration: config, settings: settings, groups: groups)
+                t.setWeights(Array(repeating: phi, count: groups.count).flatMap { $0 })
+                let g = t.metaGradient(batch: batch(), steps: 5, warmupSteps: 3, objective: .log, weighting: weighting)
+                XCTAssertEqual(g.loss, reference.loss, accuracy: 1e-9 * abs(reference.loss), "\(groups.names)")
+                assertSumsToReference(g.gradient, reference.gradient, groups: groups.count, tolerance: groups.count == 1 ? 1e-5 : 1e-4)
+            }
         }
     }
 

@@ -72,7 +72,17 @@ final class LSTMOptimizerTests: XCTestCase {
     /// The meta-trainer's recorded forward pass and the inference optimizer (what users call)
     /// produce the same trajectory, including clamping and carried state across unrolls.
     func testTrainerForwardMatchesInferenceOptimizer() {
-        let config = LSTMConfiguration(hiddenSize: 5, outputScale: 0.3)
+        assertTrainerForwardMatchesInference(LSTMConfiguration(hiddenSize: 5, outputScale: 0.3))
+    }
+
+    /// The same with momentum inputs, RMS inputs and the momentum read-out.
+    func testTrainerForwardMatchesInferenceOptimizerWithMomentumReadout() {
+        assertTrainerForwardMatchesInference(LSTMConfiguration(
+            hiddenSize: 5, inputs: InputFeatures(rmsInputs: true, momentumDecays: [0.5, 0.95]), outputScale: 0.3,
+            momentumReadoutScale: 2))
+    }
+
+    func assertTrainerForwardMatchesInference(_ config: LSTMConfiguration, file: StaticString = #filePath, line: UInt = #line) {
         let weights = randomWeights(config, seed: 5, scale: 0.4)
         let problems = [TestQuadratic(dimension: 4, seed: 8, bounds: -0.3...0.3), TestQuadratic(dimension: 3, seed: 9, lossScale: 3)]
         let batch = ProblemBatch(problems)
@@ -86,7 +96,9 @@ final class LSTMOptimizerTests: XCTestCase {
         }
         let inference = Evaluator.meanLossCurve(LSTMOptimizer(configuration: config, weights: weights), problems: problems, steps: 6)
         XCTAssertEqual(trained.count, inference.count)
-        for t in trained.indices { XCTAssertEqual(trained[t], inference[t], accuracy: 1e-5 * abs(inference[t]), "step \(t)") }
+        for t in trained.indices {
+            XCTAssertEqual(trained[t], inference[t], accuracy: 1e-5 * abs(inference[t]), "step \(t)", file: file, line: line)
+        }
     }
 
     func testPreprocessingBranches() {

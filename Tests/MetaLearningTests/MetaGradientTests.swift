@@ -101,6 +101,21 @@ final class MetaGradientTests: XCTestCase {
         XCTAssertLessThan(c.maxComponentError, Self.tolerance)
     }
 
+    /// The momentum read-out (a linear path from the momentum averages into Δ) on the θ path,
+    /// with bounds (masks) and the log objective.
+    func testMetaGradientMatchesFiniteDifferencesWithMomentumReadout() throws {
+        let config = LSTMConfiguration(layers: 2, hiddenSize: 3, inputs: InputFeatures(momentumDecays: [0.5, 0.9]),
+                                       outputScale: 0.2, momentumReadoutScale: 0.5)
+        XCTAssertEqual(config.layout.weightCount, config.layout.momentumReadoutOffset + 2)
+        let problems = [TestQuadratic(dimension: 3, seed: 16), TestQuadratic(dimension: 2, seed: 17, bounds: -0.2...0.3)]
+        for objective in MetaObjective.allCases {
+            let c = try check(config: config, problems: problems, warmup: 3, steps: 4, weightScale: 0.4, objective: objective)
+            XCTAssertEqual(c.analyticLoss, c.referenceLoss, accuracy: 1e-4 * abs(c.referenceLoss), "forward pass")
+            XCTAssertLessThan(c.relativeError, Self.tolerance)
+            XCTAssertLessThan(c.maxComponentError, Self.tolerance)
+        }
+    }
+
     /// The log objective (each step and problem weighted by 1/(s·f)) on the same batch, whose
     /// problems' losses differ by orders of magnitude (scales 1, 2 and 1e-6).
     func testLogObjectiveMetaGradientMatchesFiniteDifferences() throws {

@@ -37,15 +37,16 @@ final class ModelFileTests: XCTestCase {
     /// Momentum inputs survive a round trip; a header without them (every file written before
     /// they existed) reads as none, and the paper's header does not mention them.
     func testMomentumInputsRoundTripAndOldHeadersReadAsNone() throws {
-        let config = LSTMConfiguration(inputs: InputFeatures(momentumDecays: [0.5, 0.9, 0.99]))
+        let config = LSTMConfiguration(inputs: InputFeatures(momentumDecays: [0.5, 0.9, 0.99]), momentumReadoutScale: 10)
         let model = ModelFile(configuration: config, weights: randomWeights(config, seed: 2, scale: 0.3),
                               task: TaskDescription(QuadraticTask()), training: nil, metadata: ModelMetadata())
         let loaded = try ModelFile.decode(try model.encoded(), path: "m.lstm")
         XCTAssertEqual(loaded.configuration.inputs.momentumDecays, [0.5, 0.9, 0.99])
+        XCTAssertEqual(loaded.configuration.momentumReadoutCount, 3)
         XCTAssertEqual(loaded, model)
-        let paper = try BinaryContainer.jsonEncoder().encode(InputFeatures.paper)
+        let paper = try BinaryContainer.jsonEncoder().encode(LSTMConfiguration())
         XCTAssertFalse(String(decoding: paper, as: UTF8.self).contains("momentum"))
-        XCTAssertEqual(try BinaryContainer.jsonDecoder().decode(InputFeatures.self, from: paper), .paper)
+        XCTAssertEqual(try BinaryContainer.jsonDecoder().decode(LSTMConfiguration.self, from: paper), LSTMConfiguration())
     }
 
     func assertOneLineError(_ data: Data, _ check: (ModelFileError) -> Bool, file: StaticString = #filePath, line: UInt = #line) throws {

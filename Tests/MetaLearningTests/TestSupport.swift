@@ -125,6 +125,11 @@ struct ReferenceLSTM {
             var d = w[L.readoutOffset + H]
             for j in 0..<H { d += w[L.readoutOffset + j] * input[j] }
             out[n] = Double(config.outputScale) * d
+            for k in 0..<config.momentumReadoutCount {
+                let b = Double(config.inputs.momentumDecays[k])
+                let mHat = s.momenta[k][n] / (1 - Foundation.pow(b, Double(s.step)))
+                out[n] += Double(config.momentumReadoutScale) * w[L.momentumReadoutOffset + k] * mHat
+            }
         }
         return out
     }
@@ -161,9 +166,17 @@ struct ReferenceRun {
         return t
     }
 
+    /// What the first-order surrogate freezes of one step: the input features and the running
+    /// averages (with the step number) that the momentum read-out reads — functions of gradients only.
+    struct FrozenStep {
+        var x: [[Double]]
+        var momenta: [[Double]]
+        var step: Int
+    }
+
     /// Runs `warmup` steps with φ₀ (live gradients), then records the input features of the next
     /// `steps` steps (still with φ₀). Returns the state and θ after the warm-up, and the inputs.
-    func recordInputs(phi0: [Double], warmup: Int, steps: Int) -> (ReferenceLSTM.State, [Double], [[[Double]]], Double) {
+    func recordInputs(phi0: [Double], warmup: Int, steps: Int) -> (ReferenceLSTM.State, [Double], [FrozenStep], Double) {
         var theta = problems.flatMap { $0.theta0.map(Double.init) }
         var s = ref.zeroState(theta.count)
         var (g, _) = scaledGradientAndLosses(theta)
@@ -173,11 +186,11 @@ struct ReferenceRun {
             g = scaledGradientAndLosses(theta).0
         }
         let start = s, theta0 = theta
-        var inputs: [[[Double]]] = []
+        var inputs: [FrozenStep] = []
         var loss = 0.0
         for t in 0..<steps {
             let x = ref.features(g, &s)
-            inputs.append(x)
+            inputs.append(FrozenStep(x: x, momenta: s.momenta, step: s.step))
             let d = ref.step(x, &s, phi0)
             theta = clamp(zip(theta, d).map { $0 + $1 })
             let (gn, losses) = scaledGradientAndLosses(theta)
@@ -195,10 +208,11 @@ struct ReferenceRun {
 
     /// The first-order surrogate: replay with frozen inputs and weights φ; Σ_t meta-loss.
     /// `warmup`: the steps taken before the unroll (for the step weights).
-    func surrogate(phi: [Double], start: ReferenceLSTM.State, theta0: [Double], inputs: [[[Double]]], warmup: Int = 0) -> Double {
+    func surrogate(phi: [Double], start: ReferenceLSTM.State, theta0: [Double], inputs: [FrozenStep], warmup: Int = 0) -> Double {
         var s = start, theta = theta0, total = 0.0
-        for (t, x) in inputs.enumerated() {
-            let d = ref.step(x, &s, phi)
+        for (t, frozen) in inputs.enumerated() {
+            s.momenta = frozen.momenta; s.step = frozen.step
+            let d = ref.step(frozen.x, &s, phi)
             theta = clamp(zip(theta, d).map { $0 + $1 })
             total += stepWeight(warmup + t + 1) * metaLoss(scaledGradientAndLosses(theta).1)
         }
