@@ -76,10 +76,9 @@ public struct BaselineRates: Codable, Equatable, Sendable {
 
 /// Grid search of each baseline's learning rate on a task's *validation* problems.
 ///
-/// A log grid (`pointsPerDecade` per decade over `initialRange`) is extended by two decades
-/// on a side whenever the best value sits at that edge (within 1e-8 … 1e4), then refined with
-/// 3 points between the best and each neighbour. Diverging runs count as +∞. Test problems
-/// are never touched (there is no parameter to ask for them).
+/// `LogGridSearch` over `initialRange` (`pointsPerDecade` per decade), widened within
+/// 1e-8 … 1e4 while the best rate sits at an edge, then refined. Diverging runs count as +∞.
+/// Test problems are never touched (there is no parameter to ask for them).
 public enum BaselineTuner {
     public static func tune(
         task: any Task, baselines: [Baseline] = Baseline.allCases, steps: Int, problems count: Int,
@@ -91,39 +90,15 @@ public enum BaselineTuner {
         let problems = (0..<count).map { task.makeProblem(split: .validation, index: $0) }
         var rates: [String: Float] = [:], grids: [String: [BaselineRates.GridPoint]] = [:]
         for b in baselines {
-            var tried: [Double: Double] = [:]   // log10 lr → value
-            func evaluate(_ e: Double) {
-                let key = (e * 1e6).rounded() / 1e6
-                guard tried[key] == nil else { return }
-                let lr = Float(pow(10, key))
+            let search = LogGridSearch.minimize(initialRange: initialRange, pointsPerDecade: pointsPerDecade,
+                                                limits: 1e-8...1e4) { e in
+                let lr = Float(pow(10, e))
                 let v = criterion.value(Evaluator.meanLossCurve(b.make(learningRate: lr), problems: problems, steps: steps))
-                tried[key] = v
                 progress?(b, lr, v)
+                return v
             }
-            let d = 1 / Double(pointsPerDecade)
-            var lo = log10(initialRange.lowerBound), hi = log10(initialRange.upperBound)
-            var e = lo
-            while e <= hi + 1e-9 { evaluate(e); e += d }
-            func best() -> Double { tried.min { $0.value < $1.value || ($0.value == $1.value && $0.key < $1.key) }!.key }
-            while true {
-                let bst = best()
-                if abs(bst - lo) < 1e-9 && lo > -8 {
-                    let newLo = max(-8, lo - 2)
-                    var x = lo - d
-                    while x >= newLo - 1e-9 { evaluate(x); x -= d }
-                    lo = newLo
-                } else if abs(bst - hi) < 1e-9 && hi < 4 {
-                    let newHi = min(4, hi + 2)
-                    var x = hi + d
-                    while x <= newHi + 1e-9 { evaluate(x); x += d }
-                    hi = newHi
-                } else { break }
-            }
-            let bst = best()
-            for k in 1...3 { evaluate(bst - d * Double(k) / 4); evaluate(bst + d * Double(k) / 4) }
-            let final = best()
-            rates[b.rawValue] = Float(pow(10, final))
-            grids[b.rawValue] = tried.keys.sorted().map { BaselineRates.GridPoint(learningRate: Float(pow(10, $0)), value: tried[$0]!) }
+            rates[b.rawValue] = Float(search.best)
+            grids[b.rawValue] = search.tried.map { BaselineRates.GridPoint(learningRate: Float($0.x), value: $0.value) }
         }
         return BaselineRates(task: TaskDescription(task), split: .validation, criterion: criterion, steps: steps,
                              problems: count, rates: rates, grids: grids)

@@ -21,6 +21,8 @@ public struct ModelMetadata: Codable, Equatable, Sendable {
     public var bestValidationLoss: Double?
     public var trainingSeconds: Double
     public var notes: String?
+    /// The step-scale calibration applied after training, if any (`neural-art calibrate`).
+    public var calibration: StepScaleCalibration?
 
     public init(created: String = ISO8601DateFormatter().string(from: Date()), tool: String = "neural-art",
                 metaStepsDone: Int = 0, bestMetaStep: Int? = nil, bestValidationLoss: Double? = nil,

@@ -1,0 +1,111 @@
+import ArgumentParser
+import Foundation
+import MetaLearning
+
+struct CalibrateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "calibrate",
+        abstract: "Tune a learned optimizer's step scale on validation problems, as `tune` does a baseline's learning rate.",
+        discussion: """
+            The first-order meta-gradient treats the optimizee's gradients as constants, so \
+            meta-training cannot see that a larger step changes the gradients that follow, and \
+            learned optimizers come out taking steps that are too large late in a run. This \
+            command grid-searches one multiplier of the model's output scale on the task's \
+            validation problems (never test problems) — the same log grid, criterion and problems \
+            as `neural-art tune` uses for each baseline — and writes the model with the scale \
+            multiplied and the search recorded in its header. The LSTM's weights are unchanged.
+
+            Example: neural-art calibrate --task mlp --model runs/mlp.lstm --output models/mlp.lstm
+            """)
+
+    @Option(help: "Task: \(TaskCatalog.names.joined(separator: ", ")).")
+    var task = "quadratic"
+
+    @OptionGroup(title: "Style task") var styleOptions: StyleTaskOptions
+
+    @OptionGroup(title: "Dataset tasks (mlp, conv)")
+    var dataOptions: DatasetTaskOptions
+
+    @Option(help: "The learned optimizer to calibrate (a model file from meta-train).")
+    var model: String
+
+    @Option(help: "Where to write the calibrated model (default: <model>-calibrated.lstm).")
+    var output: String?
+
+    @Option(help: "Number of validation problems.")
+    var problems = 100
+
+    @Option(help: "Optimization steps (default: the task's horizon).")
+    var steps: Int?
+
+    @Option(help: "What to minimize: final (the last step's mean loss) or sum (Σ of the mean loss over all steps).")
+    var criterion: TuningCriterion = .final
+
+    @Option(help: "Grid points per decade of the multiplier.")
+    var pointsPerDecade = 3
+
+    @Flag(help: "No progress bar or summary.")
+    var quiet = false
+
+    var outputPath: String {
+        output ?? (model.hasSuffix(".lstm") ? String(model.dropLast(5)) : model) + "-calibrated.lstm"
+    }
+
+    func validate() throws {
+        if problems < 1 { throw ValidationError("--problems must be ≥ 1") }
+        if let steps, steps < 1 { throw ValidationError("--steps must be ≥ 1") }
+        if pointsPerDecade < 1 { throw ValidationError("--points-per-decade must be ≥ 1") }
+    }
+
+    func run() throws {
+        useOneBLASThread()
+        try runReportingErrors {
+            let task = try TaskCatalog.make(self.task, options: dataOptions, style: styleOptions)
+            let steps = self.steps ?? task.defaultHorizon
+            // ~11 grid points (5 on the initial grid, 6 refining): an estimate for the bar.
+            let bar = ProgressBar(label: "calibrate", total: 12, quiet: quiet)
+            var done = 0
+            func progress(_ m: Float, _ v: Double) {
+                done += 1
+                bar.update(step: min(done, 11), message: "×\(String(format: "%.3g", Double(m))): \(formatLoss(v))")
+            }
+            let calibration: StepScaleCalibration
+            let data: Data
+            if GroupedModelFile.isGroupedModel(path: model) {
+                let file = try GroupedModelFile.load(path: model)
+                guard let grouped = task as? any GroupedParameterTask, file.task.name == task.name else {
+                    throw ModelFileError.mismatched(path: model, detail: "trained on task '\(file.task.name)', not '\(task.name)'")
+                }
+                _ = try file.optimizer(for: grouped.parameterGroups, path: model)
+                calibration = StepScaleCalibrator.calibrate(
+                    configuration: file.configuration, task: task, steps: steps, problems: problems, criterion: criterion,
+                    pointsPerDecade: pointsPerDecade, optimizer: { c in
+                        GroupedOptimizer(groups: grouped.parameterGroups,
+                                         members: file.weights.map { LSTMOptimizer(configuration: c, weights: $0) })
+                    }, progress: progress)
+                data = try file.calibrated(calibration).encoded()
+            } else {
+                let file = try ModelFile.load(path: model)
+                try file.requireTask(task.name, path: model)
+                calibration = StepScaleCalibrator.calibrate(
+                    configuration: file.configuration, task: task, steps: steps, problems: problems, criterion: criterion,
+                    pointsPerDecade: pointsPerDecade, optimizer: { LSTMOptimizer(configuration: $0, weights: file.weights) },
+                    progress: progress)
+                data = try file.calibrated(calibration).encoded()
+            }
+            bar.update(step: 12, message: "\(done) runs")
+            guard calibration.value.map({ $0.isFinite }) ?? false else {
+                throw CLIError("calibrate: the optimizer diverged at every step scale tried on \(problems) validation problems of task '\(task.name)'; nothing written")
+            }
+            try ensureParentDirectory(outputPath)
+            try writeAtomically(data, to: outputPath)
+            if !quiet {
+                let before = calibration.uncalibratedValue.map(formatLoss) ?? "-"
+                print("output scale ×\(String(format: "%.4g", Double(calibration.multiplier))) "
+                      + "(\(calibration.previousOutputScale) → \(calibration.previousOutputScale * calibration.multiplier)); "
+                      + "validation \(criterion.rawValue) loss \(before) → \(calibration.value.map(formatLoss) ?? "-") "
+                      + "on \(problems) problems; saved \(outputPath)")
+            }
+        }
+    }
+}
