@@ -109,6 +109,36 @@ final class TaskCommandTests: CLITestCase {
                     mentioning: "b.ckpt does not match: saved for task 'conv'")
     }
 
+    /// Momentum inputs and read-out through meta-train, then `calibrate`: a model that loads
+    /// with its scale multiplied and the search recorded; bad input is one line.
+    func testMomentumOptionsAndCalibrate() throws {
+        let data = try writeTinyIDX()
+        let model = temp("mom.lstm")
+        let train = try run(["meta-train", "--task", "mlp", "--data", data] + tinyData + [
+            "--meta-steps", "2", "--horizon", "4", "--unroll", "2", "--problems-per-step", "1", "--validation-problems", "1",
+            "--momentum-inputs", "0.5,0.9", "--momentum-readout", "--output", model])
+        XCTAssertEqual(train.status, 0, train.stderr)
+        XCTAssertTrue(train.stderr.contains("+momentum(0.5,0.9), output ×0.1, momentum read-out ×10"), train.stderr)
+        let out = temp("cal.lstm")
+        let r = try run(["calibrate", "--task", "mlp", "--data", data] + tinyData + [
+            "--model", model, "--problems", "1", "--steps", "3", "--points-per-decade", "1", "--output", out])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("output scale ×") && r.stdout.contains("saved \(out)"), r.stdout)
+        let header = String(decoding: try Data(contentsOf: URL(fileURLWithPath: out)).prefix(4000), as: UTF8.self)
+        XCTAssertTrue(header.contains("\"calibration\"") && header.contains("momentumReadoutScale"), header)
+        let e = try run(["evaluate", "--task", "mlp", "--data", data] + tinyData + [
+            "--model", out, "--problems", "1", "--steps", "3", "--csv", temp("e.csv"), "--plot", temp("e.svg"), "--quiet"])
+        XCTAssertEqual(e.status, 0, e.stderr)
+
+        assertUsageError(try run(["meta-train", "--momentum-inputs", "0.9,1.5"]), mentioning: "--momentum-inputs needs 1 to 8")
+        assertUsageError(try run(["meta-train", "--momentum-readout"]), mentioning: "--momentum-readout needs --momentum-inputs")
+        assertFails(try run(["calibrate", "--task", "mlp", "--data", data] + tinyData + ["--model", temp("none.lstm"), "--quiet"]),
+                    mentioning: "none.lstm")
+        assertFails(try run(["calibrate", "--task", "quadratic", "--model", model, "--problems", "1", "--quiet"]),
+                    mentioning: "trained on task 'mlp', not 'quadratic'")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: temp("mom-calibrated.lstm")))
+    }
+
     func testGeneralizationWritesTableCSVJSONAndPlot() throws {
         let data = try writeTinyIDX()
         let model = temp("m.lstm")
