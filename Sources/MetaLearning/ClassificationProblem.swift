@@ -5,8 +5,8 @@ import Numerics
 /// Each `lossAndGradient` call draws the next minibatch from the problem's own seeded sampler
 /// (so the loss is stochastic, and two runs of the same problem see the same batches), and
 /// remembers θ: after a run, `finalParameters` is the last θ evaluated — θ_T — for measuring
-/// test accuracy. `reset()` rewinds the minibatch stream (the `Problem` contract asks for
-/// deterministic problems; a fresh `makeProblem` is equivalent). The network buffers behind
+/// test accuracy. `reset()` rewinds the minibatch stream (the evaluator calls it before every
+/// run; a fresh `makeProblem` is equivalent). The network buffers behind
 /// `loss` may be shared by all problems of a task: evaluate them one at a time, never
 /// concurrently (as `ProblemBatch`, the evaluator and the meta-trainers do).
 public final class ClassificationProblem: Problem {

@@ -7,7 +7,9 @@ public enum Evaluator {
     ///
     /// Problems are run in batches of about `batchCoordinates` coordinates (one optimizer state
     /// per batch; coordinatewise optimizers cannot tell the difference); every problem is called
-    /// exactly once per step. Each optimizer sees `lossScale · ∇f`; updates are projected onto
+    /// exactly once per step, from its start: each run begins with `Problem.reset()`, so runs of
+    /// the same problem objects (a grid search's points) see the same minibatches. Each
+    /// optimizer sees `lossScale · ∇f`; updates are projected onto
     /// the problems' bounds. A diverging run gives non-finite means (never an error).
     public static func meanLossCurve<O: Optimizer>(
         _ optimizer: O, problems: [any Problem], steps: Int, batchCoordinates: Int = 1 << 16
@@ -34,6 +36,7 @@ public enum Evaluator {
         var losses = [Double](repeating: 0, count: batch.problems.count)
         var curve = [Double](repeating: 0, count: steps + 1)
         let state = optimizer.makeState(count: n)
+        for p in batch.problems { p.reset() }
         batch.initialParameters(into: theta.data)
         losses.withUnsafeMutableBufferPointer { lp in
             batch.evaluate(at: theta.data, scaledGradient: grad.data, losses: lp.baseAddress!)

@@ -8,7 +8,9 @@ import Numerics
 /// Contract used by the optimizers, the meta-trainer and the evaluators:
 /// - `lossAndGradient` is called exactly once per optimization step, at θ_t, and returns
 ///   f(θ_t) (the loss *reported*, unscaled) while writing ∇f(θ_t). Where the problem is
-///   minibatch-stochastic, each call advances to the next minibatch.
+///   minibatch-stochastic, each call advances to the next minibatch; `reset()` rewinds that
+///   stream, and every run of the evaluator starts with it, so every optimizer and every grid
+///   point of a search sees the same minibatches.
 /// - Every optimizer sees `lossScale · f` (its gradient is multiplied by `lossScale`), both in
 ///   meta-training and in evaluation; reported losses are unscaled. Use it to make the size of
 ///   what the learned optimizer sees independent of e.g. the image size.
@@ -30,6 +32,10 @@ public protocol Problem: AnyObject {
     /// The factor applied to f (and its gradient) for every optimizer; reported losses stay unscaled.
     var lossScale: Float { get }
 
+    /// Rewinds any state that `lossAndGradient` advances (a minibatch cursor), so that the next
+    /// run sees what the first did. Default: nothing to rewind.
+    func reset()
+
     /// Whether this problem may be evaluated on one thread while *other* problems are evaluated
     /// on others (it shares no mutable state with them). Batches of such problems are evaluated
     /// concurrently. Default false.
@@ -40,4 +46,5 @@ extension Problem {
     public var bounds: ClosedRange<Float>? { nil }
     public var lossScale: Float { 1 }
     public var allowsConcurrentEvaluation: Bool { false }
+    public func reset() {}
 }

@@ -26,4 +26,5 @@ public final class RescaledProblem: Problem {
     public var bounds: ClosedRange<Float>? { base.bounds }
     public var lossScale: Float { factor * base.lossScale }
     public var allowsConcurrentEvaluation: Bool { base.allowsConcurrentEvaluation }
+    public func reset() { base.reset() }
 }

@@ -5,10 +5,11 @@ import Foundation
 /// same criterion and problems as `neural-art tune`).
 ///
 /// Why: the first-order meta-gradient treats the optimizee's gradients as constants, so it
-/// cannot see that a larger step changes the gradients that follow; meta-training is biased
-/// towards steps that are too large late in a run (docs/TASKS.md measures this on the MLP). A
-/// multiplier of the read-out, tuned by the true validation loss, corrects that bias without
-/// touching anything else. The momentum read-out, if any, is not scaled.
+/// cannot see that a larger step changes the gradients that follow, and nothing in meta-training
+/// checks the step size against the true loss (docs/TASKS.md: on the MLP every model's late
+/// steps were too large, the conv pair's steps too small). A multiplier of the read-out, tuned
+/// by the true validation loss, corrects that without touching anything else. The momentum
+/// read-out, if any, is not scaled.
 public struct StepScaleCalibration: Codable, Equatable, Sendable {
     public struct GridPoint: Codable, Equatable, Sendable {
         public var multiplier: Float

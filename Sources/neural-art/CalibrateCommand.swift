@@ -8,9 +8,9 @@ struct CalibrateCommand: ParsableCommand {
         abstract: "Tune a learned optimizer's step scale on validation problems, as `tune` does a baseline's learning rate.",
         discussion: """
             The first-order meta-gradient treats the optimizee's gradients as constants, so \
-            meta-training cannot see that a larger step changes the gradients that follow, and \
-            learned optimizers come out taking steps that are too large late in a run. This \
-            command grid-searches one multiplier of the model's output scale on the task's \
+            meta-training cannot see that a larger step changes the gradients that follow, and a \
+            meta-trained optimizer's step size can be off (on the MLP task every model took steps \
+            that were too large late in a run; the conv pair's were too small). This command grid-searches one multiplier of the model's output scale on the task's \
             validation problems (never test problems) — the same log grid, criterion and problems \
             as `neural-art tune` uses for each baseline — and writes the model with the scale \
             multiplied and the search recorded in its header. The LSTM's weights are unchanged.

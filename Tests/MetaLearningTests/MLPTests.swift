@@ -123,6 +123,23 @@ final class MLPTests: XCTestCase {
         XCTAssertEqual(task.name, "mlp")
     }
 
+    /// Regression for "grid points saw different minibatches": the tuner and the calibrator run
+    /// many optimizers on the same problem objects, so the evaluator must rewind each problem's
+    /// minibatch stream before every run. Two runs on the same objects give the same curve, equal
+    /// to a run on fresh copies.
+    func testRepeatedRunsOnTheSameProblemsSeeTheSameMinibatches() {
+        let task = MLPTask(data: learnableSplit(), hiddenSizes: [5], batchSize: 16)
+        let problems = (0..<3).map { task.makeProblem(split: .validation, index: $0) }
+        let sgd = SGD(learningRate: 0.5)
+        let first = Evaluator.meanLossCurve(sgd, problems: problems, steps: 6)
+        let second = Evaluator.meanLossCurve(sgd, problems: problems, steps: 6)
+        let fresh = Evaluator.meanLossCurve(sgd, problems: (0..<3).map { task.makeProblem(split: .validation, index: $0) }, steps: 6)
+        XCTAssertEqual(first, second)
+        XCTAssertEqual(first, fresh)
+        let rescaled = problems.map { RescaledProblem($0, factor: 1) }
+        XCTAssertEqual(Evaluator.meanLossCurve(sgd, problems: rescaled, steps: 6), first, "RescaledProblem forwards reset()")
+    }
+
     /// Plain SGD on a learnable synthetic set: loss falls, the final θ is recorded, accuracy rises.
     func testSGDLearnsAndFinalParametersAreRecorded() {
         let task = MLPTask(data: learnableSplit(), hiddenSizes: [10], batchSize: 32, initialStd: 0.1)
