@@ -60,9 +60,16 @@ public enum StepScaleCalibrator {
     }
 }
 
-extension ModelFile {
+/// A model file with one LSTM configuration (shared by its LSTMs) and metadata: what a
+/// calibration changes.
+public protocol CalibratableModel {
+    var configuration: LSTMConfiguration { get set }
+    var metadata: ModelMetadata { get set }
+}
+
+extension CalibratableModel {
     /// This model with its output scale multiplied by `c.multiplier` and `c` recorded.
-    public func calibrated(_ c: StepScaleCalibration) -> ModelFile {
+    public func calibrated(_ c: StepScaleCalibration) -> Self {
         var m = self
         m.configuration.outputScale *= c.multiplier
         m.metadata.calibration = c
@@ -70,12 +77,5 @@ extension ModelFile {
     }
 }
 
-extension GroupedModelFile {
-    /// This model with its (shared) output scale multiplied by `c.multiplier` and `c` recorded.
-    public func calibrated(_ c: StepScaleCalibration) -> GroupedModelFile {
-        var m = self
-        m.configuration.outputScale *= c.multiplier
-        m.metadata.calibration = c
-        return m
-    }
-}
+extension ModelFile: CalibratableModel {}
+extension GroupedModelFile: CalibratableModel {}
