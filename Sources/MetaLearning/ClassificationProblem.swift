@@ -27,6 +27,8 @@ public final class ClassificationProblem: Problem {
     public private(set) var finalParameters: [Float]
     /// Calls of `lossAndGradient` since creation or `reset()`.
     public private(set) var calls = 0
+    /// The minibatch indices of every call since creation or `reset()` (for `replayLossAndGradient`).
+    private var history: [[Int]] = []
 
     public init(initialParameters: [Float], data: Dataset, sampler: MinibatchSampler, loss: @escaping LossFunction) {
         precondition(sampler.datasetCount == data.count, "ClassificationProblem: sampler for \(sampler.datasetCount) of \(data.count) samples")
@@ -46,9 +48,23 @@ public final class ClassificationProblem: Problem {
     public func lossAndGradient(at theta: UnsafePointer<Float>, gradient: UnsafeMutablePointer<Float>) -> Float {
         calls += 1
         let indices = sampler.next()
+        history.append(indices)
         let n = parameterCount
         finalParameters.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: theta, count: n) }
-        return batchLabels.withUnsafeMutableBufferPointer { y in
+        return evaluate(indices, at: theta, gradient: gradient)
+    }
+
+    public var supportsReplay: Bool { true }
+
+    /// The loss on the minibatch of call `call`; leaves the stream and `finalParameters` alone.
+    public func replayLossAndGradient(call: Int, at theta: UnsafePointer<Float>,
+                                      gradient: UnsafeMutablePointer<Float>) -> Float {
+        precondition(call >= 0 && call < history.count, "ClassificationProblem: no call \(call) to replay (\(history.count) so far)")
+        return evaluate(history[call], at: theta, gradient: gradient)
+    }
+
+    private func evaluate(_ indices: [Int], at theta: UnsafePointer<Float>, gradient: UnsafeMutablePointer<Float>) -> Float {
+        batchLabels.withUnsafeMutableBufferPointer { y in
             data.gather(indices, images: batchImages.data, labels: y.baseAddress!)
             return loss(theta, batchImages.data, y.baseAddress!, indices.count, gradient)
         }
@@ -58,6 +74,7 @@ public final class ClassificationProblem: Problem {
     public func reset() {
         sampler = initialSampler
         calls = 0
+        history.removeAll(keepingCapacity: true)
         finalParameters = theta0
     }
 }

@@ -159,3 +159,29 @@ func preprocessGradient(
         next += 2; row += 1
     }
 }
+
+/// The adjoint of `preprocessGradient` with respect to the gradient, for stateless features
+/// (`stateCount` 0: the paper's log-sign or raw input): writes
+/// dgradient[n] = Σ_k dx[k·stride + n] · ∂x_k/∂(scale·gradient[n]) · scale for n in `range`.
+///
+/// Log-sign: ∂(log|a|/p)/∂a = 1/(p·a) and ∂ sign/∂a = 0 where |a| ≥ e⁻ᵖ; ∂(eᵖ·a)/∂a = eᵖ below
+/// (the threshold itself is a measure-zero kink). Raw: 1.
+@inline(__always)
+func preprocessGradientBackward(
+    _ f: InputFeatures, gradient: UnsafePointer<Float>, scale: Float,
+    dx: UnsafePointer<Float>, stride: Int, dGradient: UnsafeMutablePointer<Float>, range: Range<Int>
+) {
+    precondition(f.stateCount == 0, "preprocessGradientBackward: features with running averages are not differentiated")
+    switch f.gradient {
+    case .logSign:
+        let threshold = Float(Foundation.exp(Double(-f.p)))
+        let ep = Float(Foundation.exp(Double(f.p))), invP = 1 / f.p
+        let dx1 = dx + stride
+        for n in range {
+            let a = scale * gradient[n]
+            dGradient[n] = abs(a) >= threshold ? dx[n] * invP / a * scale : dx1[n] * ep * scale
+        }
+    case .raw:
+        for n in range { dGradient[n] = dx[n] * scale }
+    }
+}

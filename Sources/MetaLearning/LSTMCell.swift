@@ -82,8 +82,9 @@ enum LSTMCell {
     ///   - dc: in: ∂L/∂c' (H × N); out: ∂L/∂c (the previous step's cell adjoint).
     ///   - dz: workspace 4H × N, receives ∂L/∂z.
     ///   - dWeights: accumulates ∂L/∂W += dz · xhᵀ (bias included through the ones row).
-    ///   - dInput: if given, `dInput += W[:, 0..<H]ᵀ · dz` — the adjoint of the rows 0..<H of xh
-    ///     (the layer below's h'); only for layers above the first.
+    ///   - dInput: if given, `dInput += W[:, 0..<inputs]ᵀ · dz` (inputs × N) — the adjoint of the
+    ///     input rows of xh: the layer below's h', or for the first layer the input features
+    ///   (what second-order meta-gradients differentiate further).
     ///   - dRecurrent: receives `W[:, in..<in+H]ᵀ · dz`, the adjoint of the previous hidden state.
     static func backward(
         hidden H: Int, inputs: Int, columns: Int, count N: Int, range r: Range<Int>,
@@ -138,8 +139,8 @@ enum LSTMCell {
         BLAS.gemm(transB: true, m: 4 * H, n: columns, k: n, a: dz + lo, lda: N, b: xh + lo, ldb: N,
                   beta: 1, c: dWeights, ldc: columns)
         if let dInput {
-            // rows 0..<H of xh: (W[:, 0..<H])ᵀ · dz
-            BLAS.gemm(transA: true, m: H, n: n, k: 4 * H, a: weights, lda: columns, b: dz + lo, ldb: N,
+            // the input rows 0..<inputs of xh: (W[:, 0..<inputs])ᵀ · dz
+            BLAS.gemm(transA: true, m: inputs, n: n, k: 4 * H, a: weights, lda: columns, b: dz + lo, ldb: N,
                       beta: 1, c: dInput + lo, ldc: N)
         }
         BLAS.gemm(transA: true, m: H, n: n, k: 4 * H, a: weights + inputs, lda: columns, b: dz + lo, ldb: N,

@@ -1,7 +1,8 @@
 import Numerics
 
 /// One truncated-BPTT unroll of the LSTM optimizer on a problem batch: the forward pass that
-/// records what backward needs, and the hand-written first-order backward pass.
+/// records what backward needs, and the hand-written backward pass (first-order, or with the
+/// second-order terms).
 ///
 /// **Meta-loss** of an unroll of T steps from θ₀ (carried over, detached):
 /// L = (1/P) Σ_p Σ_{t=1..T} s_p f_p(θ_t), with θ_{t+1} = clamp(θ_t + Δ_t), Δ_t = m(s·∇f(θ_t), state; φ)
@@ -15,10 +16,24 @@ import Numerics
 /// and ∂L/∂Δ_{t−1} = a_t; each step's LSTM backward then runs from that adjoint. So the
 /// optimizee is never differentiated twice: one problem call per step, in the forward pass.
 ///
+/// **Second-order** (`secondOrderSteps` = K > 0): the gradients fed to the LSTM in the last K
+/// steps of the unroll are differentiated too. Step t's LSTM backward also yields
+/// ∂L/∂(s·∇f(θ_t)) =: b_t (through the first layer's inputs and the preprocessing,
+/// `preprocessGradientBackward`), and for t ≥ T − K
+///     a_t = mask_t ⊙ (ĝ_t + a_{t+1} + s·H_t·b_t),   H_t = ∇²f(θ_t) on step t's minibatch,
+/// with H_t·b_t by finite differences of the replayed gradient (`ProblemBatch.hessianVectorProduct`:
+/// two more problem calls per step, in the backward pass). With K ≥ T this is the exact
+/// meta-gradient of the unroll (the carried start state stays detached): it sees what a step
+/// does to the gradients that follow, which the first-order one cannot. Over long unrolls the
+/// exact meta-gradient explodes (inner dynamics that are slightly chaotic: on the MLP task its
+/// norm reached 10⁶–10⁷ over 100 steps, against ~10³ first-order), so K bounds the length of the
+/// curvature chains; steps before T − K are treated first-order. Needs stateless input features
+/// (the paper's) and problems that can replay a step.
+///
 /// **Records** (allocated once, reused every unroll; feature-major, N = coordinates), per layer:
 /// T+1 slots of xh ((in + H + 1) × N) and c (H × N), T slots of activated gates (4H × N);
 /// T+1 scaled gradients and masks (N). ≈ (in + 13H + 2)·4 bytes per coordinate per step
-/// (1.05 KB for 2 × 20): 20 steps × 12,288 coordinates ≈ 260 MB.
+/// (1.05 KB for 2 × 20): 20 steps × 12,288 coordinates ≈ 260 MB. Second order adds T+1 slots of θ.
 final class LSTMUnroll: MetaUnrolling {
     /// Deliberate mistakes, for tests proving that the gradient check catches them.
     enum Fault { case none, dropThetaPath, dropCellRecurrence }
@@ -27,6 +42,10 @@ final class LSTMUnroll: MetaUnrolling {
     let layout: LSTMLayout
     let count: Int
     let maxSteps: Int
+    /// The last this many steps of an unroll get the second-order terms (0: first order; see the
+    /// type's documentation).
+    let secondOrderSteps: Int
+    var secondOrder: Bool { secondOrderSteps > 0 }
     var fault: Fault = .none
 
     private var xh: [[Tensor]]
@@ -58,10 +77,21 @@ final class LSTMUnroll: MetaUnrolling {
     private var masked = false
     /// Steps taken on the current problem batch since `reset`.
     private(set) var stepsTaken = 0
+    /// Second order: θ_t per step (T+1 slots), ∂L/∂x of the first layer's inputs (in × N), b_t
+    /// and H_t·b_t (N each); the problem call that evaluated the last forward's θ₀, and its batch.
+    private var thetas: [Tensor] = []
+    private let inputAdjoint: Tensor?, gradientAdjoint: Tensor?, curvature: Tensor?
+    private var firstCall = 0
+    private var lastBatch: ProblemBatch?
 
-    init(configuration: LSTMConfiguration, count N: Int, maxSteps T: Int) {
+    init(configuration: LSTMConfiguration, count N: Int, maxSteps T: Int, secondOrderSteps: Int = 0) {
         precondition(N >= 1 && T >= 1, "LSTMUnroll: need ≥ 1 coordinate and step")
+        precondition(secondOrderSteps >= 0, "LSTMUnroll: negative second-order steps")
+        let secondOrder = secondOrderSteps > 0
+        precondition(!secondOrder || (configuration.inputs.stateCount == 0 && configuration.momentumReadoutCount == 0),
+                     "LSTMUnroll: second order needs stateless input features")
         self.configuration = configuration
+        self.secondOrderSteps = secondOrderSteps
         layout = configuration.layout
         count = N
         maxSteps = T
@@ -73,6 +103,13 @@ final class LSTMUnroll: MetaUnrolling {
         masks = (0...T).map { _ in Tensor(shape: [N]) }
         theta = Tensor(shape: [N])
         delta = Tensor(shape: [N])
+        if secondOrder {
+            thetas = (0...T).map { _ in Tensor(shape: [N]) }
+            inputAdjoint = Tensor(shape: [configuration.inputs.count, N])
+            gradientAdjoint = Tensor(shape: [N]); curvature = Tensor(shape: [N])
+        } else {
+            inputAdjoint = nil; gradientAdjoint = nil; curvature = nil
+        }
         let k = configuration.inputs.stateCount
         featureState = k > 0 ? Tensor(shape: [k, N]) : nil
         let readouts = configuration.momentumReadoutCount
@@ -107,6 +144,7 @@ final class LSTMUnroll: MetaUnrolling {
         featureState?.fill(0); featureStep = 0
         stepsTaken = 0
         batch.initialParameters(into: theta.data)
+        if secondOrder { thetas[0].data.update(from: theta.data, count: N) }
         if losses.count != batch.problems.count { losses = [Double](repeating: 0, count: batch.problems.count) }
         losses.withUnsafeMutableBufferPointer {
             batch.evaluate(at: theta.data, scaledGradient: grads[0].data, losses: $0.baseAddress!)
@@ -129,6 +167,7 @@ final class LSTMUnroll: MetaUnrolling {
         var metaLoss = 0.0
         let top = L.layers - 1, scale = configuration.outputScale
         let parts = LSTMCell.chunks(for: N)
+        firstCall = stepsTaken; lastBatch = batch
         for t in 0..<T {
             featureStep += 1
             let g = grads[t].data, fs = featureState?.data, step = featureStep
@@ -160,6 +199,7 @@ final class LSTMUnroll: MetaUnrolling {
                 }
             }
             batch.applyUpdate(theta: theta.data, delta: delta.data, mask: masked ? masks[t + 1].data : nil)
+            if secondOrder { thetas[t + 1].data.update(from: theta.data, count: N) }
             losses.withUnsafeMutableBufferPointer {
                 batch.evaluate(at: theta.data, scaledGradient: grads[t + 1].data, losses: $0.baseAddress!)
             }
@@ -175,12 +215,14 @@ final class LSTMUnroll: MetaUnrolling {
         return metaLoss
     }
 
-    /// Accumulates the first-order meta-gradient ∂L/∂φ of the last `forward` into `dWeights`
-    /// (for the problems that forward saw).
+    /// Accumulates the meta-gradient ∂L/∂φ of the last `forward` (first-order, or with the
+    /// second-order terms) into `dWeights` (for the problems that forward saw).
     ///
-    /// Coordinates are independent, so each chunk of columns runs the whole reverse sweep on its
-    /// own thread into its own accumulator; the accumulators are then added in chunk order
-    /// (deterministic for a given number of chunks).
+    /// First order: coordinates are independent, so each chunk of columns runs the whole reverse
+    /// sweep on its own thread into its own accumulator; the accumulators are then added in chunk
+    /// order (deterministic for a given number of chunks). Second order couples the coordinates
+    /// of a problem through H_t·b_t, so the chunks run one step at a time, each step followed by
+    /// the Hessian-vector products.
     func backward(weights: UnsafePointer<Float>, dWeights: UnsafeMutablePointer<Float>) {
         let L = layout, H = L.hidden, N = count, T = recordedSteps, top = L.layers - 1
         let s = configuration.outputScale, W = L.weightCount
@@ -215,54 +257,82 @@ final class LSTMUnroll: MetaUnrolling {
         let configuration = self.configuration
         let dhp = dh.map(\.data), dcp = dc.map(\.data), dzp = dz.data, acc = accumulators.data
         let parts = LSTMCell.chunks(for: N)
+        let features = configuration.inputs, secondOrder = self.secondOrder
+        let secondOrderFrom = max(1, T - secondOrderSteps)
+        let dx = inputAdjoint?.data, dG = gradientAdjoint?.data
         coefficients.withUnsafeBufferPointer { coef in
             dhp.withUnsafeBufferPointer { dhp in
                 dcp.withUnsafeBufferPointer { dcp in
-                    parallelFor(chunks: parts) { chunk in
-                        let r = chunkRange(chunk, of: parts, count: N)
-                        guard !r.isEmpty else { return }
-                        let dW = acc + chunk * W
-                        for t in stride(from: T - 1, through: 0, by: -1) {
-                            // θ adjoint: a_{t+1} = mask ⊙ (ĝ_{t+1} + a_{t+2}), problem by problem.
-                            let g = table[steps * per + 2 * (t + 1)]
-                            for k in 0..<P {
-                                let lo = max(r.lowerBound, offsetTable[k]), hi = min(r.upperBound, offsetTable[k + 1])
-                                guard lo < hi else { continue }
-                                let w = weightTable[(t + 1) * P + k]
-                                if fault == .dropThetaPath {
-                                    for n in lo..<hi { a[n] = g[n] * w }
-                                } else {
-                                    for n in lo..<hi { a[n] = g[n] * w + a[n] }
-                                }
-                            }
-                            if masked {
-                                let m = table[steps * per + 2 * (t + 1) + 1]
-                                for n in r { a[n] *= m[n] }
-                            }
-                            LSTMCell.readoutBackward(
-                                hidden: H, count: N, range: r, scale: s, adjoint: a,
-                                hOnes: table[(t + 1) * per + 4 * top] + L.inputSize(layer: top) * N,
-                                dWeights: dW + L.readoutOffset)
-                            if L.momentumReadouts > 0 {
-                                momentumReadoutBackward(configuration, adjoint: a, recorded: table[steps * (per + 2) + t],
-                                                        stride: N, range: r, dWeights: dW + L.momentumReadoutOffset)
-                            }
-                            for l in stride(from: top, through: 0, by: -1) {
-                                LSTMCell.backward(
-                                    hidden: H, inputs: L.inputSize(layer: l), columns: L.columns(layer: l), count: N,
-                                    range: r, weights: weights + L.weightOffset(layer: l),
-                                    xh: table[t * per + 4 * l], gates: table[t * per + 4 * l + 2],
-                                    cPrev: table[t * per + 4 * l + 1], cCur: table[(t + 1) * per + 4 * l + 1],
-                                    dh: dhp[l],
-                                    outputAdjoint: l == top ? UnsafePointer(a) : nil,
-                                    outputCoefficients: l == top ? coef.baseAddress! : nil,
-                                    dc: dcp[l], dz: dzp, dWeights: dW + L.weightOffset(layer: l),
-                                    dInput: l > 0 ? dhp[l - 1] : nil, dRecurrent: dhp[l])
-                                if fault == .dropCellRecurrence {
-                                    for j in 0..<H { (dcp[l] + j * N + r.lowerBound).update(repeating: 0, count: r.count) }
-                                }
+                    /// The reverse sweep of step t over the coordinates `r`, into the accumulator `dW`.
+                    func reverseStep(_ t: Int, _ r: Range<Int>, _ dW: UnsafeMutablePointer<Float>) {
+                        // θ adjoint: a_{t+1} = mask ⊙ (ĝ_{t+1} + a_{t+2}), problem by problem.
+                        let g = table[steps * per + 2 * (t + 1)]
+                        for k in 0..<P {
+                            let lo = max(r.lowerBound, offsetTable[k]), hi = min(r.upperBound, offsetTable[k + 1])
+                            guard lo < hi else { continue }
+                            let w = weightTable[(t + 1) * P + k]
+                            if fault == .dropThetaPath {
+                                for n in lo..<hi { a[n] = g[n] * w }
+                            } else {
+                                for n in lo..<hi { a[n] = g[n] * w + a[n] }
                             }
                         }
+                        if masked {
+                            let m = table[steps * per + 2 * (t + 1) + 1]
+                            for n in r { a[n] *= m[n] }
+                        }
+                        LSTMCell.readoutBackward(
+                            hidden: H, count: N, range: r, scale: s, adjoint: a,
+                            hOnes: table[(t + 1) * per + 4 * top] + L.inputSize(layer: top) * N,
+                            dWeights: dW + L.readoutOffset)
+                        if L.momentumReadouts > 0 {
+                            momentumReadoutBackward(configuration, adjoint: a, recorded: table[steps * (per + 2) + t],
+                                                    stride: N, range: r, dWeights: dW + L.momentumReadoutOffset)
+                        }
+                        // b_t is needed for t ≥ 1 only (θ₀ of an unroll is detached), in the last K steps.
+                        let inputs = secondOrder && t >= secondOrderFrom ? dx : nil
+                        if let inputs {
+                            for k in 0..<features.count { (inputs + k * N + r.lowerBound).update(repeating: 0, count: r.count) }
+                        }
+                        for l in stride(from: top, through: 0, by: -1) {
+                            LSTMCell.backward(
+                                hidden: H, inputs: L.inputSize(layer: l), columns: L.columns(layer: l), count: N,
+                                range: r, weights: weights + L.weightOffset(layer: l),
+                                xh: table[t * per + 4 * l], gates: table[t * per + 4 * l + 2],
+                                cPrev: table[t * per + 4 * l + 1], cCur: table[(t + 1) * per + 4 * l + 1],
+                                dh: dhp[l],
+                                outputAdjoint: l == top ? UnsafePointer(a) : nil,
+                                outputCoefficients: l == top ? coef.baseAddress! : nil,
+                                dc: dcp[l], dz: dzp, dWeights: dW + L.weightOffset(layer: l),
+                                dInput: l > 0 ? dhp[l - 1] : inputs, dRecurrent: dhp[l])
+                            if fault == .dropCellRecurrence {
+                                for j in 0..<H { (dcp[l] + j * N + r.lowerBound).update(repeating: 0, count: r.count) }
+                            }
+                        }
+                        if let inputs {
+                            preprocessGradientBackward(features, gradient: table[steps * per + 2 * t], scale: 1,
+                                                       dx: inputs, stride: N, dGradient: dG!, range: r)
+                        }
+                    }
+                    if !secondOrder {
+                        parallelFor(chunks: parts) { chunk in
+                            let r = chunkRange(chunk, of: parts, count: N)
+                            guard !r.isEmpty else { return }
+                            for t in stride(from: T - 1, through: 0, by: -1) { reverseStep(t, r, acc + chunk * W) }
+                        }
+                        return
+                    }
+                    let batch = lastBatch!, curvature = self.curvature!.data
+                    for t in stride(from: T - 1, through: 0, by: -1) {
+                        parallelFor(chunks: parts) { chunk in
+                            let r = chunkRange(chunk, of: parts, count: N)
+                            guard !r.isEmpty else { return }
+                            reverseStep(t, r, acc + chunk * W)
+                        }
+                        guard t >= secondOrderFrom else { continue }
+                        // a ← a + s·H_t·b_t: the adjoint of θ_t through the gradient the LSTM saw.
+                        batch.hessianVectorProduct(call: firstCall + t, at: thetas[t].data, vector: dG!, into: curvature)
+                        for n in 0..<N { a[n] += curvature[n] }
                     }
                 }
             }
@@ -282,6 +352,7 @@ final class LSTMUnroll: MetaUnrolling {
             c[l].swapAt(0, T)
         }
         grads.swapAt(0, T)
+        if secondOrder { thetas.swapAt(0, T) }
         recordedSteps = 0
     }
 

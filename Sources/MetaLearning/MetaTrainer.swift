@@ -1,7 +1,8 @@
 import Foundation
 import Numerics
 
-/// First-order truncated-BPTT meta-training of an LSTM optimizer on a task: one LSTM over every
+/// Truncated-BPTT meta-training of an LSTM optimizer on a task (first-order, as in the paper, or
+/// with second-order terms over the last steps of each unroll: `settings.secondOrderSteps`): one LSTM over every
 /// coordinate, or one LSTM per parameter group trained jointly (the paper's CIFAR-10 setup: one
 /// for conv parameters, one for fully connected ones).
 ///
@@ -43,6 +44,16 @@ public final class MetaTrainer {
     public init(task: any Task, configuration: LSTMConfiguration, settings: MetaTrainingSettings,
                 groups: ParameterGroups? = nil, initialWeights: [Float]? = nil) throws {
         try settings.validate()
+        if settings.secondOrder {
+            func check(_ ok: Bool, _ what: String) throws {
+                if !ok { throw MetaTrainingError.invalidSettings("second-order meta-gradients \(what)") }
+            }
+            try check(groups == nil, "are implemented for one LSTM over all coordinates, not per parameter group")
+            try check(configuration.inputs.stateCount == 0 && configuration.momentumReadoutCount == 0,
+                      "need the paper's stateless inputs (no RMS or momentum inputs, no momentum read-out)")
+            try check(task.makeProblem(split: .training, index: 0).supportsReplay,
+                      "need problems that can replay a step; the \(task.name) task's cannot")
+        }
         let count = (groups?.count ?? 1) * configuration.layout.weightCount
         precondition(initialWeights == nil || initialWeights!.count == count,
                      "MetaTrainer: \(initialWeights?.count ?? 0) initial weights for \(count)")
@@ -93,7 +104,10 @@ public final class MetaTrainer {
 
     /// A fresh unroll engine for `b`: grouped with `groups`, else one LSTM over all coordinates.
     private func makeUnroll(for b: ProblemBatch, maxSteps: Int) -> any MetaUnrolling {
-        guard let groups else { return LSTMUnroll(configuration: configuration, count: b.count, maxSteps: maxSteps) }
+        guard let groups else {
+            return LSTMUnroll(configuration: configuration, count: b.count, maxSteps: maxSteps,
+                               secondOrderSteps: settings.secondOrderSteps)
+        }
         return GroupedLSTMUnroll(configurations: Array(repeating: configuration, count: groups.count), groups: groups,
                                  problems: b.problems.count, maxSteps: maxSteps)
     }

@@ -41,6 +41,17 @@ public struct MetaTrainingSettings: Codable, Equatable, Sendable {
     }
     /// Stored optional so that older files still load (nil = `.objective`).
     private var validationSelection: ValidationSelection?
+    /// Stored optional so that older files still load (nil = first order).
+    private var secondOrderLastSteps: Int?
+    /// The meta-gradient also differentiates the gradients the LSTM sees in the last this many
+    /// steps of each unroll (`LSTMUnroll`, "Second-order"; ≥ unroll: the exact meta-gradient), at
+    /// two more problem calls per such step. 0 (default): the paper's first-order meta-gradient.
+    public var secondOrderSteps: Int {
+        get { secondOrderLastSteps ?? 0 }
+        set { secondOrderLastSteps = newValue != 0 ? newValue : nil }
+    }
+    /// Whether any step gets second-order terms.
+    public var secondOrder: Bool { secondOrderSteps > 0 }
     /// How validation ranks φ (default `.objective`: the meta-objective's criterion).
     public var selection: ValidationSelection {
         get { validationSelection ?? .objective }
@@ -51,7 +62,7 @@ public struct MetaTrainingSettings: Codable, Equatable, Sendable {
                 metaLearningRate: Float = 1e-3, clipNorm: Float = 1, validateEvery: Int = 500,
                 validationProblems: Int = 100, seed: UInt64 = 1, maxConsecutiveSkips: Int = 20,
                 objective: MetaObjective = .sum, randomScale: Float = 0, selection: ValidationSelection = .objective,
-                lateWeight: Float = 0) {
+                lateWeight: Float = 0, secondOrderSteps: Int = 0) {
         self.metaSteps = metaSteps; self.horizon = horizon; self.unroll = unroll
         self.problemsPerStep = problemsPerStep; self.metaLearningRate = metaLearningRate
         self.clipNorm = clipNorm; self.validateEvery = validateEvery
@@ -61,6 +72,7 @@ public struct MetaTrainingSettings: Codable, Equatable, Sendable {
         self.randomScale = randomScale != 0 ? randomScale : nil
         self.validationSelection = selection == .objective ? nil : selection
         self.lateWeight = lateWeight != 0 ? lateWeight : nil
+        self.secondOrderLastSteps = secondOrderSteps != 0 ? secondOrderSteps : nil
     }
 
     /// What `validationCriterion` measures, for messages: "final loss", "summed loss",
@@ -95,6 +107,7 @@ public struct MetaTrainingSettings: Codable, Equatable, Sendable {
         try check(maxConsecutiveSkips >= 0, "max consecutive skips must be ≥ 0")
         try check((randomScale ?? 0) >= 0 && (randomScale ?? 0) <= 6, "random scale must be in 0…6 decades")
         try check((lateWeight ?? 0) >= 0 && (lateWeight ?? 0) <= 100, "late weight must be in 0…100")
+        try check(secondOrderSteps >= 0, "second-order steps must be ≥ 0 (got \(secondOrderSteps))")
     }
 }
 

@@ -40,6 +40,16 @@ public protocol Problem: AnyObject {
     /// on others (it shares no mutable state with them). Batches of such problems are evaluated
     /// concurrently. Default false.
     var allowsConcurrentEvaluation: Bool { get }
+
+    /// Whether `replayLossAndGradient` is available. Default false.
+    var supportsReplay: Bool { get }
+
+    /// f(θ) and ∇f(θ) (unscaled, like `lossAndGradient`) on what the `call`-th `lossAndGradient`
+    /// call since creation or `reset()` saw (0-based; its minibatch), at any θ, without advancing
+    /// the stream or changing what later calls see. Second-order meta-gradients differentiate a
+    /// past step's gradient with it (`ProblemBatch.hessianVectorProduct`). Only called when
+    /// `supportsReplay`, for a call that has happened.
+    func replayLossAndGradient(call: Int, at theta: UnsafePointer<Float>, gradient: UnsafeMutablePointer<Float>) -> Float
 }
 
 extension Problem {
@@ -47,4 +57,9 @@ extension Problem {
     public var lossScale: Float { 1 }
     public var allowsConcurrentEvaluation: Bool { false }
     public func reset() {}
+    public var supportsReplay: Bool { false }
+    public func replayLossAndGradient(call: Int, at theta: UnsafePointer<Float>,
+                                      gradient: UnsafeMutablePointer<Float>) -> Float {
+        preconditionFailure("\(type(of: self)) cannot replay a step (supportsReplay is false)")
+    }
 }

@@ -18,6 +18,8 @@ public final class ProblemBatch {
     let lower: Tensor?, upper: Tensor?
     /// Each problem's loss scale.
     public let scales: [Float]
+    /// θ ± εv and the two gradients of `hessianVectorProduct` (3 × `count`, allocated on first use).
+    private var hvpScratch: [Float] = []
 
     public init(_ problems: [any Problem]) {
         precondition(!problems.isEmpty, "ProblemBatch: no problems")
@@ -67,6 +69,39 @@ public final class ProblemBatch {
                 losses[k] = Double(loss)
                 let s = scales[k]
                 if s != 1 { for i in off..<(off + n) { scaledGradient[i] *= s } }
+            }
+        }
+    }
+
+    /// Writes H·v into `out` (`count` values), where H is the Hessian of the *scaled* loss
+    /// `lossScale_p · f_p` of each problem, block by block, on the minibatch of each problem's
+    /// `call`-th call (`Problem.replayLossAndGradient`), at θ = `theta`.
+    ///
+    /// Central finite differences of the replayed gradient: (∇f(θ + εv) − ∇f(θ − εv)) / 2ε per
+    /// problem, with ε = 10⁻³·(1 + ‖θ_p‖₂)/‖v_p‖₂ (a displacement of 0.1 % of θ's size; exact up
+    /// to rounding for quadratics, O(ε²) off otherwise). Two replays per problem; a problem whose
+    /// block of v is zero gets zeros. Every problem must `supportsReplay`.
+    public func hessianVectorProduct(call: Int, at theta: UnsafePointer<Float>, vector v: UnsafePointer<Float>,
+                                     into out: UnsafeMutablePointer<Float>) {
+        if hvpScratch.count != 3 * count { hvpScratch = [Float](repeating: 0, count: 3 * count) }
+        hvpScratch.withUnsafeMutableBufferPointer { buffer in
+            let point = buffer.baseAddress!, plus = point + count, minus = plus + count
+            for (k, p) in problems.enumerated() {
+                precondition(p.supportsReplay, "ProblemBatch: problem \(k) (\(type(of: p))) cannot replay a step")
+                let off = offsets[k], n = offsets[k + 1] - off
+                var vv = 0.0, tt = 0.0
+                for i in off..<(off + n) { vv += Double(v[i]) * Double(v[i]); tt += Double(theta[i]) * Double(theta[i]) }
+                if vv == 0 { (out + off).update(repeating: 0, count: n); continue }
+                guard vv.isFinite && tt.isFinite else { (out + off).update(repeating: .nan, count: n); continue }
+                let eps = 1e-3 * (1 + tt.squareRoot()) / vv.squareRoot()
+                let e = Float(eps)
+                for i in off..<(off + n) { point[i] = theta[i] + e * v[i] }
+                _ = p.replayLossAndGradient(call: call, at: point + off, gradient: plus + off)
+                for i in off..<(off + n) { point[i] = theta[i] - e * v[i] }
+                _ = p.replayLossAndGradient(call: call, at: point + off, gradient: minus + off)
+                // The displacement actually applied is rounded; divide by the nominal 2ε.
+                let factor = Float(Double(scales[k]) / (2 * eps))
+                for i in off..<(off + n) { out[i] = (plus[i] - minus[i]) * factor }
             }
         }
     }

@@ -78,4 +78,11 @@ public final class QuadraticProblem: Problem {
         }
         return loss
     }
+
+    /// Deterministic: every call sees the same function.
+    public var supportsReplay: Bool { true }
+    public func replayLossAndGradient(call: Int, at theta: UnsafePointer<Float>,
+                                      gradient: UnsafeMutablePointer<Float>) -> Float {
+        lossAndGradient(at: theta, gradient: gradient)
+    }
 }

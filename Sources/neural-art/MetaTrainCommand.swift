@@ -52,6 +52,9 @@ struct MetaTrainCommand: ParsableCommand {
     @Option(help: "Weight step t of the H-step horizon in the meta-loss by (k+1)(t/H)^k: 0 is the paper's uniform sum, 1 a linear ramp, larger k move the weight onto the last steps. Validation by 'objective' uses the same weights.")
     var lateWeight: Float = 0
 
+    @Option(name: .customLong("second-order"), help: ArgumentHelp("Also differentiate the gradients the LSTM sees in the last K steps of each unroll (Hessian-vector products by finite differences, two more problem calls per such step); K ≥ --unroll gives the exact meta-gradient, which explodes over long unrolls. 0: the paper's first-order meta-gradient. One LSTM and the paper's inputs only.", valueName: "K"))
+    var secondOrderSteps = 0
+
     @Option(help: "How validation ranks the weights: objective (the meta-objective's criterion over the horizon) or final (the mean loss after the last step).")
     var select: ValidationSelection = .objective
 
@@ -151,7 +154,7 @@ struct MetaTrainCommand: ParsableCommand {
                     "meta-train \(self.task): " + (trainer.groups.map(groupsSummary) ?? "")
                     + "\(s.metaSteps) meta-steps, horizon \(s.horizon), unroll \(s.unroll), "
                     + "\(s.problemsPerStep) problems/step, meta-lr \(s.metaLearningRate), clip \(s.clipNorm), "
-                    + "objective \(s.objective.rawValue), " + (s.lateWeight.map { "late weight \($0), " } ?? "") + (s.selection == .final ? "selection by final loss, " : "") + (s.randomScale.map { "random scale ±\($0) decades, " } ?? "") + "LSTM \(trainer.configuration.layers)×\(trainer.configuration.hiddenSize) "
+                    + "objective \(s.objective.rawValue), " + (s.lateWeight.map { "late weight \($0), " } ?? "") + (s.selection == .final ? "selection by final loss, " : "") + (s.secondOrder ? "second order over the last \(s.secondOrderSteps) steps, " : "") + (s.randomScale.map { "random scale ±\($0) decades, " } ?? "") + "LSTM \(trainer.configuration.layers)×\(trainer.configuration.hiddenSize) "
                     + "\(trainer.configuration.inputs.summary), output ×\(trainer.configuration.outputScale)"
                     + (trainer.configuration.momentumReadoutScale != 0 ? ", momentum read-out ×\(trainer.configuration.momentumReadoutScale)" : "")
                     + (resume ? ", resumed at meta-step \(trainer.progress.metaStep)" : "") + "\n").utf8))
@@ -221,7 +224,7 @@ struct MetaTrainCommand: ParsableCommand {
             problemsPerStep: problemsPerStep, metaLearningRate: metaLearningRate, clipNorm: clip,
             validateEvery: validateEvery, validationProblems: validationProblems, seed: seed,
             objective: objective, randomScale: randomScale, selection: select,
-            lateWeight: lateWeight)
+            lateWeight: lateWeight, secondOrderSteps: secondOrderSteps)
         do { try settings.validate() } catch let e as MetaTrainingError { throw ValidationError(e.description) }
         return try MetaTrainer(task: task, configuration: lstm, settings: settings, groups: groups, initialWeights: start)
     }

@@ -161,4 +161,67 @@ final class MLPTests: XCTestCase {
         XCTAssertLessThan(after.loss, before.loss)
         XCTAssertGreaterThan(after.accuracy, 0.9)
     }
+
+    /// Replaying a past call sees that call's minibatch, at any θ, and leaves the stream alone.
+    func testReplaySeesAPastMinibatchWithoutAdvancing() {
+        let task = MLPTask(data: learnableSplit(), hiddenSizes: [5], batchSize: 16)
+        let p = task.makeClassificationProblem(split: .training, index: 0)
+        let theta = p.initialParameters(), n = p.parameterCount
+        var g0 = [Float](repeating: 0, count: n), g1 = g0, r = g0
+        let l0 = p.lossAndGradient(at: theta, gradient: &g0)
+        let l1 = p.lossAndGradient(at: theta, gradient: &g1)
+        XCTAssertTrue(p.supportsReplay)
+        XCTAssertEqual(p.replayLossAndGradient(call: 0, at: theta, gradient: &r), l0)
+        XCTAssertEqual(r, g0)
+        XCTAssertEqual(p.replayLossAndGradient(call: 1, at: theta, gradient: &r), l1)
+        XCTAssertEqual(r, g1)
+        XCTAssertEqual(p.calls, 2)
+        XCTAssertEqual(p.finalParameters, theta)
+        let fresh = task.makeClassificationProblem(split: .training, index: 0)
+        for _ in 0..<2 { _ = fresh.lossAndGradient(at: theta, gradient: &r) }
+        var a = r
+        XCTAssertEqual(p.lossAndGradient(at: theta, gradient: &a), fresh.lossAndGradient(at: theta, gradient: &r),
+                       "the third call sees the third minibatch")
+        XCTAssertTrue(RescaledProblem(p, factor: 2).supportsReplay)
+    }
+
+    /// The finite-difference Hessian-vector products of a batch of two MLP problems (loss scales
+    /// 1 and 3) against a Double reference: vᵀHv from second differences of the reference loss
+    /// (relative error < 0.2 %), and symmetry uᵀHv = vᵀHu.
+    func testHessianVectorProductsOfMLPProblems() {
+        let task = MLPTask(data: learnableSplit(), hiddenSizes: [6], batchSize: 16, initialStd: 0.3)
+        let problems = [task.makeClassificationProblem(split: .training, index: 0),
+                        task.makeClassificationProblem(split: .training, index: 1)]
+        let batch = ProblemBatch([problems[0], RescaledProblem(problems[1], factor: 3)])
+        let n = batch.count, m = problems[0].parameterCount
+        var theta = [Float](repeating: 0, count: n), g = theta, losses = [0.0, 0.0]
+        batch.initialParameters(into: &theta)
+        batch.evaluate(at: theta, scaledGradient: &g, losses: &losses)
+        var rng = SeededGenerator(seed: 5)
+        let u = (0..<n).map { _ in Float(rng.nextNormal()) }, v = (0..<n).map { _ in Float(rng.nextNormal()) }
+        var hu = [Float](repeating: 0, count: n), hv = hu
+        batch.hessianVectorProduct(call: 0, at: theta, vector: u, into: &hu)
+        batch.hessianVectorProduct(call: 0, at: theta, vector: v, into: &hv)
+        // The call-0 minibatch of each problem, for the reference.
+        for (k, p) in problems.enumerated() {
+            let fresh = task.makeClassificationProblem(split: .training, index: k)
+            XCTAssertEqual(fresh.initialParameters(), p.initialParameters())
+            let scale = k == 0 ? 1.0 : 3.0, off = k * m
+            var sampler = MinibatchSampler(datasetCount: task.data.training.count, batchSize: 16,
+                                           generator: MLPTask.generator(seed: task.seed, split: .training, index: k).fork(2))
+            let indices = sampler.next()
+            var x = [Float](repeating: 0, count: 16 * task.data.training.featureCount), y = [Int](repeating: 0, count: 16)
+            task.data.training.gather(indices, images: &x, labels: &y)
+            let t = Array(theta[off..<(off + m)]), vk = Array(v[off..<(off + m)])
+            let h: Float = 1e-2
+            func f(_ e: Float) -> Double { referenceLoss(task.network, zip(t, vk).map { $0 + e * $1 }, x, y) }
+            let vHvReference = scale * (f(h) - 2 * f(0) + f(-h)) / Double(h * h)
+            let vHv = (off..<(off + m)).reduce(0.0) { $0 + Double(v[$1]) * Double(hv[$1]) }
+            print("MLP Hessian-vector product, problem \(k): vᵀHv \(vHv), reference \(vHvReference)")
+            XCTAssertEqual(vHv, vHvReference, accuracy: 0.002 * abs(vHvReference), "problem \(k)")
+            let uHv = (off..<(off + m)).reduce(0.0) { $0 + Double(u[$1]) * Double(hv[$1]) }
+            let vHu = (off..<(off + m)).reduce(0.0) { $0 + Double(v[$1]) * Double(hu[$1]) }
+            XCTAssertEqual(uHv, vHu, accuracy: 0.01 * max(abs(uHv), abs(vHv)), "problem \(k): symmetry")
+        }
+    }
 }

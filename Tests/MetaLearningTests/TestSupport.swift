@@ -33,6 +33,13 @@ final class TestQuadratic: Problem {
         return Float(f)
     }
 
+    var supportsReplay: Bool { true }
+    func replayLossAndGradient(call: Int, at theta: UnsafePointer<Float>, gradient: UnsafeMutablePointer<Float>) -> Float {
+        let (f, g) = lossAndGradient((0..<d).map { Double(theta[$0]) })
+        for j in 0..<d { gradient[j] = Float(g[j]) }
+        return Float(f)
+    }
+
     func lossAndGradient(_ t: [Double]) -> (Double, [Double]) {
         var f = 0.0
         var g = [Double](repeating: 0, count: d)
@@ -204,6 +211,25 @@ struct ReferenceRun {
         zip(problems, losses).map { p, f in
             logObjective ? Foundation.log(Double(p.lossScale) * f) : Double(p.lossScale) * f
         }.reduce(0, +) / Double(problems.count)
+    }
+
+    /// The true meta-loss of the unroll: from the recorded start (detached: the state and θ after
+    /// the warm-up), `inputs.count` steps with φ and live gradients from step `liveFrom` on (the
+    /// recorded, frozen inputs before it: stateless features only); Σ_t meta-loss. What the
+    /// second-order meta-gradient over the last `inputs.count − liveFrom` steps differentiates.
+    func live(phi: [Double], start: ReferenceLSTM.State, theta0: [Double], inputs: [FrozenStep], liveFrom: Int = 0,
+              warmup: Int = 0) -> Double {
+        var s = start, theta = theta0, total = 0.0
+        var g = scaledGradientAndLosses(theta).0
+        for t in inputs.indices {
+            let x = t < liveFrom ? inputs[t].x : ref.features(g, &s)
+            let d = ref.step(x, &s, phi)
+            theta = clamp(zip(theta, d).map { $0 + $1 })
+            let (gn, losses) = scaledGradientAndLosses(theta)
+            g = gn
+            total += stepWeight(warmup + t + 1) * metaLoss(losses)
+        }
+        return total
     }
 
     /// The first-order surrogate: replay with frozen inputs and weights φ; Σ_t meta-loss.
