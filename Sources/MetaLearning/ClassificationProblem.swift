@@ -27,8 +27,10 @@ public final class ClassificationProblem: Problem {
     public private(set) var finalParameters: [Float]
     /// Calls of `lossAndGradient` since creation or `reset()`.
     public private(set) var calls = 0
-    /// The minibatch indices of every call since creation or `reset()` (for `replayLossAndGradient`).
+    /// With replay enabled: the minibatch indices of every call since creation or `reset()`
+    /// (from `historyStart` on), for `replayLossAndGradient`.
     private var history: [[Int]] = []
+    private var keepsHistory = false, historyStart = 0
 
     public init(initialParameters: [Float], data: Dataset, sampler: MinibatchSampler, loss: @escaping LossFunction) {
         precondition(sampler.datasetCount == data.count, "ClassificationProblem: sampler for \(sampler.datasetCount) of \(data.count) samples")
@@ -48,19 +50,25 @@ public final class ClassificationProblem: Problem {
     public func lossAndGradient(at theta: UnsafePointer<Float>, gradient: UnsafeMutablePointer<Float>) -> Float {
         calls += 1
         let indices = sampler.next()
-        history.append(indices)
+        if keepsHistory { history.append(indices) }
         let n = parameterCount
         finalParameters.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: theta, count: n) }
         return evaluate(indices, at: theta, gradient: gradient)
     }
 
-    public var supportsReplay: Bool { true }
+    /// Keeps every call's minibatch indices from now on (128 integers per call).
+    public func enableReplay() -> Bool {
+        if !keepsHistory { keepsHistory = true; historyStart = calls }
+        return true
+    }
 
     /// The loss on the minibatch of call `call`; leaves the stream and `finalParameters` alone.
     public func replayLossAndGradient(call: Int, at theta: UnsafePointer<Float>,
                                       gradient: UnsafeMutablePointer<Float>) -> Float {
-        precondition(call >= 0 && call < history.count, "ClassificationProblem: no call \(call) to replay (\(history.count) so far)")
-        return evaluate(history[call], at: theta, gradient: gradient)
+        let i = call - historyStart
+        precondition(keepsHistory && i >= 0 && i < history.count,
+                     "ClassificationProblem: call \(call) was not recorded (replay from call \(historyStart), \(calls) calls)")
+        return evaluate(history[i], at: theta, gradient: gradient)
     }
 
     private func evaluate(_ indices: [Int], at theta: UnsafePointer<Float>, gradient: UnsafeMutablePointer<Float>) -> Float {
@@ -74,7 +82,7 @@ public final class ClassificationProblem: Problem {
     public func reset() {
         sampler = initialSampler
         calls = 0
-        history.removeAll(keepingCapacity: true)
+        history.removeAll(keepingCapacity: true); historyStart = 0
         finalParameters = theta0
     }
 }

@@ -143,6 +143,11 @@ final class LSTMUnroll: MetaUnrolling {
         }
         featureState?.fill(0); featureStep = 0
         stepsTaken = 0
+        if secondOrder {
+            // Call k of each problem (counted from here) is step k's gradient, replayed in backward.
+            for p in batch.problems { p.reset() }
+            precondition(batch.enableReplay(), "LSTMUnroll: second order needs problems that can replay a step")
+        }
         batch.initialParameters(into: theta.data)
         if secondOrder { thetas[0].data.update(from: theta.data, count: N) }
         if losses.count != batch.problems.count { losses = [Double](repeating: 0, count: batch.problems.count) }

@@ -51,7 +51,7 @@ public final class MetaTrainer {
             try check(groups == nil, "are implemented for one LSTM over all coordinates, not per parameter group")
             try check(configuration.inputs.stateCount == 0 && configuration.momentumReadoutCount == 0,
                       "need the paper's stateless inputs (no RMS or momentum inputs, no momentum read-out)")
-            try check(task.makeProblem(split: .training, index: 0).supportsReplay,
+            try check(task.makeProblem(split: .training, index: 0).enableReplay(),
                       "need problems that can replay a step; the \(task.name) task's cannot")
         }
         let count = (groups?.count ?? 1) * configuration.layout.weightCount

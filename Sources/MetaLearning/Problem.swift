@@ -41,14 +41,17 @@ public protocol Problem: AnyObject {
     /// concurrently. Default false.
     var allowsConcurrentEvaluation: Bool { get }
 
-    /// Whether `replayLossAndGradient` is available. Default false.
-    var supportsReplay: Bool { get }
+    /// Asks the problem to keep, from its next call on, what `replayLossAndGradient` needs (e.g.
+    /// each call's minibatch indices), and returns whether it can replay at all. Default false.
+    /// Second-order meta-training calls it on its training problems before their first step, so
+    /// nothing else pays for replay.
+    func enableReplay() -> Bool
 
     /// f(θ) and ∇f(θ) (unscaled, like `lossAndGradient`) on what the `call`-th `lossAndGradient`
     /// call since creation or `reset()` saw (0-based; its minibatch), at any θ, without advancing
     /// the stream or changing what later calls see. Second-order meta-gradients differentiate a
-    /// past step's gradient with it (`ProblemBatch.hessianVectorProduct`). Only called when
-    /// `supportsReplay`, for a call that has happened.
+    /// past step's gradient with it (`ProblemBatch.hessianVectorProduct`). Only called after
+    /// `enableReplay()` returned true, for a call made since then.
     func replayLossAndGradient(call: Int, at theta: UnsafePointer<Float>, gradient: UnsafeMutablePointer<Float>) -> Float
 }
 
@@ -57,9 +60,9 @@ extension Problem {
     public var lossScale: Float { 1 }
     public var allowsConcurrentEvaluation: Bool { false }
     public func reset() {}
-    public var supportsReplay: Bool { false }
+    public func enableReplay() -> Bool { false }
     public func replayLossAndGradient(call: Int, at theta: UnsafePointer<Float>,
                                       gradient: UnsafeMutablePointer<Float>) -> Float {
-        preconditionFailure("\(type(of: self)) cannot replay a step (supportsReplay is false)")
+        preconditionFailure("\(type(of: self)) cannot replay a step")
     }
 }

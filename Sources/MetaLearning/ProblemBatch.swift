@@ -80,14 +80,14 @@ public final class ProblemBatch {
     /// Central finite differences of the replayed gradient: (∇f(θ + εv) − ∇f(θ − εv)) / 2ε per
     /// problem, with ε = 10⁻³·(1 + ‖θ_p‖₂)/‖v_p‖₂ (a displacement of 0.1 % of θ's size; exact up
     /// to rounding for quadratics, O(ε²) off otherwise). Two replays per problem; a problem whose
-    /// block of v is zero gets zeros. Every problem must `supportsReplay`.
+    /// block of v is zero gets zeros. Every problem must have replay enabled (`enableReplay()`)
+    /// before that call.
     public func hessianVectorProduct(call: Int, at theta: UnsafePointer<Float>, vector v: UnsafePointer<Float>,
                                      into out: UnsafeMutablePointer<Float>) {
         if hvpScratch.count != 3 * count { hvpScratch = [Float](repeating: 0, count: 3 * count) }
         hvpScratch.withUnsafeMutableBufferPointer { buffer in
             let point = buffer.baseAddress!, plus = point + count, minus = plus + count
             for (k, p) in problems.enumerated() {
-                precondition(p.supportsReplay, "ProblemBatch: problem \(k) (\(type(of: p))) cannot replay a step")
                 let off = offsets[k], n = offsets[k + 1] - off
                 var vv = 0.0, tt = 0.0
                 for i in off..<(off + n) { vv += Double(v[i]) * Double(v[i]); tt += Double(theta[i]) * Double(theta[i]) }
@@ -104,6 +104,11 @@ public final class ProblemBatch {
                 for i in off..<(off + n) { out[i] = (plus[i] - minus[i]) * factor }
             }
         }
+    }
+
+    /// Enables replay on every problem (`Problem.enableReplay`); returns whether all can replay.
+    public func enableReplay() -> Bool {
+        problems.allSatisfy { $0.enableReplay() }
     }
 
     /// Problems are evaluated on this many threads at once: all cores when every problem allows

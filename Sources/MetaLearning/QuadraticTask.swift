@@ -80,7 +80,7 @@ public final class QuadraticProblem: Problem {
     }
 
     /// Deterministic: every call sees the same function.
-    public var supportsReplay: Bool { true }
+    public func enableReplay() -> Bool { true }
     public func replayLossAndGradient(call: Int, at theta: UnsafePointer<Float>,
                                       gradient: UnsafeMutablePointer<Float>) -> Float {
         lossAndGradient(at: theta, gradient: gradient)

@@ -27,7 +27,7 @@ public final class RescaledProblem: Problem {
     public var lossScale: Float { factor * base.lossScale }
     public var allowsConcurrentEvaluation: Bool { base.allowsConcurrentEvaluation }
     public func reset() { base.reset() }
-    public var supportsReplay: Bool { base.supportsReplay }
+    public func enableReplay() -> Bool { base.enableReplay() }
     public func replayLossAndGradient(call: Int, at theta: UnsafePointer<Float>,
                                       gradient: UnsafeMutablePointer<Float>) -> Float {
         base.replayLossAndGradient(call: call, at: theta, gradient: gradient)

@@ -166,11 +166,11 @@ final class MLPTests: XCTestCase {
     func testReplaySeesAPastMinibatchWithoutAdvancing() {
         let task = MLPTask(data: learnableSplit(), hiddenSizes: [5], batchSize: 16)
         let p = task.makeClassificationProblem(split: .training, index: 0)
+        XCTAssertTrue(p.enableReplay())
         let theta = p.initialParameters(), n = p.parameterCount
         var g0 = [Float](repeating: 0, count: n), g1 = g0, r = g0
         let l0 = p.lossAndGradient(at: theta, gradient: &g0)
         let l1 = p.lossAndGradient(at: theta, gradient: &g1)
-        XCTAssertTrue(p.supportsReplay)
         XCTAssertEqual(p.replayLossAndGradient(call: 0, at: theta, gradient: &r), l0)
         XCTAssertEqual(r, g0)
         XCTAssertEqual(p.replayLossAndGradient(call: 1, at: theta, gradient: &r), l1)
@@ -182,7 +182,8 @@ final class MLPTests: XCTestCase {
         var a = r
         XCTAssertEqual(p.lossAndGradient(at: theta, gradient: &a), fresh.lossAndGradient(at: theta, gradient: &r),
                        "the third call sees the third minibatch")
-        XCTAssertTrue(RescaledProblem(p, factor: 2).supportsReplay)
+        XCTAssertTrue(RescaledProblem(p, factor: 2).enableReplay())
+        XCTAssertFalse(ProblemWithoutReplay().enableReplay(), "the default: no replay")
     }
 
     /// The finite-difference Hessian-vector products of a batch of two MLP problems (loss scales
@@ -193,6 +194,7 @@ final class MLPTests: XCTestCase {
         let problems = [task.makeClassificationProblem(split: .training, index: 0),
                         task.makeClassificationProblem(split: .training, index: 1)]
         let batch = ProblemBatch([problems[0], RescaledProblem(problems[1], factor: 3)])
+        XCTAssertTrue(batch.enableReplay())
         let n = batch.count, m = problems[0].parameterCount
         var theta = [Float](repeating: 0, count: n), g = theta, losses = [0.0, 0.0]
         batch.initialParameters(into: &theta)
@@ -223,5 +225,15 @@ final class MLPTests: XCTestCase {
             let vHu = (off..<(off + m)).reduce(0.0) { $0 + Double(v[$1]) * Double(hu[$1]) }
             XCTAssertEqual(uHv, vHu, accuracy: 0.01 * max(abs(uHv), abs(vHv)), "problem \(k): symmetry")
         }
+    }
+}
+
+/// A problem with the protocol's defaults (f = ½‖θ‖²).
+private final class ProblemWithoutReplay: Problem {
+    var parameterCount: Int { 2 }
+    func initialParameters() -> [Float] { [1, 2] }
+    func lossAndGradient(at theta: UnsafePointer<Float>, gradient: UnsafeMutablePointer<Float>) -> Float {
+        gradient[0] = theta[0]; gradient[1] = theta[1]
+        return 0.5 * (theta[0] * theta[0] + theta[1] * theta[1])
     }
 }

@@ -224,4 +224,44 @@ final class MetaTrainerTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("unroll"))
         }
     }
+
+    /// Second order on minibatch problems (the MLP task): the meta-gradient of a 6-step unroll
+    /// agrees with a central difference of the true unrolled loss along it within 0.1 % (measured
+    /// 3e-5; the first-order one is 0.3 % off), and meta-training with it runs and resumes bit
+    /// for bit.
+    func testSecondOrderOnTheMLPTask() throws {
+        let task = MLPTask(data: learnableSplit(), hiddenSizes: [5], batchSize: 16, initialStd: 0.3, horizon: 12)
+        let config = LSTMConfiguration(hiddenSize: 4, outputScale: 0.3)
+        func trainer(_ k: Int) throws -> MetaTrainer {
+            let t = try MetaTrainer(task: task, configuration: config, settings: MetaTrainingSettings(
+                metaSteps: 4, horizon: 12, unroll: 6, problemsPerStep: 2, validateEvery: 2, validationProblems: 2,
+                secondOrderSteps: k))
+            t.setWeights(randomWeights(config, seed: 3, scale: 0.5))
+            return t
+        }
+        func batch() -> ProblemBatch { ProblemBatch((0..<2).map { task.makeProblem(split: .training, index: $0) }) }
+        let second = try trainer(6).metaGradient(batch: batch(), steps: 6).gradient
+        let first = try trainer(0).metaGradient(batch: batch(), steps: 6).gradient
+        let norm = second.map { Double($0 * $0) }.reduce(0, +).squareRoot()
+        let u = second.map { Double($0) / norm }
+        let phi = randomWeights(config, seed: 3, scale: 0.5)
+        func loss(_ h: Double) throws -> Double {
+            let t = try trainer(0)
+            t.setWeights(zip(phi, u).map { Float(Double($0) + h * $1) })
+            return t.metaGradient(batch: batch(), steps: 6).loss
+        }
+        let h = 1e-2
+        let fd = (try loss(h) - loss(-h)) / (2 * h)
+        let along2 = norm, along1 = zip(first, u).map { Double($0) * $1 }.reduce(0, +)
+        print("MLP meta-gradient along u: second order \(along2), first order \(along1), finite difference \(fd)")
+        XCTAssertEqual(along2, fd, accuracy: 1e-3 * abs(fd))
+        XCTAssertLessThan(abs(along2 - fd), abs(along1 - fd))
+
+        let dir = try temporaryDirectory(self)
+        let full = try trainer(6)
+        let (checkpoint, resumed) = try runStraightAndResumed(full, task: task, every: 2, path: dir.appendingPathComponent("so.ckpt").path)
+        XCTAssertEqual(checkpoint.settings.secondOrderSteps, 6)
+        assertSameRun(resumed, full)
+        XCTAssertTrue(full.weights.allSatisfy(\.isFinite))
+    }
 }

@@ -33,7 +33,7 @@ final class TestQuadratic: Problem {
         return Float(f)
     }
 
-    var supportsReplay: Bool { true }
+    func enableReplay() -> Bool { true }
     func replayLossAndGradient(call: Int, at theta: UnsafePointer<Float>, gradient: UnsafeMutablePointer<Float>) -> Float {
         let (f, g) = lossAndGradient((0..<d).map { Double(theta[$0]) })
         for j in 0..<d { gradient[j] = Float(g[j]) }

@@ -27,6 +27,7 @@ final class ShippedModelTests: XCTestCase {
         XCTAssertEqual(t.objective, .log)
         XCTAssertEqual(t.selection, .final)
         XCTAssertEqual(t.metaLearningRate, 3e-4)
+        XCTAssertEqual(t.secondOrderSteps, 20, "stage 2 had second-order terms over the last 20 steps")
         let c = try XCTUnwrap(file.metadata.calibration)
         XCTAssertEqual([c.problems, c.steps], [100, 100])
         XCTAssertEqual(c.criterion, .final)
