@@ -9,8 +9,9 @@ struct CalibrateCommand: ParsableCommand {
         discussion: """
             The first-order meta-gradient treats the optimizee's gradients as constants, so \
             meta-training cannot see that a larger step changes the gradients that follow, and a \
-            meta-trained optimizer's step size can be off (on the MLP task every model took steps \
-            that were too large late in a run; the conv pair's were too small). This command grid-searches one multiplier of the model's output scale on the task's \
+            meta-trained optimizer's step size can be off (on the MLP task every first-order model \
+            took steps that were too large late in a run, less so with meta-train --second-order; \
+            the conv pair's were too small). This command grid-searches one multiplier of the model's output scale on the task's \
             validation problems (never test problems) — the same log grid, criterion and problems \
             as `neural-art tune` uses for each baseline — and writes the model with the scale \
             multiplied and the search recorded in its header. The LSTM's weights are unchanged.
@@ -69,30 +70,11 @@ struct CalibrateCommand: ParsableCommand {
                 done += 1
                 bar.update(step: min(done, 11), message: "×\(String(format: "%.3g", Double(m))): \(formatLoss(v))")
             }
-            let calibration: StepScaleCalibration
-            let data: Data
-            if GroupedModelFile.isGroupedModel(path: model) {
-                let file = try GroupedModelFile.load(path: model)
-                guard let grouped = task as? any GroupedParameterTask, file.task.name == task.name else {
-                    throw ModelFileError.mismatched(path: model, detail: "trained on task '\(file.task.name)', not '\(task.name)'")
-                }
-                _ = try file.optimizer(for: grouped.parameterGroups, path: model)
-                calibration = StepScaleCalibrator.calibrate(
-                    configuration: file.configuration, task: task, steps: steps, problems: problems, criterion: criterion,
-                    pointsPerDecade: pointsPerDecade, optimizer: { c in
-                        GroupedOptimizer(groups: grouped.parameterGroups,
-                                         members: file.weights.map { LSTMOptimizer(configuration: c, weights: $0) })
-                    }, progress: progress)
-                data = try file.calibrated(calibration).encoded()
-            } else {
-                let file = try ModelFile.load(path: model)
-                try file.requireTask(task.name, path: model)
-                calibration = StepScaleCalibrator.calibrate(
-                    configuration: file.configuration, task: task, steps: steps, problems: problems, criterion: criterion,
-                    pointsPerDecade: pointsPerDecade, optimizer: { LSTMOptimizer(configuration: $0, weights: file.weights) },
-                    progress: progress)
-                data = try file.calibrated(calibration).encoded()
-            }
+            let file = try LearnedOptimizerModel(path: model, task: task)
+            let calibration = StepScaleCalibrator.calibrate(
+                configuration: file.configuration, task: task, steps: steps, problems: problems, criterion: criterion,
+                pointsPerDecade: pointsPerDecade, optimizer: file.withConfiguration, progress: progress)
+            let data = try file.calibratedData(calibration)
             bar.update(step: 12, message: "\(done) runs")
             guard calibration.value.map({ $0.isFinite }) ?? false else {
                 throw CLIError("calibrate: the optimizer diverged at every step scale tried on \(problems) validation problems of task '\(task.name)'; nothing written")

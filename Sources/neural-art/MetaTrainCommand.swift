@@ -101,8 +101,8 @@ struct MetaTrainCommand: ParsableCommand {
     var rmsInputs = false
 
     @Option(help: ArgumentHelp("Add momentum inputs at these decays, e.g. 0.5,0.9,0.99: log-sign features of each bias-corrected running average of the gradient.",
-                               valueName: "β,β,…"))
-    var momentumInputs: String?
+                               valueName: "β,β,…"), transform: { try MetaTrainCommand.parseDecays($0) })
+    var momentumInputs: [Float] = []
 
     @Flag(help: "Add a learned linear path from the momentum inputs' averages into the update (Δ += Σ 10·w_k·m̂_k, w starting at 0); needs --momentum-inputs.")
     var momentumReadout = false
@@ -124,18 +124,17 @@ struct MetaTrainCommand: ParsableCommand {
         if !(p > 0) { throw ValidationError("--p must be positive") }
         if !(outputScale > 0) { throw ValidationError("--output-scale must be positive") }
         if checkpointEvery < 1 { throw ValidationError("--checkpoint-every must be ≥ 1") }
-        if try momentumReadout && momentumDecays().isEmpty {
+        if momentumReadout && momentumInputs.isEmpty {
             throw ValidationError("--momentum-readout needs --momentum-inputs")
         }
     }
 
-    /// The decays of `--momentum-inputs` (empty without it).
-    func momentumDecays() throws -> [Float] {
-        guard let momentumInputs else { return [] }
-        let parts = momentumInputs.split(separator: ",", omittingEmptySubsequences: false)
+    /// Parses `--momentum-inputs`: 1 to 8 comma-separated decays in (0, 1).
+    static func parseDecays(_ text: String) throws -> [Float] {
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false)
         let decays = parts.compactMap { Float($0.trimmingCharacters(in: .whitespaces)) }
         guard decays.count == parts.count, (1...8).contains(decays.count), decays.allSatisfy({ $0 > 0 && $0 < 1 }) else {
-            throw ValidationError("--momentum-inputs needs 1 to 8 comma-separated decays in (0, 1), e.g. 0.5,0.9,0.99 (got '\(momentumInputs)')")
+            throw ValidationError("--momentum-inputs needs 1 to 8 comma-separated decays in (0, 1), e.g. 0.5,0.9,0.99 (got '\(text)')")
         }
         return decays
     }
@@ -208,7 +207,7 @@ struct MetaTrainCommand: ParsableCommand {
         let groups = (task as? any GroupedParameterTask)?.parameterGroups
         var lstm = LSTMConfiguration(
             layers: layers, hiddenSize: hidden,
-            inputs: InputFeatures(gradient: inputs, p: p, rmsInputs: rmsInputs, momentumDecays: try momentumDecays()),
+            inputs: InputFeatures(gradient: inputs, p: p, rmsInputs: rmsInputs, momentumDecays: momentumInputs),
             outputScale: outputScale, momentumReadoutScale: momentumReadout ? 10 : 0)
         var start: [Float]?
         if let initialModel, let groups {
