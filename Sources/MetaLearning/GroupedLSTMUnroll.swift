@@ -1,7 +1,8 @@
 import Numerics
 
 /// One truncated-BPTT unroll of a *grouped* LSTM optimizer — one LSTM per parameter group, all
-/// stepping θ together — with its first-order backward pass.
+/// stepping θ together — with its backward pass (first-order, or with the second-order terms
+/// over the last K steps as in `LSTMUnroll`).
 ///
 /// The math is `LSTMUnroll`'s, per group. The first-order adjoint of θ is coordinatewise
 /// (a_t = ĝ_t + a_{t+1}), so the meta-gradient of group g's weights φ_g depends only on group
@@ -13,6 +14,11 @@ import Numerics
 /// factor w_t·∂term/∂(s·f)/P (`stepMetaLoss`). With one group this computes exactly what
 /// `LSTMUnroll` computes (checked in the tests). Problems with bounds are not supported (the
 /// classification tasks have none).
+///
+/// Second order (`secondOrderSteps` > 0): s·H_t·b_t couples the groups (b_t gathered from every
+/// lane, H_t over all of θ), so the reverse sweep runs step by step over all lanes, and after
+/// each step the lanes' b_t are scattered into θ's layout, multiplied by H_t and gathered back
+/// into each lane's adjoint.
 ///
 /// Memory: as `LSTMUnroll`, ≈ (in + 13H + 2)·4 bytes per coordinate per step.
 final class GroupedLSTMUnroll: MetaUnrolling {
@@ -30,8 +36,10 @@ final class GroupedLSTMUnroll: MetaUnrolling {
         /// Per step, the momentum read-out's m̂ (K × N; empty without the read-out).
         let momentumRecords: [Tensor]
         let dh: [Tensor], dc: [Tensor], dz: Tensor, adjoint: Tensor
+        /// Second order: ∂L/∂x of the first layer's inputs (in × N) and b_t (N); nil in first order.
+        let inputAdjoint: Tensor?, gradientAdjoint: Tensor?
 
-        init(configuration: LSTMConfiguration, count N: Int, maxSteps T: Int) {
+        init(configuration: LSTMConfiguration, count N: Int, maxSteps T: Int, secondOrder: Bool) {
             self.configuration = configuration
             layout = configuration.layout
             count = N
@@ -49,6 +57,8 @@ final class GroupedLSTMUnroll: MetaUnrolling {
             dc = (0..<L.layers).map { _ in Tensor(shape: [H, N]) }
             dz = Tensor(shape: [4 * H, N])
             adjoint = Tensor(shape: [N])
+            inputAdjoint = secondOrder ? Tensor(shape: [configuration.inputs.count, N]) : nil
+            gradientAdjoint = secondOrder ? Tensor(shape: [N]) : nil
             for l in 0..<L.layers {
                 for slot in xh[l] { (slot.data + (L.columns(layer: l) - 1) * N).update(repeating: 1, count: N) }
             }
@@ -67,14 +77,35 @@ final class GroupedLSTMUnroll: MetaUnrolling {
     private var featureStep = 0
     private(set) var recordedSteps = 0
     private(set) var stepsTaken = 0
+    /// The last this many steps of an unroll get the second-order terms (0: first order).
+    let secondOrderSteps: Int
+    /// Second order: θ_t per step (T+1 slots), b_t and H_t·b_t in θ's layout; the problem call
+    /// that evaluated the last forward's θ₀, and its batch.
+    private var thetas: [Tensor] = []
+    private let fullAdjoint: Tensor?, curvature: Tensor?
+    private var firstCall = 0
+    private var lastBatch: ProblemBatch?
 
-    init(configurations: [LSTMConfiguration], groups: ParameterGroups, problems k: Int, maxSteps T: Int) {
+    init(configurations: [LSTMConfiguration], groups: ParameterGroups, problems k: Int, maxSteps T: Int,
+         secondOrderSteps: Int = 0) {
         precondition(configurations.count == groups.count && k >= 1 && T >= 1,
                      "GroupedLSTMUnroll: \(configurations.count) LSTMs for \(groups.count) groups, \(k) problems, \(T) steps")
+        precondition(secondOrderSteps == 0 || configurations.allSatisfy { $0.inputs.stateCount == 0 && $0.momentumReadoutCount == 0 },
+                     "GroupedLSTMUnroll: second order needs stateless input features")
+        precondition(secondOrderSteps >= 0, "GroupedLSTMUnroll: negative second-order steps")
         self.groups = groups
         problems = k
         maxSteps = T
-        lanes = (0..<groups.count).map { Lane(configuration: configurations[$0], count: k * groups.counts[$0], maxSteps: T) }
+        self.secondOrderSteps = secondOrderSteps
+        lanes = (0..<groups.count).map {
+            Lane(configuration: configurations[$0], count: k * groups.counts[$0], maxSteps: T, secondOrder: secondOrderSteps > 0)
+        }
+        if secondOrderSteps > 0 {
+            thetas = (0...T).map { _ in Tensor(shape: [k * groups.period]) }
+            fullAdjoint = Tensor(shape: [k * groups.period]); curvature = Tensor(shape: [k * groups.period])
+        } else {
+            fullAdjoint = nil; curvature = nil
+        }
         theta = Tensor(shape: [k * groups.period])
         delta = Tensor(shape: [k * groups.period])
         gradient = Tensor(shape: [k * groups.period])
@@ -105,7 +136,13 @@ final class GroupedLSTMUnroll: MetaUnrolling {
         }
         featureStep = 0
         stepsTaken = 0
+        if secondOrderSteps > 0 {
+            // Call k of each problem (counted from here) is step k's gradient, replayed in backward.
+            for p in batch.problems { p.reset() }
+            precondition(batch.enableReplay(), "GroupedLSTMUnroll: second order needs problems that can replay a step")
+        }
         batch.initialParameters(into: theta.data)
+        if secondOrderSteps > 0 { thetas[0].data.update(from: theta.data, count: theta.count) }
         evaluate(batch, slot: 0)
         return losses.reduce(0, +) / Double(problems)
     }
@@ -128,6 +165,7 @@ final class GroupedLSTMUnroll: MetaUnrolling {
         precondition(T >= 1 && T <= maxSteps, "GroupedLSTMUnroll: \(T) steps, room for \(maxSteps)")
         precondition(batch.problems.count == problems, "GroupedLSTMUnroll: batch of \(batch.problems.count) problems, made for \(problems)")
         var metaLoss = 0.0
+        firstCall = stepsTaken; lastBatch = batch
         for t in 0..<T {
             featureStep += 1
             for (g, lane) in lanes.enumerated() {
@@ -159,6 +197,7 @@ final class GroupedLSTMUnroll: MetaUnrolling {
                 groups.scatter(g, from: lane.delta.data, problems: problems, into: delta.data)
             }
             batch.applyUpdate(theta: theta.data, delta: delta.data, mask: nil)
+            if secondOrderSteps > 0 { thetas[t + 1].data.update(from: theta.data, count: theta.count) }
             evaluate(batch, slot: t + 1)
             let term = stepWeights.withUnsafeMutableBufferPointer {
                 stepMetaLoss(losses: losses, scales: batch.scales, objective: objective,
@@ -172,34 +211,43 @@ final class GroupedLSTMUnroll: MetaUnrolling {
         return metaLoss
     }
 
-    /// Accumulates the first-order meta-gradient ∂L/∂φ of the last `forward` into `dWeights`
-    /// (concatenated like φ).
+    /// Accumulates the meta-gradient ∂L/∂φ of the last `forward` (first-order, or with the
+    /// second-order terms) into `dWeights` (concatenated like φ). Step by step over all lanes;
+    /// each lane's arithmetic is the same in either order.
     func backward(weights: UnsafePointer<Float>, dWeights: UnsafeMutablePointer<Float>) {
         let T = recordedSteps, P = problems
+        let secondOrderFrom = secondOrderSteps > 0 ? max(1, T - secondOrderSteps) : T
+        var coefficients: [[Float]] = []
         for (g, lane) in lanes.enumerated() {
-            let n = groups.counts[g]
-            let L = lane.layout, H = L.hidden, N = lane.count, top = L.layers - 1
-            let s = lane.configuration.outputScale
-            let w = weights + weightOffset(group: g), dw = dWeights + weightOffset(group: g)
+            let L = lane.layout, w = weights + weightOffset(group: g)
             for l in 0..<L.layers { lane.dh[l].fill(0); lane.dc[l].fill(0) }
             lane.adjoint.fill(0)
-            let a = lane.adjoint.data
-            let coefficients = (0..<H).map { s * w[L.readoutOffset + $0] }
-            coefficients.withUnsafeBufferPointer { coef in
-                for t in stride(from: T - 1, through: 0, by: -1) {
-                    // a_{t+1} = ĝ_{t+1} + a_{t+2}, problem by problem (problem-major lane).
-                    let grad = lane.grads[t + 1].data
-                    for k in 0..<P {
-                        let w = stepWeights[(t + 1) * P + k]
-                        for i in (k * n)..<((k + 1) * n) { a[i] = grad[i] * w + a[i] }
-                    }
-                    LSTMCell.readoutBackward(
-                        hidden: H, count: N, range: 0..<N, scale: s, adjoint: a,
-                        hOnes: lane.xh[top][t + 1].data + L.inputSize(layer: top) * N, dWeights: dw + L.readoutOffset)
-                    if L.momentumReadouts > 0 {
-                        momentumReadoutBackward(lane.configuration, adjoint: a, recorded: lane.momentumRecords[t].data,
-                                                stride: N, range: 0..<N, dWeights: dw + L.momentumReadoutOffset)
-                    }
+            coefficients.append((0..<L.hidden).map { lane.configuration.outputScale * w[L.readoutOffset + $0] })
+        }
+        for t in stride(from: T - 1, through: 0, by: -1) {
+            let curvatureStep = t >= secondOrderFrom
+            for (g, lane) in lanes.enumerated() {
+                let n = groups.counts[g]
+                let L = lane.layout, H = L.hidden, N = lane.count, top = L.layers - 1
+                let s = lane.configuration.outputScale
+                let w = weights + weightOffset(group: g), dw = dWeights + weightOffset(group: g)
+                let a = lane.adjoint.data
+                // a_{t+1} = ĝ_{t+1} + a_{t+2}, problem by problem (problem-major lane).
+                let grad = lane.grads[t + 1].data
+                for k in 0..<P {
+                    let w = stepWeights[(t + 1) * P + k]
+                    for i in (k * n)..<((k + 1) * n) { a[i] = grad[i] * w + a[i] }
+                }
+                LSTMCell.readoutBackward(
+                    hidden: H, count: N, range: 0..<N, scale: s, adjoint: a,
+                    hOnes: lane.xh[top][t + 1].data + L.inputSize(layer: top) * N, dWeights: dw + L.readoutOffset)
+                if L.momentumReadouts > 0 {
+                    momentumReadoutBackward(lane.configuration, adjoint: a, recorded: lane.momentumRecords[t].data,
+                                            stride: N, range: 0..<N, dWeights: dw + L.momentumReadoutOffset)
+                }
+                let inputs = curvatureStep ? lane.inputAdjoint?.data : nil
+                inputs?.update(repeating: 0, count: lane.configuration.inputs.count * N)
+                coefficients[g].withUnsafeBufferPointer { coef in
                     for l in stride(from: top, through: 0, by: -1) {
                         LSTMCell.backward(
                             hidden: H, inputs: L.inputSize(layer: l), columns: L.columns(layer: l), count: N,
@@ -209,9 +257,22 @@ final class GroupedLSTMUnroll: MetaUnrolling {
                             outputAdjoint: l == top ? UnsafePointer(a) : nil,
                             outputCoefficients: l == top ? coef.baseAddress! : nil,
                             dc: lane.dc[l].data, dz: lane.dz.data, dWeights: dw + L.weightOffset(layer: l),
-                            dInput: l > 0 ? lane.dh[l - 1].data : nil, dRecurrent: lane.dh[l].data)
+                            dInput: l > 0 ? lane.dh[l - 1].data : inputs, dRecurrent: lane.dh[l].data)
                     }
                 }
+                if let inputs, let b = lane.gradientAdjoint {
+                    preprocessGradientBackward(lane.configuration.inputs, gradient: lane.grads[t].data, scale: 1,
+                                               dx: inputs, stride: N, dGradient: b.data, range: 0..<N)
+                    groups.scatter(g, from: b.data, problems: P, into: fullAdjoint!.data)
+                }
+            }
+            guard curvatureStep, let full = fullAdjoint, let hb = curvature else { continue }
+            // a ← a + s·H_t·b_t over all of θ, gathered back into each lane.
+            lastBatch!.hessianVectorProduct(call: firstCall + t, at: thetas[t].data, vector: full.data, into: hb.data)
+            for (g, lane) in lanes.enumerated() {
+                let b = lane.gradientAdjoint!.data, a = lane.adjoint.data
+                groups.gather(g, from: hb.data, problems: P, into: b)
+                for i in 0..<lane.count { a[i] += b[i] }
             }
         }
     }
@@ -227,6 +288,7 @@ final class GroupedLSTMUnroll: MetaUnrolling {
             }
             lane.grads.swapAt(0, T)
         }
+        if secondOrderSteps > 0 { thetas.swapAt(0, T) }
         recordedSteps = 0
     }
 }

@@ -48,7 +48,6 @@ public final class MetaTrainer {
             func check(_ ok: Bool, _ what: String) throws {
                 if !ok { throw MetaTrainingError.invalidSettings("second-order meta-gradients \(what)") }
             }
-            try check(groups == nil, "are implemented for one LSTM over all coordinates, not per parameter group")
             try check(configuration.inputs.stateCount == 0 && configuration.momentumReadoutCount == 0,
                       "need the paper's stateless inputs (no RMS or momentum inputs, no momentum read-out)")
             try check(task.makeProblem(split: .training, index: 0).enableReplay(),
@@ -109,7 +108,7 @@ public final class MetaTrainer {
                                secondOrderSteps: settings.secondOrderSteps)
         }
         return GroupedLSTMUnroll(configurations: Array(repeating: configuration, count: groups.count), groups: groups,
-                                 problems: b.problems.count, maxSteps: maxSteps)
+                                 problems: b.problems.count, maxSteps: maxSteps, secondOrderSteps: settings.secondOrderSteps)
     }
 
     /// Whether the next meta-step starts a fresh problem batch (checkpoints are taken there).

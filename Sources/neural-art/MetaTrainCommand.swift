@@ -52,7 +52,7 @@ struct MetaTrainCommand: ParsableCommand {
     @Option(help: "Weight step t of the H-step horizon in the meta-loss by (k+1)(t/H)^k: 0 is the paper's uniform sum, 1 a linear ramp, larger k move the weight onto the last steps. Validation by 'objective' uses the same weights.")
     var lateWeight: Float = 0
 
-    @Option(name: .customLong("second-order"), help: ArgumentHelp("Also differentiate the gradients the LSTM sees in the last K steps of each unroll (Hessian-vector products by finite differences, two more problem calls per such step); K ≥ --unroll gives the exact meta-gradient, which explodes over long unrolls. 0: the paper's first-order meta-gradient. One LSTM and the paper's inputs only.", valueName: "K"))
+    @Option(name: .customLong("second-order"), help: ArgumentHelp("Also differentiate the gradients the LSTM sees in the last K steps of each unroll (Hessian-vector products by finite differences, two more problem calls per such step); K ≥ --unroll gives the exact meta-gradient, which explodes over long unrolls. 0: the paper's first-order meta-gradient. The paper's inputs only (no --rms-inputs or --momentum-inputs); not for the style task.", valueName: "K"))
     var secondOrderSteps = 0
 
     @Option(help: "How validation ranks the weights: objective (the meta-objective's criterion over the horizon) or final (the mean loss after the last step).")

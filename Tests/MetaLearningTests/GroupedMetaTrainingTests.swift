@@ -65,6 +65,35 @@ final class GroupedMetaTrainingTests: XCTestCase {
         assertSumsToReference(g2.gradient, reference.gradient, groups: 2, tolerance: 1e-4)
     }
 
+    /// Second order over the last 4 of 6 steps (after 2 warm-up steps), where H_t couples the
+    /// groups: one group reproduces the single LSTM's second-order meta-gradient (itself checked
+    /// against finite differences of the true loss in MetaGradientTests), two groups with
+    /// identical weights sum to it, and it differs from the first-order one.
+    func testGroupedSecondOrderMatchesTheCore() throws {
+        let config = LSTMConfiguration(hiddenSize: 4, outputScale: 0.3)
+        let settings = MetaTrainingSettings(horizon: 8, unroll: 8, problemsPerStep: 2, seed: 5, secondOrderSteps: 4)
+        let core = try MetaTrainer(task: QuadraticTask(dimension: 6), configuration: config, settings: settings)
+        let phi = randomWeights(config, seed: 9, scale: 0.5)
+        core.setWeights(phi)
+        let reference = core.metaGradient(batch: quadraticBatch(2), steps: 6, warmupSteps: 2)
+        var first = settings
+        first.secondOrderSteps = 0
+        let firstOrder = try MetaTrainer(task: QuadraticTask(dimension: 6), configuration: config, settings: first)
+        firstOrder.setWeights(phi)
+        let plain = firstOrder.metaGradient(batch: quadraticBatch(2), steps: 6, warmupSteps: 2).gradient
+        let distance = zip(plain, reference.gradient).map { abs($0 - $1) }.max()!
+        XCTAssertGreaterThan(distance, 1e-3 * reference.gradient.map(abs).max()!, "second order makes a difference here")
+
+        for counts in [[6], [4, 2]] {
+            let t = try MetaTrainer(task: QuadraticTask(dimension: 6), configuration: config, settings: settings,
+                                    groups: ParameterGroups(names: counts.indices.map { "g\($0)" }, counts: counts))
+            t.setWeights(Array([[Float]](repeating: phi, count: counts.count).joined()))
+            let g = t.metaGradient(batch: quadraticBatch(2), steps: 6, warmupSteps: 2)
+            XCTAssertEqual(g.loss, reference.loss, accuracy: 1e-9 * abs(reference.loss))
+            assertSumsToReference(g.gradient, reference.gradient, groups: counts.count, tolerance: 1e-4)
+        }
+    }
+
     /// The log objective with late step weights w_t = 3(t/H)² (H = 10; steps 4…8 after 3 warm-up
     /// steps), on problems whose loss scales differ by orders of magnitude, so every (step,
     /// problem) factor of ĝ differs: one group reproduces the single LSTM's meta-gradient, and

@@ -203,14 +203,12 @@ final class MetaGradientTests: XCTestCase {
         XCTAssertGreaterThan(distance(two, try gradient(5)), 10 * Self.tolerance)
     }
 
-    /// Second order is refused where it is not implemented: stateful inputs, parameter groups.
-    func testSecondOrderRefusesStatefulInputsAndGroups() {
-        let momentum = LSTMConfiguration(hiddenSize: 4, inputs: InputFeatures(momentumDecays: [0.9]))
-        XCTAssertThrowsError(try MetaTrainer(task: QuadraticTask(), configuration: momentum,
-                                             settings: MetaTrainingSettings(secondOrderSteps: 20)))
-        let groups = ParameterGroups(names: ["a", "b"], counts: [5, 5])
-        XCTAssertThrowsError(try MetaTrainer(task: QuadraticTask(), configuration: LSTMConfiguration(hiddenSize: 4),
-                                             settings: MetaTrainingSettings(secondOrderSteps: 20), groups: groups))
+    /// Second order is refused where it is not implemented: inputs with running averages.
+    func testSecondOrderRefusesStatefulInputs() {
+        for inputs in [InputFeatures(momentumDecays: [0.9]), InputFeatures(rmsInputs: true)] {
+            XCTAssertThrowsError(try MetaTrainer(task: QuadraticTask(), configuration: LSTMConfiguration(hiddenSize: 4, inputs: inputs),
+                                                 settings: MetaTrainingSettings(secondOrderSteps: 20)))
+        }
     }
 
     /// The same check with a deliberately wrong backward fails by a wide margin.
