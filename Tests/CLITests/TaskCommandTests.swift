@@ -59,6 +59,27 @@ final class TaskCommandTests: CLITestCase {
         }
     }
 
+    /// `--second-order K` trains (its setting recorded in the model), and is refused with one line
+    /// where it cannot work (stateful inputs), with nothing written.
+    func testMetaTrainSecondOrder() throws {
+        let data = try writeTinyIDX()
+        let model = temp("so.lstm")
+        let train = try run(["meta-train", "--task", "mlp", "--data", data] + tinyData + [
+            "--meta-steps", "2", "--horizon", "6", "--unroll", "6", "--second-order", "3", "--problems-per-step", "1",
+            "--validation-problems", "1", "--validate-every", "2", "--output", model])
+        XCTAssertEqual(train.status, 0, train.stderr)
+        XCTAssertTrue(train.stderr.contains("second order over the last 3 steps"), train.stderr)
+        let header = try String(decoding: Data(contentsOf: URL(fileURLWithPath: model)).prefix(4000), as: UTF8.self)
+        XCTAssertTrue(header.contains("\"secondOrderLastSteps\" : 3"), header)
+
+        let stateful = try run(["meta-train", "--task", "mlp", "--data", data] + tinyData + [
+            "--momentum-inputs", "0.9", "--second-order", "3", "--meta-steps", "1", "--output", temp("x.lstm")])
+        XCTAssertEqual(stateful.status, 1)
+        XCTAssertTrue(stateful.stderr.contains("stateless inputs"), stateful.stderr)
+        XCTAssertEqual(stateful.stderr.split(separator: "\n").count, 1, stateful.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: temp("x.lstm")))
+    }
+
     func testConvTaskTrainsTwoLSTMsAndEvaluates() throws {
         let data = try writeTinyIDX()
         let model = temp("conv.lstm")
