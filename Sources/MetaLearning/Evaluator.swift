@@ -36,7 +36,7 @@ public enum Evaluator {
         var losses = [Double](repeating: 0, count: batch.problems.count)
         var curve = [Double](repeating: 0, count: steps + 1)
         let state = optimizer.makeState(count: n)
-        for p in batch.problems { p.reset() }
+        batch.reset()
         batch.initialParameters(into: theta.data)
         losses.withUnsafeMutableBufferPointer { lp in
             batch.evaluate(at: theta.data, scaledGradient: grad.data, losses: lp.baseAddress!)

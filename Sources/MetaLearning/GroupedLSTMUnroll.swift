@@ -90,7 +90,7 @@ final class GroupedLSTMUnroll: MetaUnrolling {
          secondOrderSteps: Int = 0) {
         precondition(configurations.count == groups.count && k >= 1 && T >= 1,
                      "GroupedLSTMUnroll: \(configurations.count) LSTMs for \(groups.count) groups, \(k) problems, \(T) steps")
-        precondition(secondOrderSteps == 0 || configurations.allSatisfy { $0.inputs.stateCount == 0 && $0.momentumReadoutCount == 0 },
+        precondition(secondOrderSteps == 0 || configurations.allSatisfy(\.allowsSecondOrder),
                      "GroupedLSTMUnroll: second order needs stateless input features")
         precondition(secondOrderSteps >= 0, "GroupedLSTMUnroll: negative second-order steps")
         self.groups = groups
@@ -137,9 +137,7 @@ final class GroupedLSTMUnroll: MetaUnrolling {
         featureStep = 0
         stepsTaken = 0
         if secondOrderSteps > 0 {
-            // Call k of each problem (counted from here) is step k's gradient, replayed in backward.
-            for p in batch.problems { p.reset() }
-            precondition(batch.enableReplay(), "GroupedLSTMUnroll: second order needs problems that can replay a step")
+            precondition(batch.startReplay(), "GroupedLSTMUnroll: second order needs problems that can replay a step")
         }
         batch.initialParameters(into: theta.data)
         if secondOrderSteps > 0 { thetas[0].data.update(from: theta.data, count: theta.count) }
@@ -216,7 +214,7 @@ final class GroupedLSTMUnroll: MetaUnrolling {
     /// each lane's arithmetic is the same in either order.
     func backward(weights: UnsafePointer<Float>, dWeights: UnsafeMutablePointer<Float>) {
         let T = recordedSteps, P = problems
-        let secondOrderFrom = secondOrderSteps > 0 ? max(1, T - secondOrderSteps) : T
+        let secondOrderFrom = firstSecondOrderStep(steps: T, lastSteps: secondOrderSteps)
         var coefficients: [[Float]] = []
         for (g, lane) in lanes.enumerated() {
             let L = lane.layout, w = weights + weightOffset(group: g)

@@ -32,6 +32,10 @@ public struct LSTMConfiguration: Codable, Equatable, Sendable {
 
     /// The number of momentum read-out weights (0 without the read-out).
     public var momentumReadoutCount: Int { momentumReadoutScale != 0 ? inputs.momentumDecays.count : 0 }
+    /// Whether second-order meta-gradients can be taken: the backward pass differentiates the
+    /// input features, which it can for the stateless ones (the paper's log-sign, raw) but not
+    /// for running averages (RMS or momentum inputs, and the momentum read-out that needs them).
+    public var allowsSecondOrder: Bool { inputs.stateCount == 0 }
 
     public var layout: LSTMLayout {
         LSTMLayout(inputs: inputs.count, hidden: hiddenSize, layers: layers, momentumReadouts: momentumReadoutCount)

@@ -88,8 +88,7 @@ final class LSTMUnroll: MetaUnrolling {
         precondition(N >= 1 && T >= 1, "LSTMUnroll: need ≥ 1 coordinate and step")
         precondition(secondOrderSteps >= 0, "LSTMUnroll: negative second-order steps")
         let secondOrder = secondOrderSteps > 0
-        precondition(!secondOrder || (configuration.inputs.stateCount == 0 && configuration.momentumReadoutCount == 0),
-                     "LSTMUnroll: second order needs stateless input features")
+        precondition(!secondOrder || configuration.allowsSecondOrder, "LSTMUnroll: second order needs stateless input features")
         self.configuration = configuration
         self.secondOrderSteps = secondOrderSteps
         layout = configuration.layout
@@ -144,9 +143,7 @@ final class LSTMUnroll: MetaUnrolling {
         featureState?.fill(0); featureStep = 0
         stepsTaken = 0
         if secondOrder {
-            // Call k of each problem (counted from here) is step k's gradient, replayed in backward.
-            for p in batch.problems { p.reset() }
-            precondition(batch.enableReplay(), "LSTMUnroll: second order needs problems that can replay a step")
+            precondition(batch.startReplay(), "LSTMUnroll: second order needs problems that can replay a step")
         }
         batch.initialParameters(into: theta.data)
         if secondOrder { thetas[0].data.update(from: theta.data, count: N) }
@@ -263,7 +260,7 @@ final class LSTMUnroll: MetaUnrolling {
         let dhp = dh.map(\.data), dcp = dc.map(\.data), dzp = dz.data, acc = accumulators.data
         let parts = LSTMCell.chunks(for: N)
         let features = configuration.inputs, secondOrder = self.secondOrder
-        let secondOrderFrom = max(1, T - secondOrderSteps)
+        let secondOrderFrom = firstSecondOrderStep(steps: T, lastSteps: secondOrderSteps)
         let dx = inputAdjoint?.data, dG = gradientAdjoint?.data
         coefficients.withUnsafeBufferPointer { coef in
             dhp.withUnsafeBufferPointer { dhp in
@@ -295,7 +292,7 @@ final class LSTMUnroll: MetaUnrolling {
                                                     stride: N, range: r, dWeights: dW + L.momentumReadoutOffset)
                         }
                         // b_t is needed for t ≥ 1 only (θ₀ of an unroll is detached), in the last K steps.
-                        let inputs = secondOrder && t >= secondOrderFrom ? dx : nil
+                        let inputs = t >= secondOrderFrom ? dx : nil
                         if let inputs {
                             for k in 0..<features.count { (inputs + k * N + r.lowerBound).update(repeating: 0, count: r.count) }
                         }

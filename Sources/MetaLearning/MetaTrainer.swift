@@ -48,7 +48,7 @@ public final class MetaTrainer {
             func check(_ ok: Bool, _ what: String) throws {
                 if !ok { throw MetaTrainingError.invalidSettings("second-order meta-gradients \(what)") }
             }
-            try check(configuration.inputs.stateCount == 0 && configuration.momentumReadoutCount == 0,
+            try check(configuration.allowsSecondOrder,
                       "need the paper's stateless inputs (no RMS or momentum inputs, no momentum read-out)")
             try check(task.makeProblem(split: .training, index: 0).enableReplay(),
                       "need problems that can replay a step; the \(task.name) task's cannot")

@@ -30,6 +30,13 @@ protocol MetaUnrolling: AnyObject {
     func carry()
 }
 
+/// The first step t of a T-step unroll whose gradient input gets second-order terms when the
+/// last `K` steps do: max(1, T − K) (θ₀ of an unroll is detached, so step 0 never does), or T
+/// (none) for K = 0.
+func firstSecondOrderStep(steps T: Int, lastSteps K: Int) -> Int {
+    K > 0 ? max(1, T - K) : T
+}
+
 /// One step's share of an unroll's meta-loss, and the factors of ĝ its backward pass needs.
 ///
 /// For P problems with unscaled losses `losses[k]` and loss scales `scales[k]` after a step of

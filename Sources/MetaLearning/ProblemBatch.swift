@@ -111,6 +111,19 @@ public final class ProblemBatch {
         problems.allSatisfy { $0.enableReplay() }
     }
 
+    /// Rewinds every problem's minibatch stream (`Problem.reset`).
+    public func reset() {
+        for p in problems { p.reset() }
+    }
+
+    /// Rewinds every problem and enables replay, so that call k of each problem from here is
+    /// step k of the run that follows (what a second-order unroll replays in its backward pass);
+    /// returns whether every problem can replay.
+    public func startReplay() -> Bool {
+        reset()
+        return enableReplay()
+    }
+
     /// Problems are evaluated on this many threads at once: all cores when every problem allows
     /// it (`Problem.allowsConcurrentEvaluation`) and is large enough to be worth it, else 1.
     /// Each problem's result does not depend on the thread count.
