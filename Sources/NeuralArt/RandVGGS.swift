@@ -12,7 +12,10 @@ import Numerics
 /// Input: RGB pixels θ in [0, 1] (CHW), mapped to 2θ − 1 ∈ [−1, 1]. Weights are He-normal
 /// (std √(2/fan_in), fan_in = 9·C_in) from the project's seeded generator, biases zero, and
 /// each s1 filter is made zero-mean, so the network is identical on every machine for a seed.
-/// Only gradients with respect to the input are computed (the weights are fixed).
+/// The convolutions pad symmetrically (`Conv3x3.Padding.symmetric`): with zero padding the
+/// features along the image's edges differ from the interior's, and an optimized picture grows
+/// a coloured frame to match the style's statistics there. Only gradients with respect to the
+/// input are computed (the weights are fixed).
 public struct RandVGGS: Sendable {
     /// Channel counts of the input and the four stages.
     public static let channels = [3, 32, 64, 128, 256]
@@ -25,7 +28,7 @@ public struct RandVGGS: Sendable {
     public let convs: [Conv3x3]
 
     /// The network with weights drawn from `SeededGenerator(seed:)`.
-    public init(seed: UInt64 = RandVGGS.defaultSeed) {
+    public init(seed: UInt64 = RandVGGS.defaultSeed, padding: Conv3x3.Padding = .symmetric) {
         var rng = SeededGenerator(seed: seed)
         var convs: [Conv3x3] = []
         for s in 0..<4 {
@@ -42,7 +45,7 @@ public struct RandVGGS: Sendable {
                     for i in 0..<k { f[i] -= mean }
                 }
             }
-            convs.append(Conv3x3(weights: w, bias: Tensor(shape: [cout])))
+            convs.append(Conv3x3(weights: w, bias: Tensor(shape: [cout]), padding: padding))
         }
         self.convs = convs
     }
@@ -51,7 +54,7 @@ public struct RandVGGS: Sendable {
     public func forwardFlops(height: Int, width: Int) -> Double {
         var h = height, w = width, total = 0.0
         for s in 0..<4 {
-            if s > 0 { h /= 2; w /= 2 }
+            if s > 0 { h = (h + 1) / 2; w = (w + 1) / 2 }
             total += convs[s].flops(height: h, width: w)
         }
         return total
@@ -140,18 +143,37 @@ public final class FeatureMaps {
     /// im2col columns, large enough for every stage (see `Conv3x3.rowBlockWorkspaceCount`).
     public let workspace: Tensor
 
-    public init(height: Int, width: Int) {
+    /// - Parameter workspace: a workspace to share with maps used at other times (e.g. the other
+    ///   levels of a pyramid, evaluated one after another); at least `workspaceCount(height:width:)`.
+    public init(height: Int, width: Int, workspace shared: Tensor? = nil) {
         precondition(height >= RandVGGS.minimumSide && width >= RandVGGS.minimumSide,
                      "FeatureMaps: \(width)×\(height) is below the \(RandVGGS.minimumSide)-pixel minimum")
         var hs = [height], ws = [width]
-        for _ in 1..<4 { hs.append(hs.last! / 2); ws.append(ws.last! / 2) }
+        for _ in 1..<4 { hs.append((hs.last! + 1) / 2); ws.append((ws.last! + 1) / 2) }
         heights = hs; widths = ws
         let c = RandVGGS.channels
         input = Tensor(shape: [3, height, width])
         activations = (0..<4).map { Tensor(shape: [c[$0 + 1], hs[$0], ws[$0]]) }
         gradients = (0..<4).map { Tensor(shape: [c[$0 + 1], hs[$0], ws[$0]]) }
         pooled = (1..<4).map { Tensor(shape: [c[$0], hs[$0], ws[$0]]) }
-        // Room for the row-blocked input gradient with up to `defaultChunks` threads.
-        workspace = Tensor(shape: [(0..<4).map { 9 * c[$0] * ws[$0] * (hs[$0] + 2 * defaultChunks) }.max()!])
+        let needed = Self.workspaceCount(height: height, width: width)
+        if let shared {
+            precondition(shared.count >= needed, "FeatureMaps: shared workspace \(shared.count) < \(needed) floats")
+            workspace = shared
+        } else {
+            workspace = Tensor(shape: [needed])
+        }
+    }
+
+    /// Floats of convolution workspace for `height × width`: room for the row-blocked input
+    /// gradient with up to `defaultChunks` threads at every stage.
+    public static func workspaceCount(height: Int, width: Int) -> Int {
+        let c = RandVGGS.channels
+        var h = height, w = width, most = 0
+        for s in 0..<4 {
+            if s > 0 { h = (h + 1) / 2; w = (w + 1) / 2 }
+            most = max(most, 9 * c[s] * w * (h + 2 * defaultChunks))
+        }
+        return most
     }
 }

@@ -25,7 +25,8 @@ public final class StyleTransfer {
     /// - Parameters:
     ///   - styleWeights: blend weights of the styles (default equal).
     public init(content: Image, styles: [Image], styleWeights: [Float]? = nil, size: Int,
-                styleScale: Double = 1, weights: LossWeights = .default, network: RandVGGS = RandVGGS()) {
+                styleScale: Double = 1, weights: LossWeights = .default, network: RandVGGS = RandVGGS(),
+                pyramidLevels: Int? = nil) {
         precondition(size >= RandVGGS.minimumSide, "StyleTransfer: size \(size) below \(RandVGGS.minimumSide)")
         let c = content.resized(longestSide: size)
         precondition(min(c.width, c.height) >= RandVGGS.minimumSide,
@@ -41,7 +42,8 @@ public final class StyleTransfer {
             }
             return Tensor(image: r)
         }
-        let targets = StyleTargets(network: network, styles: styleTensors, weights: styleWeights)
+        let levels = pyramidLevels ?? StylizationProblem.pyramidLevels(height: c.height, width: c.width)
+        let targets = StyleTargets(network: network, styles: styleTensors, weights: styleWeights, levels: levels)
         let contentTensor = Tensor(image: c)
         problem = StylizationProblem(network: network, content: contentTensor, height: height, width: width,
                                      styleTargets: targets, weights: weights)

@@ -27,7 +27,7 @@ extension Conv3x3 {
     /// in one parallel pass over row blocks.
     ///
     /// Shapes: input `[inChannels, height, width]`, output `[outChannels, height, width]`, pooled
-    /// `[outChannels, height/2, width/2]`; workspace ≥ `workspaceCount(height:width:)` floats.
+    /// `[outChannels, ⌈height/2⌉, ⌈width/2⌉]` (see `AvgPool2x2`); workspace ≥ `workspaceCount(height:width:)` floats.
     /// Each thread takes a range of row pairs (`rowPartition`) and walks it in blocks of about
     /// `blockBytes` of columns: im2col of the block into its own part of the workspace, one GEMM
     /// (`outChannels × 9·inChannels` · `9·inChannels × block`), bias and ReLU, then the pooling of
@@ -38,7 +38,7 @@ extension Conv3x3 {
         output: UnsafeMutablePointer<Float>, pooled: UnsafeMutablePointer<Float>?,
         workspace: UnsafeMutablePointer<Float>
     ) {
-        let n = h * w, k = 9 * inChannels, ph = h / 2, pw = w / 2
+        let n = h * w, k = 9 * inChannels, (ph, pw) = AvgPool2x2.outputSize(height: h, width: w)
         let split = Self.rowPartition(height: h, threads: ParallelRegion.isInside ? 1 : BLAS.threads)
         let step = blockRows(width: w)
         let hasBias = (0..<outChannels).contains { bias.data[$0] != 0 }
@@ -51,7 +51,8 @@ extension Conv3x3 {
                 // The block's columns go to the part of the workspace that the full im2col would
                 // use for these rows, so threads never overlap.
                 let cols = workspace + k * r0 * w
-                Self.im2col(input, channels: 0..<inChannels, height: h, width: w, rows: r0..<r1, columns: cols)
+                Self.im2col(input, channels: 0..<inChannels, height: h, width: w, rows: r0..<r1, columns: cols,
+                            padding: padding)
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outChannels), Int32(bn), Int32(k),
                             1, weights.data, Int32(k), cols, Int32(bn), 0, output + r0 * w, Int32(n))
                 for co in 0..<outChannels {
@@ -60,13 +61,11 @@ extension Conv3x3 {
                     for i in 0..<bn { let v = o[i] + b; o[i] = v > 0 ? v : 0 }
                 }
                 if let pooled {
-                    let py = (r0 / 2)..<min(ph, r1 / 2)
+                    // Blocks start on even rows; only the map's odd last row ends one on an odd row.
+                    let py = (r0 / 2)..<min(ph, (r1 + 1) / 2)
                     for co in 0..<outChannels where !py.isEmpty {
-                        let src = output + co * n, dst = pooled + co * ph * pw
-                        for y in py {
-                            let a = src + 2 * y * w, b = a + w, o = dst + y * pw
-                            for x in 0..<pw { o[x] = 0.25 * ((a[2 * x] + a[2 * x + 1]) + (b[2 * x] + b[2 * x + 1])) }
-                        }
+                        AvgPool2x2.forwardRows(output + co * n, height: h, width: w, rows: py,
+                                               output: pooled + co * ph * pw)
                     }
                 }
                 r0 = r1
@@ -134,7 +133,7 @@ extension Conv3x3 {
                 cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(k), Int32(bn), Int32(outChannels),
                             scale, weights.data, Int32(k), outputGradient + q0 * w, Int32(n), 0, cols, Int32(bn))
                 Self.col2imAdd(cols, channels: 0..<inChannels, height: h, width: w,
-                               positions: q0..<q1, targets: mine, into: inputGradient)
+                               positions: q0..<q1, targets: mine, into: inputGradient, padding: padding)
                 r0 = r1
             }
             finished(mine)
@@ -170,7 +169,7 @@ extension Conv3x3 {
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(9 * mine.count), Int32(n), Int32(outChannels),
                         scale, weights.data + 9 * mine.lowerBound, Int32(k), outputGradient, Int32(n), 0, cols, Int32(n))
             Self.col2imAdd(workspace, channels: mine, height: h, width: w, positions: 0..<h, targets: 0..<h,
-                           into: inputGradient)
+                           into: inputGradient, padding: padding)
         }
         let split = Self.rowPartition(height: h, threads: threads)
         parallelFor(chunks: split.parts) { p in finished(split.range(p)) }

@@ -1,4 +1,5 @@
-/// A 3×3 convolution with zero padding 1 and stride 1 over one CHW image, through im2col + GEMM.
+/// A 3×3 convolution with padding 1 (zero or symmetric) and stride 1 over one CHW image, through
+/// im2col + GEMM.
 ///
 /// Shapes: input `[inChannels, height, width]`, output `[outChannels, height, width]`,
 /// weights `[outChannels, inChannels, 3, 3]` (row-major, i.e. an `outChannels × 9·inChannels`
@@ -14,8 +15,28 @@ public struct Conv3x3: Sendable {
     public let weights: Tensor
     /// `[outChannels]`.
     public let bias: Tensor
+    /// What the kernel sees beyond the image's edges.
+    public let padding: Padding
 
-    public init(weights: Tensor, bias: Tensor) {
+    /// How the image is extended by one pixel on every side.
+    public enum Padding: Sendable, Equatable {
+        /// Zeros (the classic "same" convolution).
+        case zero
+        /// Half-sample symmetric (the edge repeated, as numpy's "symmetric"): row −1 reads row 0,
+        /// row H reads row H − 1, and likewise for columns. The image's statistics continue across
+        /// the edge and every pixel enters as many windows as an interior one, so an optimized
+        /// image grows no frame along its borders (zero padding makes the edge features differ;
+        /// mirroring around the edge pixel, −1 → 1, gives the edge pixel fewer windows).
+        case symmetric
+
+        /// The source index of `i ∈ [−1, n]` for a side of `n ≥ 1`.
+        @inline(__always) @usableFromInline
+        func source(_ i: Int, _ n: Int) -> Int {
+            i < 0 ? 0 : (i >= n ? n - 1 : i)
+        }
+    }
+
+    public init(weights: Tensor, bias: Tensor, padding: Padding = .zero) {
         precondition(weights.shape.count == 4 && weights.shape[2] == 3 && weights.shape[3] == 3,
                      "Conv3x3: weights must be [out, in, 3, 3], got \(weights.shape)")
         precondition(bias.count == weights.shape[0], "Conv3x3: bias \(bias.shape) for weights \(weights.shape)")
@@ -23,6 +44,7 @@ public struct Conv3x3: Sendable {
         self.inChannels = weights.shape[1]
         self.weights = weights
         self.bias = bias
+        self.padding = padding
     }
 
     /// Floats needed by the column workspace for an image of `height × width`.
@@ -40,7 +62,7 @@ public struct Conv3x3: Sendable {
         workspace: UnsafeMutablePointer<Float>
     ) {
         let n = height * width
-        Self.im2col(input, channels: inChannels, height: height, width: width, columns: workspace)
+        Self.im2col(input, channels: inChannels, height: height, width: width, columns: workspace, padding: padding)
         for co in 0..<outChannels { (output + co * n).update(repeating: bias.data[co], count: n) }
         BLAS.gemm(m: outChannels, n: n, k: 9 * inChannels,
                   a: weights.data, lda: 9 * inChannels, b: workspace, ldb: n,
@@ -61,34 +83,33 @@ public struct Conv3x3: Sendable {
                   a: weights.data, lda: 9 * inChannels, b: outputGradient, ldb: n,
                   c: workspace, ldc: n)
         if !accumulate { inputGradient.update(repeating: 0, count: inChannels * n) }
-        Self.col2imAdd(workspace, channels: inChannels, height: height, width: width, into: inputGradient)
+        Self.col2imAdd(workspace, channels: inChannels, height: height, width: width, into: inputGradient,
+                       padding: padding)
     }
 
     /// Expands `input` `[channels, height, width]` into `columns` `[channels·9, height·width]`.
     public static func im2col(
         _ input: UnsafePointer<Float>, channels: Int, height h: Int, width w: Int,
-        columns: UnsafeMutablePointer<Float>
+        columns: UnsafeMutablePointer<Float>, padding: Padding = .zero
     ) {
         let chunks = kernelChunks(channels: channels, elements: 9 * channels * h * w)
         parallelFor(chunks: chunks) { chunk in
-            im2col(input, channels: evenRange(chunk, of: chunks, count: channels), height: h, width: w, columns: columns)
+            im2col(input, channels: evenRange(chunk, of: chunks, count: channels), height: h, width: w,
+                   rows: 0..<h, columns: columns, padding: padding)
         }
-    }
-
-    private static func im2col(
-        _ input: UnsafePointer<Float>, channels: Range<Int>, height h: Int, width w: Int,
-        columns: UnsafeMutablePointer<Float>
-    ) {
-        im2col(input, channels: channels, height: h, width: w, rows: 0..<h, columns: columns)
     }
 
     /// im2col restricted to the output rows `rows`: `columns` is `[channels·9, rows.count·width]`
     /// (row stride rows.count·width), column `(y − rows.lowerBound)·width + x` for output (y, x).
     static func im2col(
         _ input: UnsafePointer<Float>, channels: Range<Int>, height h: Int, width w: Int,
-        rows: Range<Int>, columns: UnsafeMutablePointer<Float>
+        rows: Range<Int>, columns: UnsafeMutablePointer<Float>, padding: Padding = .zero
     ) {
         let n = h * w, ld = rows.count * w
+        if padding == .symmetric {
+            im2colSymmetric(input, channels: channels, height: h, width: w, rows: rows, columns: columns)
+            return
+        }
         for c in channels {
             let plane = input + c * n
             for ky in 0..<3 {
@@ -116,27 +137,27 @@ public struct Conv3x3: Sendable {
     /// Adjoint of `im2col`: adds each shifted column row back into `output` `[channels, h, w]`.
     public static func col2imAdd(
         _ columns: UnsafePointer<Float>, channels: Int, height h: Int, width w: Int,
-        into output: UnsafeMutablePointer<Float>
+        into output: UnsafeMutablePointer<Float>, padding: Padding = .zero
     ) {
         let chunks = kernelChunks(channels: channels, elements: 9 * channels * h * w)
         parallelFor(chunks: chunks) { chunk in
-            col2imAdd(columns, channels: evenRange(chunk, of: chunks, count: channels), height: h, width: w, into: output)
+            col2imAdd(columns, channels: evenRange(chunk, of: chunks, count: channels), height: h, width: w,
+                      positions: 0..<h, targets: 0..<h, into: output, padding: padding)
         }
-    }
-
-    private static func col2imAdd(
-        _ columns: UnsafePointer<Float>, channels: Range<Int>, height h: Int, width w: Int,
-        into output: UnsafeMutablePointer<Float>
-    ) {
-        col2imAdd(columns, channels: channels, height: h, width: w, positions: 0..<h, targets: 0..<h, into: output)
     }
 
     /// col2imAdd for the columns of output rows `positions` (`columns` is
     /// `[channels·9, positions.count·width]`), adding only into the input rows `targets`.
     static func col2imAdd(
         _ columns: UnsafePointer<Float>, channels: Range<Int>, height h: Int, width w: Int,
-        positions: Range<Int>, targets: Range<Int>, into output: UnsafeMutablePointer<Float>
+        positions: Range<Int>, targets: Range<Int>, into output: UnsafeMutablePointer<Float>,
+        padding: Padding = .zero
     ) {
+        if padding == .symmetric {
+            col2imAddSymmetric(columns, channels: channels, height: h, width: w, positions: positions,
+                             targets: targets, into: output)
+            return
+        }
         let n = h * w, ld = positions.count * w
         let t0 = max(0, targets.lowerBound), t1 = min(h, targets.upperBound)
         for c in channels {
