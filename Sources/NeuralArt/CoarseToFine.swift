@@ -67,14 +67,17 @@ public final class CoarseToFine {
     public var final: StyleTransfer { transfers[transfers.count - 1] }
     let transfers: [StyleTransfer]
 
+    /// - Parameter pyramidLevels: the style loss's pyramid levels at every scale (default: by size,
+    ///   `StylizationProblem.pyramidLevels`).
     /// Builds every scale's loss up front (style targets of each scale), so that bad input fails
     /// before any optimization.
     public init(content: Image, styles: [Image], styleWeights: [Float]? = nil, schedule: ScaleSchedule,
-                styleScale: Double = 1, weights: LossWeights = .default, network: RandVGGS = RandVGGS()) {
+                styleScale: Double = 1, weights: LossWeights = .default, network: RandVGGS = RandVGGS(),
+                pyramidLevels: Int? = nil) {
         self.schedule = schedule
         transfers = schedule.sizes.map {
             StyleTransfer(content: content, styles: styles, styleWeights: styleWeights, size: $0,
-                          styleScale: styleScale, weights: weights, network: network)
+                          styleScale: styleScale, weights: weights, network: network, pyramidLevels: pyramidLevels)
         }
     }
 

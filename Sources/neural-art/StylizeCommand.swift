@@ -36,6 +36,9 @@ struct StylizeCommand: ParsableCommand {
     @Option(name: .long, help: "Coarse-to-fine scales (default: 1 up to 256 px, else halvings of --size down to 128 px: 3 at 512, 4 at 1024).")
     var scales: Int?
 
+    @Option(name: .long, help: "Image-pyramid levels of the style loss (default: halvings down to a 32-px shorter side, at most 6; 1: the image alone).")
+    var levels: Int?
+
     @Option(name: .long, help: "Steps at each scale below the output size.")
     var coarseIterations: Int = 100
 
@@ -65,7 +68,7 @@ struct StylizeCommand: ParsableCommand {
 
     @OptionGroup var lossWeights: LossWeightOptions
 
-    @Option(name: .long, help: "Start from: content, noise, or the path of an image.")
+    @Option(name: .long, help: "Start from: content, palette (the content recoloured to the style's colour statistics; also the content reference), noise, or the path of an image.")
     var `init`: String = "content"
 
     @Option(name: .long, help: "Seed for every random choice (noise initialization).")
@@ -91,6 +94,7 @@ struct StylizeCommand: ParsableCommand {
 
     func validate() throws {
         guard size >= 16 && size <= 4096 else { throw ValidationError("--size must be between 16 and 4096 pixels") }
+        if let levels { guard levels >= 1 && levels <= 6 else { throw ValidationError("--levels must be between 1 and 6") } }
         if let scales { guard scales >= 1 && scales <= 6 else { throw ValidationError("--scales must be between 1 and 6") } }
         guard coarseIterations >= 0 && coarseIterations <= 1_000_000 else {
             throw ValidationError("--coarse-iterations must be between 0 and 1000000")
@@ -127,12 +131,18 @@ struct StylizeCommand: ParsableCommand {
     func stylize() throws {
         let contentPath = try content ?? BundledAssets.require(BundledAssets.defaultContent)
         let stylePaths = try style.isEmpty ? [BundledAssets.require(BundledAssets.defaultStyle)] : style
-        let contentImage = try ImageFile.read(contentPath)
+        var contentImage = try ImageFile.read(contentPath)
         let styleImages = try stylePaths.map { try ImageFile.read($0) }
         let initialization: Initialization
         switch self.`init` {
         case "content": initialization = .content
         case "noise": initialization = .noise
+        case "palette":
+            // The photo in the style's colours is both the start and the content reference, so the
+            // content loss does not pull the colours back.
+            contentImage = contentImage.matchingColorStatistics(
+                of: styleImages, weights: styleWeights.isEmpty ? nil : styleWeights)
+            initialization = .content
         default: initialization = .image(try ImageFile.read(self.`init`))
         }
         try checkOutputDirectory(output)
@@ -141,7 +151,7 @@ struct StylizeCommand: ParsableCommand {
         let schedule = self.schedule
         let run = CoarseToFine(
             content: contentImage, styles: styleImages, styleWeights: styleWeights.isEmpty ? nil : styleWeights,
-            schedule: schedule, styleScale: styleScale, weights: lossWeights.weights)
+            schedule: schedule, styleScale: styleScale, weights: lossWeights.weights, pyramidLevels: levels)
         let transfer = run.final
         BLAS.threads = threads ?? (transfer.width * transfer.height < 96 * 96 ? 1 : ProcessInfo.processInfo.activeProcessorCount)
         let makeOptimizer: (Int) throws -> any Optimizer
