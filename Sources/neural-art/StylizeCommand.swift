@@ -185,7 +185,8 @@ struct StylizeCommand: ParsableCommand {
             }
             if saveEvery > 0 && step % saveEvery == 0 && step < steps {
                 do {
-                    try ImageFile.write(Image(tensor: current), to: Self.intermediatePath(output, step: step))
+                    try ImageFile.write(run.transfers[s.scale].image(from: current, originalColors: originalColors && s.scale == schedule.sizes.count - 1),
+                                        to: Self.intermediatePath(output, step: step))
                 } catch { saveError = error; return false }
             }
             return true
