@@ -35,30 +35,86 @@ public struct ModelMetadata: Codable, Equatable, Sendable {
 
 /// A learned optimizer on disk: a versioned, self-describing, checksummed file.
 ///
-/// Layout (`BinaryContainer`): magic `"NALSTM\r\n"`, version 1, a JSON header
+/// One type for one LSTM over every coordinate and for one LSTM per parameter group (as
+/// torch.optim's param groups: a flat list is one group); `groups` says which.
+///
+/// Layout (`BinaryContainer`), one LSTM: magic `"NALSTM\r\n"`, version 1, a JSON header
 /// (`format`, `architecture` — layers, hidden size, input features with p, output scale,
 /// forget bias —, `weightCount`, `task`, `training` settings, `metadata`), then φ as
-/// little-endian Float32, then a CRC-32. Loading validates all of it; any problem is one
-/// `ModelFileError` naming the path.
+/// little-endian Float32, then a CRC-32. One LSTM per group: magic `"NAGLSTM\n"`, its own format
+/// name, the header also holds `groups` (names and the coordinate counts it was trained with)
+/// and `weightCount` is per group, then one Float32 array per group. Loading reads both and
+/// validates all of it; any problem is one `ModelFileError` naming the path.
 public struct ModelFile: Equatable, Sendable {
     public static let magic: [UInt8] = Array("NALSTM\r\n".utf8)
+    public static let groupedMagic: [UInt8] = Array("NAGLSTM\n".utf8)
     public static let version = 1
     public static let formatName = "neural-art-lstm-optimizer"
+    public static let groupedFormatName = "neural-art-grouped-lstm-optimizer"
 
+    /// The architecture (shared by the LSTMs of every group).
     public var configuration: LSTMConfiguration
+    /// One LSTM per group of these (nil: one LSTM over every coordinate). The LSTMs are
+    /// coordinatewise, so the counts are informative: any partition with these names fits.
+    public var groups: ParameterGroups?
+    /// φ; with groups, one weight vector per group concatenated in `groups.names` order.
     public var weights: [Float]
     public var task: TaskDescription
     public var training: MetaTrainingSettings?
     public var metadata: ModelMetadata
 
-    public init(configuration: LSTMConfiguration, weights: [Float], task: TaskDescription,
+    public init(configuration: LSTMConfiguration, groups: ParameterGroups? = nil, weights: [Float], task: TaskDescription,
                 training: MetaTrainingSettings?, metadata: ModelMetadata) {
-        self.configuration = configuration; self.weights = weights; self.task = task
+        precondition(weights.count == (groups?.count ?? 1) * configuration.layout.weightCount,
+                     "ModelFile: \(weights.count) weights for \(groups?.count ?? 1) LSTMs of \(configuration.layout.weightCount)")
+        self.configuration = configuration; self.groups = groups; self.weights = weights; self.task = task
         self.training = training; self.metadata = metadata
     }
 
-    /// The learned optimizer this file describes.
-    public var optimizer: LSTMOptimizer { LSTMOptimizer(configuration: configuration, weights: weights) }
+    /// The learned optimizer as stored (with the groups' own coordinate counts).
+    public var optimizer: any Optimizer { optimizer(groups: groups) }
+
+    /// The learned optimizer for coordinates partitioned by `target` — a partition with the
+    /// model's group names — or, for a model with one LSTM, for every coordinate (`target`
+    /// ignored); `configuration` replaces the stored one (e.g. another output scale).
+    public func optimizer(groups target: ParameterGroups?, configuration c: LSTMConfiguration? = nil) -> any Optimizer {
+        LSTMOptimizer.learned(configuration: c ?? configuration, groups: groups == nil ? nil : target, weights: weights)
+    }
+
+    /// The learned optimizer for `task`, after checking that the model fits it (`requireTask`,
+    /// `partition(for:path:)`).
+    public func optimizer(for task: any Task, path: String) throws -> any Optimizer {
+        try requireTask(task.name, path: path)
+        return optimizer(groups: try partition(for: task, path: path))
+    }
+
+    /// The partition the model's LSTMs apply to on `task`: nil for a model with one LSTM (every
+    /// coordinate), else the task's parameter groups, which must have the model's names.
+    /// Throws `ModelFileError.mismatched`.
+    public func partition(for task: any Task, path: String) throws -> ParameterGroups? {
+        guard groups != nil else { return nil }
+        guard let target = (task as? any GroupedParameterTask)?.parameterGroups else {
+            throw ModelFileError.mismatched(path: path, detail: "one LSTM per parameter group, but task '\(task.name)' has no groups")
+        }
+        try requireGroups(target, path: path)
+        return target
+    }
+
+    /// Checks that the model has LSTMs for `target`: the same group names, or no groups for nil.
+    /// Throws `ModelFileError.mismatched`.
+    public func requireGroups(_ target: ParameterGroups?, path: String) throws {
+        guard groups?.names != target?.names else { return }
+        let theirs = target.map { "the task has \($0.names)" } ?? "the task has no groups"
+        throw ModelFileError.mismatched(
+            path: path, detail: groups.map { "trained for parameter groups \($0.names), \(theirs)" }
+                ?? "one LSTM over every coordinate, but the task has parameter groups \(target!.names)")
+    }
+
+    /// φ split into one LSTM weight vector per group (`[weights]` without groups).
+    public var weightsPerGroup: [[Float]] {
+        let n = configuration.layout.weightCount
+        return stride(from: 0, to: weights.count, by: n).map { Array(weights[$0..<($0 + n)]) }
+    }
 
     struct Header: Codable {
         var format: String
@@ -69,12 +125,30 @@ public struct ModelFile: Equatable, Sendable {
         var metadata: ModelMetadata
     }
 
+    struct GroupedHeader: Codable {
+        var format: String
+        var architecture: LSTMConfiguration
+        var groups: ParameterGroups
+        var weightCount: Int
+        var task: TaskDescription
+        var training: MetaTrainingSettings?
+        var metadata: ModelMetadata
+    }
+
     /// The file's bytes.
     public func encoded() throws -> Data {
-        let header = Header(format: Self.formatName, architecture: configuration, weightCount: weights.count,
-                            task: task, training: training, metadata: metadata)
-        let json = try BinaryContainer.jsonEncoder().encode(header)
-        return BinaryContainer(magic: Self.magic, version: Self.version, header: json, arrays: [weights]).encoded()
+        let encoder = BinaryContainer.jsonEncoder()
+        guard let groups else {
+            let header = Header(format: Self.formatName, architecture: configuration, weightCount: weights.count,
+                                task: task, training: training, metadata: metadata)
+            return BinaryContainer(magic: Self.magic, version: Self.version, header: try encoder.encode(header),
+                                   arrays: [weights]).encoded()
+        }
+        let header = GroupedHeader(format: Self.groupedFormatName, architecture: configuration, groups: groups,
+                                   weightCount: configuration.layout.weightCount, task: task, training: training,
+                                   metadata: metadata)
+        return BinaryContainer(magic: Self.groupedMagic, version: Self.version, header: try encoder.encode(header),
+                               arrays: weightsPerGroup).encoded()
     }
 
     /// Writes the model atomically.
@@ -84,7 +158,7 @@ public struct ModelFile: Equatable, Sendable {
         try writeAtomically(data, to: path)
     }
 
-    /// Loads and validates a model file.
+    /// Loads and validates a model file (either kind).
     public static func load(path: String) throws -> ModelFile {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
@@ -95,28 +169,61 @@ public struct ModelFile: Equatable, Sendable {
 
     /// Decodes and validates a model file's bytes (`path` only names it in errors).
     public static func decode(_ data: Data, path: String) throws -> ModelFile {
+        if data.starts(with: groupedMagic) { return try decodeGrouped(data, path: path) }
         let decoder = BinaryContainer.jsonDecoder()
         let c = try BinaryContainer.decode(
             data, path: path, magic: magic, kind: "a learned-optimizer model file (\(formatName))",
             supportedVersion: version
         ) { [try decoder.decode(Header.self, from: $0).weightCount] }
         let h = try decoder.decode(Header.self, from: c.header)
-        guard h.format == formatName else {
-            throw ModelFileError.wrongKind(path: path, expected: "a \(formatName) file (header says '\(h.format)')")
-        }
-        let a = h.architecture
-        guard a.isValid else {
-            throw ModelFileError.damaged(path: path, detail: "implausible architecture (\(a.layers) layers × \(a.hiddenSize))")
-        }
-        guard a.layout.weightCount == h.weightCount else {
+        try check(format: h.format, expected: formatName, architecture: h.architecture, path: path)
+        guard h.architecture.layout.weightCount == h.weightCount else {
+            let a = h.architecture
             throw ModelFileError.mismatched(
                 path: path,
                 detail: "\(h.weightCount) weights, but a \(a.layers)×\(a.hiddenSize) LSTM with \(a.inputs.count) inputs has \(a.layout.weightCount)")
         }
-        guard c.arrays[0].allSatisfy({ $0.isFinite }) else {
+        try checkFinite(c.arrays, path: path)
+        return ModelFile(configuration: h.architecture, weights: c.arrays[0], task: h.task, training: h.training,
+                         metadata: h.metadata)
+    }
+
+    private static func decodeGrouped(_ data: Data, path: String) throws -> ModelFile {
+        let decoder = BinaryContainer.jsonDecoder()
+        let c = try BinaryContainer.decode(
+            data, path: path, magic: groupedMagic, kind: "a grouped learned-optimizer file (\(groupedFormatName))",
+            supportedVersion: version
+        ) { data in
+            let h = try decoder.decode(GroupedHeader.self, from: data)
+            return Array(repeating: h.weightCount, count: h.groups.names.count)
+        }
+        let h = try decoder.decode(GroupedHeader.self, from: c.header)
+        try check(format: h.format, expected: groupedFormatName, architecture: h.architecture, path: path)
+        guard h.groups.names.count == h.groups.counts.count, !h.groups.names.isEmpty, h.groups.counts.allSatisfy({ $0 >= 1 }) else {
+            throw ModelFileError.damaged(path: path, detail: "implausible parameter groups")
+        }
+        guard h.architecture.layout.weightCount == h.weightCount else {
+            throw ModelFileError.mismatched(
+                path: path, detail: "\(h.weightCount) weights per group, the architecture has \(h.architecture.layout.weightCount)")
+        }
+        try checkFinite(c.arrays, path: path)
+        return ModelFile(configuration: h.architecture, groups: h.groups, weights: c.arrays.flatMap { $0 }, task: h.task,
+                         training: h.training, metadata: h.metadata)
+    }
+
+    private static func check(format: String, expected: String, architecture a: LSTMConfiguration, path: String) throws {
+        guard format == expected else {
+            throw ModelFileError.wrongKind(path: path, expected: "a \(expected) file (header says '\(format)')")
+        }
+        guard a.isValid else {
+            throw ModelFileError.damaged(path: path, detail: "implausible architecture (\(a.layers) layers × \(a.hiddenSize))")
+        }
+    }
+
+    private static func checkFinite(_ arrays: [[Float]], path: String) throws {
+        guard arrays.allSatisfy({ $0.allSatisfy { $0.isFinite } }) else {
             throw ModelFileError.damaged(path: path, detail: "non-finite weights")
         }
-        return ModelFile(configuration: a, weights: c.arrays[0], task: h.task, training: h.training, metadata: h.metadata)
     }
 
     /// Checks that the model was trained for `task` (by name); throws `ModelFileError.mismatched`.
@@ -124,5 +231,13 @@ public struct ModelFile: Equatable, Sendable {
         guard task.name == name else {
             throw ModelFileError.mismatched(path: path, detail: "trained on task '\(task.name)', not '\(name)'")
         }
+    }
+
+    /// This model with its output scale multiplied by `c.multiplier` and `c` recorded.
+    public func calibrated(_ c: StepScaleCalibration) -> ModelFile {
+        var m = self
+        m.configuration.outputScale *= c.multiplier
+        m.metadata.calibration = c
+        return m
     }
 }

@@ -59,23 +59,3 @@ public enum StepScaleCalibrator {
             grid: search.tried.map { StepScaleCalibration.GridPoint(multiplier: Float($0.x), value: $0.value) })
     }
 }
-
-/// A model file with one LSTM configuration (shared by its LSTMs) and metadata: what a
-/// calibration changes.
-public protocol CalibratableModel {
-    var configuration: LSTMConfiguration { get set }
-    var metadata: ModelMetadata { get set }
-}
-
-extension CalibratableModel {
-    /// This model with its output scale multiplied by `c.multiplier` and `c` recorded.
-    public func calibrated(_ c: StepScaleCalibration) -> Self {
-        var m = self
-        m.configuration.outputScale *= c.multiplier
-        m.metadata.calibration = c
-        return m
-    }
-}
-
-extension ModelFile: CalibratableModel {}
-extension GroupedModelFile: CalibratableModel {}

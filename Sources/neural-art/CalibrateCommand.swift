@@ -70,11 +70,14 @@ struct CalibrateCommand: ParsableCommand {
                 done += 1
                 bar.update(step: min(done, 11), message: "×\(String(format: "%.3g", Double(m))): \(formatLoss(v))")
             }
-            let file = try LearnedOptimizerModel(path: model, task: task)
+            let file = try ModelFile.load(path: model)
+            try file.requireTask(task.name, path: model)
+            let groups = try file.partition(for: task, path: model)
             let calibration = StepScaleCalibrator.calibrate(
                 configuration: file.configuration, task: task, steps: steps, problems: problems, criterion: criterion,
-                pointsPerDecade: pointsPerDecade, optimizer: file.withConfiguration, progress: progress)
-            let data = try file.calibratedData(calibration)
+                pointsPerDecade: pointsPerDecade, optimizer: { file.optimizer(groups: groups, configuration: $0) },
+                progress: progress)
+            let data = try file.calibrated(calibration).encoded()
             bar.update(step: 12, message: "\(done) runs")
             guard calibration.value.map({ $0.isFinite }) ?? false else {
                 throw CLIError("calibrate: the optimizer diverged at every step scale tried on \(problems) validation problems of task '\(task.name)'; nothing written")

@@ -67,7 +67,7 @@ struct EvaluateCommand: ParsableCommand {
             let steps = self.steps ?? task.defaultHorizon
             var optimizers: [(name: String, learningRate: Float?, optimizer: any Optimizer)] = []
             if let model {
-                optimizers.append(("lstm", nil, try LearnedOptimizerModel(path: model, task: task).optimizer))
+                optimizers.append(("lstm", nil, try ModelFile.load(path: model).optimizer(for: task, path: model)))
             }
             let rates: BaselineRates
             if let baselines {

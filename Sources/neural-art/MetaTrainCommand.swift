@@ -150,7 +150,7 @@ struct MetaTrainCommand: ParsableCommand {
             let s = trainer.settings
             if !quiet {
                 FileHandle.standardError.write(Data((
-                    "meta-train \(self.task): " + (trainer.groups.map(groupsSummary) ?? "")
+                    "meta-train \(self.task): " + (trainer.groups.map { "one LSTM per parameter group (\($0.summary) coordinates per problem); " } ?? "")
                     + "\(s.metaSteps) meta-steps, horizon \(s.horizon), unroll \(s.unroll), "
                     + "\(s.problemsPerStep) problems/step, meta-lr \(s.metaLearningRate), clip \(s.clipNorm), "
                     + "objective \(s.objective.rawValue), " + (s.lateWeight.map { "late weight \($0), " } ?? "") + (s.selection == .final ? "selection by final loss, " : "") + (s.secondOrder ? "second order over the last \(s.secondOrderSteps) steps, " : "") + (s.randomScale.map { "random scale ±\($0) decades, " } ?? "") + "LSTM \(trainer.configuration.layers)×\(trainer.configuration.hiddenSize) "
@@ -210,11 +210,10 @@ struct MetaTrainCommand: ParsableCommand {
             inputs: InputFeatures(gradient: inputs, p: p, rmsInputs: rmsInputs, momentumDecays: momentumInputs),
             outputScale: outputScale, momentumReadoutScale: momentumReadout ? 10 : 0)
         var start: [Float]?
-        if let initialModel, let groups {
-            (lstm, start) = try loadGroupedModel(initialModel, task: task, groups: groups)
-        } else if let initialModel {
+        if let initialModel {
             let file = try ModelFile.load(path: initialModel)
             try file.requireTask(task.name, path: initialModel)
+            try file.requireGroups(groups, path: initialModel)
             lstm = file.configuration
             start = file.weights
         }
@@ -228,19 +227,14 @@ struct MetaTrainCommand: ParsableCommand {
         return try MetaTrainer(task: task, configuration: lstm, settings: settings, groups: groups, initialWeights: start)
     }
 
-    /// Writes the trainer's best φ to --output: a model file, or a grouped one for a trainer with groups.
+    /// Writes the trainer's best φ to --output (with the trainer's groups, if any).
     func writeModel(_ t: MetaTrainer) throws {
         let task = TaskDescription(t.task)
         let metadata = ModelMetadata(
             tool: "neural-art meta-train", metaStepsDone: t.progress.metaStep,
             bestMetaStep: t.progress.bestMetaStep, bestValidationLoss: t.progress.bestValidationLoss,
             trainingSeconds: t.progress.elapsedSeconds)
-        if let groups = t.groups {
-            try GroupedModelFile(configuration: t.configuration, groups: groups, weights: t.weightsPerGroup(t.bestWeights),
-                                 task: task, training: t.settings, metadata: metadata).write(to: outputPath)
-        } else {
-            try ModelFile(configuration: t.configuration, weights: t.bestWeights, task: task, training: t.settings,
-                          metadata: metadata).write(to: outputPath)
-        }
+        try ModelFile(configuration: t.configuration, groups: t.groups, weights: t.bestWeights, task: task,
+                      training: t.settings, metadata: metadata).write(to: outputPath)
     }
 }

@@ -144,7 +144,8 @@ final class GroupedMetaTrainingTests: XCTestCase {
         XCTAssertLessThan(t.progress.bestValidationLoss!, before)
         XCTAssertEqual(t.logText.split(separator: "\n").count, 61)
         XCTAssertEqual(t.weightsPerGroup(t.bestWeights), [Array(t.bestWeights[0..<n]), Array(t.bestWeights[n...])])
-        XCTAssertEqual(t.groupedOptimizer(weights: t.bestWeights).members.map(\.weights), t.weightsPerGroup(t.bestWeights))
+        let best = try XCTUnwrap(t.optimizer(weights: t.bestWeights) as? GroupedOptimizer<LSTMOptimizer>)
+        XCTAssertEqual(best.members.map(\.weights), t.weightsPerGroup(t.bestWeights))
     }
 
     func smallSettings(metaSteps: Int) -> MetaTrainingSettings {

@@ -18,7 +18,7 @@ final class ModelFileTests: XCTestCase {
         try model.write(to: path)
         let loaded = try ModelFile.load(path: path)
         XCTAssertEqual(loaded, model)
-        let a = model.optimizer, b = loaded.optimizer
+        let a = model.optimizer as! LSTMOptimizer, b = loaded.optimizer as! LSTMOptimizer
         let sa = a.makeState(count: 50), sb = b.makeState(count: 50)
         var da = [Float](repeating: 0, count: 50), db = da
         for t in 0..<4 {
