@@ -116,19 +116,11 @@ public struct ModelFile: Equatable, Sendable {
         return stride(from: 0, to: weights.count, by: n).map { Array(weights[$0..<($0 + n)]) }
     }
 
+    /// The JSON header of both layouts (`groups` absent for one LSTM, so its files are unchanged).
     struct Header: Codable {
         var format: String
         var architecture: LSTMConfiguration
-        var weightCount: Int
-        var task: TaskDescription
-        var training: MetaTrainingSettings?
-        var metadata: ModelMetadata
-    }
-
-    struct GroupedHeader: Codable {
-        var format: String
-        var architecture: LSTMConfiguration
-        var groups: ParameterGroups
+        var groups: ParameterGroups?
         var weightCount: Int
         var task: TaskDescription
         var training: MetaTrainingSettings?
@@ -139,12 +131,12 @@ public struct ModelFile: Equatable, Sendable {
     public func encoded() throws -> Data {
         let encoder = BinaryContainer.jsonEncoder()
         guard let groups else {
-            let header = Header(format: Self.formatName, architecture: configuration, weightCount: weights.count,
+            let header = Header(format: Self.formatName, architecture: configuration, groups: nil, weightCount: weights.count,
                                 task: task, training: training, metadata: metadata)
             return BinaryContainer(magic: Self.magic, version: Self.version, header: try encoder.encode(header),
                                    arrays: [weights]).encoded()
         }
-        let header = GroupedHeader(format: Self.groupedFormatName, architecture: configuration, groups: groups,
+        let header = Header(format: Self.groupedFormatName, architecture: configuration, groups: groups,
                                    weightCount: configuration.layout.weightCount, task: task, training: training,
                                    metadata: metadata)
         return BinaryContainer(magic: Self.groupedMagic, version: Self.version, header: try encoder.encode(header),
@@ -194,12 +186,13 @@ public struct ModelFile: Equatable, Sendable {
             data, path: path, magic: groupedMagic, kind: "a grouped learned-optimizer file (\(groupedFormatName))",
             supportedVersion: version
         ) { data in
-            let h = try decoder.decode(GroupedHeader.self, from: data)
-            return Array(repeating: h.weightCount, count: h.groups.names.count)
+            let h = try decoder.decode(Header.self, from: data)
+            return Array(repeating: h.weightCount, count: h.groups?.names.count ?? 0)
         }
-        let h = try decoder.decode(GroupedHeader.self, from: c.header)
+        let h = try decoder.decode(Header.self, from: c.header)
         try check(format: h.format, expected: groupedFormatName, architecture: h.architecture, path: path)
-        guard h.groups.names.count == h.groups.counts.count, !h.groups.names.isEmpty, h.groups.counts.allSatisfy({ $0 >= 1 }) else {
+        guard let groups = h.groups, groups.names.count == groups.counts.count, !groups.names.isEmpty,
+              groups.counts.allSatisfy({ $0 >= 1 }) else {
             throw ModelFileError.damaged(path: path, detail: "implausible parameter groups")
         }
         guard h.architecture.layout.weightCount == h.weightCount else {
@@ -207,7 +200,7 @@ public struct ModelFile: Equatable, Sendable {
                 path: path, detail: "\(h.weightCount) weights per group, the architecture has \(h.architecture.layout.weightCount)")
         }
         try checkFinite(c.arrays, path: path)
-        return ModelFile(configuration: h.architecture, groups: h.groups, weights: c.arrays.flatMap { $0 }, task: h.task,
+        return ModelFile(configuration: h.architecture, groups: groups, weights: c.arrays.flatMap { $0 }, task: h.task,
                          training: h.training, metadata: h.metadata)
     }
 
