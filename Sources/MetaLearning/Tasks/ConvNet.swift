@@ -81,7 +81,7 @@ public struct ConvNet: Sendable, Equatable {
         precondition(ws.net == self && B >= 1 && B <= ws.batchSize, "ConvNet: batch \(B) in a workspace for \(ws.batchSize)")
         for l in 0..<layerCount {
             let (h, w) = size(l), cin = inChannels(l), cout = channels[l], n = B * h * w
-            BatchedConv3x3.im2col(layerInput(l, inputs, B, ws), channels: cin, batch: B, height: h, width: w,
+            Conv3x3.im2col(layerInput(l, inputs, B, ws), channels: cin, batch: B, height: h, width: w,
                                   columns: ws.columns.data)
             let z = ws.activations[l].data
             BatchedConv3x3.forward(weights: parameters + convWeightOffset(l), bias: parameters + convBiasOffset(l),
@@ -127,7 +127,7 @@ public struct ConvNet: Sendable, Equatable {
             AvgPool2x2.backward(outputGradient: ws.pooledGradient[l].data, channels: cout * B, height: h, width: w,
                                 inputGradient: dz)
             ReLU.backward(output: ws.activations[l].data, gradient: dz, count: cout * n)
-            BatchedConv3x3.im2col(layerInput(l, inputs, B, ws), channels: cin, batch: B, height: h, width: w,
+            Conv3x3.im2col(layerInput(l, inputs, B, ws), channels: cin, batch: B, height: h, width: w,
                                   columns: ws.columns.data)
             BatchedConv3x3.backwardWeights(outputGradient: dz, columns: ws.columns.data, inChannels: cin, outChannels: cout,
                                            count: n, weightGradient: gradient + convWeightOffset(l),
@@ -137,7 +137,7 @@ public struct ConvNet: Sendable, Equatable {
                                                outChannels: cout, count: n, columnsGradient: ws.columns.data)
                 let dx = ws.pooledGradient[l - 1]
                 dx.data.update(repeating: 0, count: cin * n)
-                BatchedConv3x3.col2imAdd(ws.columns.data, channels: cin, batch: B, height: h, width: w, into: dx.data)
+                Conv3x3.col2imAdd(ws.columns.data, channels: cin, batch: B, height: h, width: w, into: dx.data)
             }
         }
         return loss
