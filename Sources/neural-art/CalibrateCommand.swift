@@ -19,13 +19,7 @@ struct CalibrateCommand: ParsableCommand {
             Example: neural-art calibrate --task mlp --model runs/mlp.lstm --output models/mlp.lstm
             """)
 
-    @Option(help: "Task: \(TaskCatalog.names.joined(separator: ", ")).")
-    var task = "quadratic"
-
-    @OptionGroup(title: "Style task") var styleOptions: StyleTaskOptions
-
-    @OptionGroup(title: "Dataset tasks (mlp, conv)")
-    var dataOptions: DatasetTaskOptions
+    @OptionGroup var taskSelection: TaskSelection
 
     @Option(help: "The learned optimizer to calibrate (a model file from meta-train).")
     var model: String
@@ -59,9 +53,9 @@ struct CalibrateCommand: ParsableCommand {
     }
 
     func run() throws {
-        useOneBLASThread()
+        ComputeThreads.setForMetaLearning()
         try runReportingErrors {
-            let task = try TaskCatalog.make(self.task, options: dataOptions, style: styleOptions)
+            let task = try taskSelection.makeTask()
             let steps = self.steps ?? task.defaultHorizon
             // ~11 grid points (5 on the initial grid, 6 refining): an estimate for the bar.
             let bar = ProgressBar(label: "calibrate", total: 12, quiet: quiet)

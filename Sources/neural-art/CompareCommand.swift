@@ -96,7 +96,7 @@ struct CompareCommand: ParsableCommand {
             var done = 0
             for (k, image) in contents.enumerated() {
                 let transfer = StyleTransfer(content: image, styles: [styleImage], size: size, weights: weights)
-                BLAS.threads = transfer.width * transfer.height < 96 * 96 ? 1 : ProcessInfo.processInfo.activeProcessorCount
+                ComputeThreads.setForImage(width: transfer.width, height: transfer.height)
                 let runs = try OptimizerComparison.run(
                     transfer: transfer, optimizers: optimizers, steps: steps, snapshotSteps: snapshots
                 ) { name, step in

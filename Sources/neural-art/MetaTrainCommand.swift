@@ -17,13 +17,7 @@ struct MetaTrainCommand: ParsableCommand {
             Example: neural-art meta-train --task quadratic --output models/quadratic.lstm
             """)
 
-    @Option(help: "Task: \(TaskCatalog.names.joined(separator: ", ")).")
-    var task = "quadratic"
-
-    @OptionGroup(title: "Style task") var styleOptions: StyleTaskOptions
-
-    @OptionGroup(title: "Dataset tasks (mlp, conv)")
-    var dataOptions: DatasetTaskOptions
+    @OptionGroup var taskSelection: TaskSelection
 
     @Option(name: [.customLong("meta-steps"), .customLong("steps")], help: "Meta-steps (ADAM updates of the LSTM weights, one per unroll).")
     var metaSteps = 8000
@@ -113,7 +107,7 @@ struct MetaTrainCommand: ParsableCommand {
     @Flag(help: "No progress bar or summary.")
     var quiet = false
 
-    var outputPath: String { output ?? "models/\(task).lstm" }
+    var outputPath: String { output ?? "models/\(taskSelection.task).lstm" }
     var logPath: String {
         log ?? (outputPath.hasSuffix(".lstm") ? String(outputPath.dropLast(5)) : outputPath) + ".csv"
     }
@@ -140,9 +134,9 @@ struct MetaTrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        useOneBLASThread()
+        ComputeThreads.setForMetaLearning()
         try runReportingErrors {
-            let task = try TaskCatalog.make(self.task, options: dataOptions, style: styleOptions)
+            let task = try taskSelection.makeTask()
             let trainer = try makeTrainer(task: task)
             try ensureParentDirectory(outputPath)
             try ensureParentDirectory(logPath)
@@ -150,7 +144,7 @@ struct MetaTrainCommand: ParsableCommand {
             let s = trainer.settings
             if !quiet {
                 FileHandle.standardError.write(Data((
-                    "meta-train \(self.task): " + (trainer.groups.map { "one LSTM per parameter group (\($0.summary) coordinates per problem); " } ?? "")
+                    "meta-train \(taskSelection.task): " + (trainer.groups.map { "one LSTM per parameter group (\($0.summary) coordinates per problem); " } ?? "")
                     + "\(s.metaSteps) meta-steps, horizon \(s.horizon), unroll \(s.unroll), "
                     + "\(s.problemsPerStep) problems/step, meta-lr \(s.metaLearningRate), clip \(s.clipNorm), "
                     + "objective \(s.objective.rawValue), " + (s.lateWeight.map { "late weight \($0), " } ?? "") + (s.selection == .final ? "selection by final loss, " : "") + (s.secondOrder ? "second order over the last \(s.secondOrderSteps) steps, " : "") + (s.randomScale.map { "random scale ±\($0) decades, " } ?? "") + "LSTM \(trainer.configuration.layers)×\(trainer.configuration.hiddenSize) "

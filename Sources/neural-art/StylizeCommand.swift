@@ -39,10 +39,10 @@ struct StylizeCommand: ParsableCommand {
     @Option(name: [.short, .long], help: "Optimization steps (default: 200; 128, its training horizon, for the learned optimizer).")
     var iterations: Int?
 
-    var steps: Int { iterations ?? (optimizer.lowercased() == "lstm" ? 128 : 200) }
+    var steps: Int { iterations ?? (optimizer == .lstm ? 128 : 200) }
 
     @Option(name: .long, help: "Optimizer: lstm (the learned optimizer), sgd, nag, rmsprop or adam.")
-    var optimizer: String = "adam"
+    var optimizer: OptimizerChoice = .adam
 
     @Option(name: .long, help: "Learned optimizer for --optimizer lstm (default: the shipped models/neural-art.lstm).")
     var model: String?
@@ -82,10 +82,7 @@ struct StylizeCommand: ParsableCommand {
     func validate() throws {
         guard size >= 16 && size <= 4096 else { throw ValidationError("--size must be between 16 and 4096 pixels") }
         if let iterations { guard iterations >= 1 && iterations <= 1_000_000 else { throw ValidationError("--iterations must be at least 1") } }
-        guard optimizer.lowercased() == "lstm" || Baseline(rawValue: optimizer.lowercased()) != nil else {
-            throw ValidationError("--optimizer must be one of lstm, sgd, nag, rmsprop, adam (got '\(optimizer)')")
-        }
-        if model != nil && optimizer.lowercased() != "lstm" {
+        if model != nil && optimizer != .lstm {
             throw ValidationError("--model is for --optimizer lstm")
         }
         if let lr = learningRate, !(lr > 0 && lr.isFinite) { throw ValidationError("--learning-rate must be positive") }
@@ -128,20 +125,19 @@ struct StylizeCommand: ParsableCommand {
             content: contentImage, styles: styleImages, styleWeights: styleWeights.isEmpty ? nil : styleWeights,
             size: size, styleScale: styleScale,
             weights: lossWeights.weights)
-        BLAS.threads = threads ?? (transfer.width * transfer.height < 96 * 96 ? 1 : ProcessInfo.processInfo.activeProcessorCount)
+        ComputeThreads.setForImage(width: transfer.width, height: transfer.height, requested: threads)
         let opt: any Optimizer
         let description: String
-        if optimizer.lowercased() == "lstm" {
+        if let kind = optimizer.baseline {
+            let lr = learningRate ?? kind.stylizeLearningRate
+            opt = kind.make(learningRate: lr, epsilon: epsilon)
+            description = "\(kind.rawValue) (lr \(lr))"
+        } else {
             let path = try model ?? BundledAssets.require("models/neural-art.lstm")
             let file = try ModelFile.load(path: path)
             try file.requireTask("style", path: path)
             opt = file.optimizer
             description = "learned optimizer \((path as NSString).lastPathComponent)"
-        } else {
-            let kind = Baseline(rawValue: optimizer.lowercased())!
-            let lr = learningRate ?? kind.stylizeLearningRate
-            opt = kind.make(learningRate: lr, epsilon: epsilon)
-            description = "\(kind.rawValue) (lr \(lr))"
         }
         let pixels = transfer.initialPixels(initialization, seed: seed)
 
@@ -193,6 +189,17 @@ struct StylizeCommand: ParsableCommand {
         }
         try writeAtomically(csv, to: path)
     }
+}
+
+/// The optimizers `stylize --optimizer` takes: the learned one or a hand-designed baseline.
+enum OptimizerChoice: String, CaseIterable, ExpressibleByArgument {
+    case lstm, sgd, nag, rmsprop, adam
+
+    /// Case-insensitive (`--optimizer ADAM`).
+    init?(argument: String) { self.init(rawValue: argument.lowercased()) }
+
+    /// The hand-designed optimizer, nil for the learned one.
+    var baseline: Baseline? { Baseline(rawValue: rawValue) }
 }
 
 /// Fails early (before long work) if the folder of an output path does not exist.

@@ -14,13 +14,7 @@ struct TuneCommand: ParsableCommand {
             Example: neural-art tune --task quadratic --output models/quadratic-baselines.json
             """)
 
-    @Option(help: "Task: \(TaskCatalog.names.joined(separator: ", ")).")
-    var task = "quadratic"
-
-    @OptionGroup(title: "Style task") var styleOptions: StyleTaskOptions
-
-    @OptionGroup(title: "Dataset tasks (mlp, conv)")
-    var dataOptions: DatasetTaskOptions
+    @OptionGroup var taskSelection: TaskSelection
 
     @Option(help: "Optimization steps per problem (default: the task's horizon).")
     var steps: Int?
@@ -47,10 +41,10 @@ struct TuneCommand: ParsableCommand {
     }
 
     func run() throws {
-        useOneBLASThread()
+        ComputeThreads.setForMetaLearning()
         try runReportingErrors {
-            let task = try TaskCatalog.make(self.task, options: dataOptions, style: styleOptions)
-            let path = output ?? "models/\(self.task)-baselines.json"
+            let task = try taskSelection.makeTask()
+            let path = output ?? "models/\(taskSelection.task)-baselines.json"
             let rates = tuneBaselines(task: task, steps: steps ?? task.defaultHorizon, problems: problems,
                                       criterion: criterion, pointsPerDecade: pointsPerDecade, quiet: quiet)
             try writeAtomically(try rates.encoded(), to: path)

@@ -1,0 +1,33 @@
+import ArgumentParser
+import Foundation
+import MetaLearning
+
+/// Which task a meta-learning command works on (`--task`) and the options of the style and
+/// dataset tasks: the one option group of meta-train, tune, evaluate and calibrate.
+struct TaskSelection: ParsableArguments {
+    /// The tasks the meta-learning commands know, by name. Add new tasks here and in `makeTask`.
+    static let names = ["quadratic", "style", "mlp", "conv"]
+
+    @Option(help: "Task: \(TaskSelection.names.joined(separator: ", ")).")
+    var task = "quadratic"
+
+    @OptionGroup(title: "Style task") var style: StyleTaskOptions
+
+    @OptionGroup(title: "Dataset tasks (mlp, conv)") var data: DatasetTaskOptions
+
+    /// The task these options describe; an unknown name is a `ValidationError`, a missing or
+    /// damaged image or dataset file a one-line typed error.
+    func makeTask() throws -> any Task {
+        switch task {
+        case "quadratic": return QuadraticTask()
+        case "style": return try style.makeTask()
+        case "mlp":
+            return MLPTask(data: try data.loadData(), hiddenSizes: try data.hiddenSizes(),
+                           activation: data.activation, batchSize: data.batchSize)
+        case "conv":
+            return ConvTask(data: try data.loadData(), batchSize: data.batchSize)
+        default:
+            throw ValidationError("unknown task '\(task)' (known: \(Self.names.joined(separator: ", ")))")
+        }
+    }
+}
