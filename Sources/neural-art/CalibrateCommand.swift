@@ -27,17 +27,10 @@ struct CalibrateCommand: ParsableCommand {
     @Option(help: "Where to write the calibrated model (default: <model>-calibrated.lstm).")
     var output: String?
 
-    @Option(help: "Number of validation problems.")
-    var problems = 100
-
-    @Option(help: "Optimization steps (default: the task's horizon).")
-    var steps: Int?
+    @OptionGroup var grid: GridSearchOptions
 
     @Option(help: "What to minimize: final (the last step's mean loss) or sum (Σ of the mean loss over all steps).")
     var criterion: TuningCriterion = .final
-
-    @Option(help: "Grid points per decade of the multiplier.")
-    var pointsPerDecade = 3
 
     @Flag(help: "No progress bar or summary.")
     var quiet = false
@@ -46,17 +39,11 @@ struct CalibrateCommand: ParsableCommand {
         output ?? (model.hasSuffix(".lstm") ? String(model.dropLast(5)) : model) + "-calibrated.lstm"
     }
 
-    func validate() throws {
-        if problems < 1 { throw ValidationError("--problems must be ≥ 1") }
-        if let steps, steps < 1 { throw ValidationError("--steps must be ≥ 1") }
-        if pointsPerDecade < 1 { throw ValidationError("--points-per-decade must be ≥ 1") }
-    }
-
     func run() throws {
         ComputeThreads.setForMetaLearning()
         try runReportingErrors {
             let task = try taskSelection.makeTask()
-            let steps = self.steps ?? task.defaultHorizon
+            let steps = grid.steps(for: task), problems = grid.problems
             // ~11 grid points (5 on the initial grid, 6 refining): an estimate for the bar.
             let bar = ProgressBar(label: "calibrate", total: 12, quiet: quiet)
             var done = 0
@@ -69,7 +56,7 @@ struct CalibrateCommand: ParsableCommand {
             let groups = try file.partition(for: task, path: model)
             let calibration = StepScaleCalibrator.calibrate(
                 configuration: file.configuration, task: task, steps: steps, problems: problems, criterion: criterion,
-                pointsPerDecade: pointsPerDecade, optimizer: { file.optimizer(groups: groups, configuration: $0) },
+                pointsPerDecade: grid.pointsPerDecade, optimizer: { file.optimizer(groups: groups, configuration: $0) },
                 progress: progress)
             let data = try file.calibrated(calibration).encoded()
             bar.update(step: 12, message: "\(done) runs")

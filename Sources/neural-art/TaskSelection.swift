@@ -31,3 +31,20 @@ struct TaskSelection: ParsableArguments {
         }
     }
 }
+
+/// The grid search of `tune` (a baseline's learning rate) and `calibrate` (a learned optimizer's
+/// step scale): on how many validation problems, for how many steps, how fine the log grid.
+struct GridSearchOptions: ParsableArguments {
+    @Option(help: "Number of validation problems.") var problems = 100
+    @Option(help: "Optimization steps per problem (default: the task's horizon).") var steps: Int?
+    @Option(help: "Grid points per decade (of the learning rate, or of calibrate's step-scale multiplier).") var pointsPerDecade = 3
+
+    func validate() throws {
+        if problems < 1 { throw ValidationError("--problems must be ≥ 1") }
+        if let steps, steps < 1 { throw ValidationError("--steps must be ≥ 1") }
+        if pointsPerDecade < 1 { throw ValidationError("--points-per-decade must be ≥ 1") }
+    }
+
+    /// `--steps`, or the task's horizon.
+    func steps(for task: any Task) -> Int { steps ?? task.defaultHorizon }
+}

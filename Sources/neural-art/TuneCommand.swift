@@ -16,17 +16,10 @@ struct TuneCommand: ParsableCommand {
 
     @OptionGroup var taskSelection: TaskSelection
 
-    @Option(help: "Optimization steps per problem (default: the task's horizon).")
-    var steps: Int?
-
-    @Option(help: "Number of validation problems.")
-    var problems = 100
+    @OptionGroup var grid: GridSearchOptions
 
     @Option(help: "What to minimize: sum (Σ of the mean loss over all steps, the meta-training objective) or final (the last step's mean loss).")
     var criterion: TuningCriterion = .sum
-
-    @Option(help: "Grid points per decade of learning rate.")
-    var pointsPerDecade = 3
 
     @Option(help: "Where to save the chosen rates (default: models/<task>-baselines.json).")
     var output: String?
@@ -34,19 +27,13 @@ struct TuneCommand: ParsableCommand {
     @Flag(help: "No progress bar.")
     var quiet = false
 
-    func validate() throws {
-        if problems < 1 { throw ValidationError("--problems must be ≥ 1") }
-        if let steps, steps < 1 { throw ValidationError("--steps must be ≥ 1") }
-        if pointsPerDecade < 1 { throw ValidationError("--points-per-decade must be ≥ 1") }
-    }
-
     func run() throws {
         ComputeThreads.setForMetaLearning()
         try runReportingErrors {
             let task = try taskSelection.makeTask()
             let path = output ?? "models/\(taskSelection.task)-baselines.json"
-            let rates = tuneBaselines(task: task, steps: steps ?? task.defaultHorizon, problems: problems,
-                                      criterion: criterion, pointsPerDecade: pointsPerDecade, quiet: quiet)
+            let rates = tuneBaselines(task: task, steps: grid.steps(for: task), problems: grid.problems,
+                                      criterion: criterion, pointsPerDecade: grid.pointsPerDecade, quiet: quiet)
             try writeAtomically(try rates.encoded(), to: path)
             if !quiet {
                 print(rates.summary)

@@ -158,13 +158,9 @@ public struct ConvNet: Sendable, Equatable {
             let logits = head.forward(parameters: parameters + convParameterCount, inputs: ws.headInput.data,
                                       batchSize: b, workspace: ws.head)
             for r in 0..<b {
-                let z = logits + r * C, y = data.labels[start + r]
-                if MLP.argmax(z, C) == y { correct += 1 }
-                var mx = z[0]
-                for k in 1..<C where z[k] > mx { mx = z[k] }
-                var sum = 0.0
-                for k in 0..<C { sum += Foundation.exp(Double(z[k] - mx)) }
-                lossSum += Foundation.log(sum) - Double(z[y] - mx)
+                let e = MLP.crossEntropy(logits: logits + r * C, classCount: C, label: data.labels[start + r])
+                if e.correct { correct += 1 }
+                lossSum += e.loss
             }
             start += b
         }
