@@ -194,7 +194,7 @@ struct MetaTrainCommand: ParsableCommand {
 
     /// A trainer that resumes --checkpoint, or a fresh one: one LSTM per parameter group for a
     /// task with groups (`GroupedParameterTask`), else one LSTM over all coordinates.
-    func makeTrainer(task: any Task) throws -> MetaTrainer {
+    func makeTrainer(task: any MetaTask) throws -> MetaTrainer {
         if resume, let checkpoint {
             return try Checkpoint.load(path: checkpoint).makeTrainer(task: task, metaSteps: metaSteps, path: checkpoint)
         }

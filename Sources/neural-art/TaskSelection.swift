@@ -17,7 +17,7 @@ struct TaskSelection: ParsableArguments {
 
     /// The task these options describe; an unknown name is a `ValidationError`, a missing or
     /// damaged image or dataset file a one-line typed error.
-    func makeTask() throws -> any Task {
+    func makeTask() throws -> any MetaTask {
         switch task {
         case "quadratic": return QuadraticTask()
         case "style": return try style.makeTask()
@@ -46,5 +46,5 @@ struct GridSearchOptions: ParsableArguments {
     }
 
     /// `--steps`, or the task's horizon.
-    func steps(for task: any Task) -> Int { steps ?? task.defaultHorizon }
+    func steps(for task: any MetaTask) -> Int { steps ?? task.defaultHorizon }
 }

@@ -44,7 +44,7 @@ struct TuneCommand: ParsableCommand {
 }
 
 /// Runs the tuner with a progress bar (shared by `tune` and `evaluate`).
-func tuneBaselines(task: any Task, steps: Int, problems: Int, criterion: TuningCriterion,
+func tuneBaselines(task: any MetaTask, steps: Int, problems: Int, criterion: TuningCriterion,
                    pointsPerDecade: Int, quiet: Bool) -> BaselineRates {
     // ~22 grid points per baseline before widening/refining: an estimate for the bar.
     let bar = ProgressBar(label: "tune", total: 4 * (16 + 6), quiet: quiet)

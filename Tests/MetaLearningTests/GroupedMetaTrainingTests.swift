@@ -183,7 +183,7 @@ final class GroupedMetaTrainingTests: XCTestCase {
         try Checkpoint(t).write(to: path)
         let checkpoint = try Checkpoint.load(path: path)
         XCTAssertEqual(checkpoint, Checkpoint(t))
-        for other in [GroupedQuadraticTask(groups: ParameterGroups(names: ["a", "b"], counts: [2, 2])) as any Task,
+        for other in [GroupedQuadraticTask(groups: ParameterGroups(names: ["a", "b"], counts: [2, 2])) as any MetaTask,
                       GroupedQuadraticTask(groups: ParameterGroups(names: ["b", "a"], counts: [3, 1])),
                       QuadraticTask(dimension: 4)] {
             XCTAssertThrowsError(try checkpoint.makeTrainer(task: other, path: path)) {

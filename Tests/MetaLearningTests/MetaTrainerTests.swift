@@ -4,7 +4,7 @@ import XCTest
 import Numerics
 
 /// A task whose problems (of chosen training indices) return NaN gradients.
-final class PoisonedTask: Task {
+final class PoisonedTask: MetaTask {
     let base = QuadraticTask(dimension: 4)
     let poisoned: (Int) -> Bool
     init(poisoned: @escaping (Int) -> Bool) { self.poisoned = poisoned }

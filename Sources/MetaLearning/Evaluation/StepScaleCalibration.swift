@@ -37,7 +37,7 @@ public enum StepScaleCalibrator {
     /// 0.1 … 3.16 (always including 1), `pointsPerDecade` per decade, widened within
     /// 10⁻³ … 10² and refined like `BaselineTuner`'s. Diverging runs count as +∞.
     public static func calibrate(
-        configuration: LSTMConfiguration, task: any Task, steps: Int, problems count: Int,
+        configuration: LSTMConfiguration, task: any MetaTask, steps: Int, problems count: Int,
         criterion: TuningCriterion = .final, pointsPerDecade: Int = 3,
         optimizer: (LSTMConfiguration) -> any Optimizer,
         progress: ((Float, Double) -> Void)? = nil

@@ -15,7 +15,7 @@ import Numerics
 /// With G groups, φ = [φ_0, φ_1, …, φ_{G−1}] is the concatenation of one LSTM weight vector of
 /// `configuration.layout.weightCount` values per group, in `groups.names` order.
 public final class MetaTrainer {
-    public let task: any Task
+    public let task: any MetaTask
     public let configuration: LSTMConfiguration
     /// One LSTM per group of these (nil: one LSTM over all coordinates).
     public let groups: ParameterGroups?
@@ -40,7 +40,7 @@ public final class MetaTrainer {
     ///   - initialWeights: φ₀ to start from (e.g. a model trained on a shorter horizon, for a
     ///     curriculum; concatenated per group); default: the seeded initialization of
     ///     `configuration`, group 0 from `settings.seed` and group g > 0 from its fork g.
-    public init(task: any Task, configuration: LSTMConfiguration, settings: MetaTrainingSettings,
+    public init(task: any MetaTask, configuration: LSTMConfiguration, settings: MetaTrainingSettings,
                 groups: ParameterGroups? = nil, initialWeights: [Float]? = nil) throws {
         try settings.validate()
         if settings.secondOrder {
@@ -235,7 +235,7 @@ public final class MetaTrainer {
     }
 
     /// Restores a trainer from checkpointed data (see `Checkpoint`).
-    convenience init(task: any Task, configuration: LSTMConfiguration, settings: MetaTrainingSettings,
+    convenience init(task: any MetaTask, configuration: LSTMConfiguration, settings: MetaTrainingSettings,
          groups: ParameterGroups?, weights: [Float], bestWeights: [Float], adamM: [Float], adamV: [Float], adamStep: Int,
          progress: MetaTrainingProgress, logText: String) throws {
         try self.init(task: task, configuration: configuration, settings: settings, groups: groups)

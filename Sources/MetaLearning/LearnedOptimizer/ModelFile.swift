@@ -5,7 +5,7 @@ public struct TaskDescription: Codable, Equatable, Sendable {
     public var name: String
     public var settings: [String: String]
     public init(name: String, settings: [String: String]) { self.name = name; self.settings = settings }
-    public init(_ task: any Task) { self.init(name: task.name, settings: task.settings) }
+    public init(_ task: any MetaTask) { self.init(name: task.name, settings: task.settings) }
 }
 
 /// Facts about how a model came to be.
@@ -83,7 +83,7 @@ public struct ModelFile: Equatable, Sendable {
 
     /// The learned optimizer for `task`, after checking that the model fits it (`requireTask`,
     /// `partition(for:path:)`).
-    public func optimizer(for task: any Task, path: String) throws -> any Optimizer {
+    public func optimizer(for task: any MetaTask, path: String) throws -> any Optimizer {
         try requireTask(task.name, path: path)
         return optimizer(groups: try partition(for: task, path: path))
     }
@@ -91,7 +91,7 @@ public struct ModelFile: Equatable, Sendable {
     /// The partition the model's LSTMs apply to on `task`: nil for a model with one LSTM (every
     /// coordinate), else the task's parameter groups, which must have the model's names.
     /// Throws `ModelFileError.mismatched`.
-    public func partition(for task: any Task, path: String) throws -> ParameterGroups? {
+    public func partition(for task: any MetaTask, path: String) throws -> ParameterGroups? {
         guard groups != nil else { return nil }
         guard let target = (task as? any GroupedParameterTask)?.parameterGroups else {
             throw ModelFileError.mismatched(path: path, detail: "one LSTM per parameter group, but task '\(task.name)' has no groups")
