@@ -70,9 +70,7 @@ struct CompareCommand: ParsableCommand {
             var optimizers: [(name: String, learningRate: Float?, optimizer: any Optimizer)] = []
             let modelPath = model ?? BundledAssets.locate("models/neural-art.lstm")
             if let modelPath, modelPath != "none" {
-                let file = try ModelFile.load(path: modelPath)
-                try file.requireTask("style", path: modelPath)
-                optimizers.append(("lstm", nil, file.optimizer))
+                optimizers.append(("lstm", nil, try ModelFile.load(path: modelPath).optimizer(forTaskNamed: "style", path: modelPath)))
             } else if model == nil && !quiet {
                 FileHandle.standardError.write(Data("note: models/neural-art.lstm not found; comparing the baselines only\n".utf8))
             }

@@ -134,9 +134,7 @@ struct StylizeCommand: ParsableCommand {
             description = "\(kind.rawValue) (lr \(lr))"
         } else {
             let path = try model ?? BundledAssets.require("models/neural-art.lstm")
-            let file = try ModelFile.load(path: path)
-            try file.requireTask("style", path: path)
-            opt = file.optimizer
+            opt = try ModelFile.load(path: path).optimizer(forTaskNamed: "style", path: path)
             description = "learned optimizer \((path as NSString).lastPathComponent)"
         }
         let pixels = transfer.initialPixels(initialization, seed: seed)

@@ -81,20 +81,33 @@ public struct ModelFile: Equatable, Sendable {
         LSTMOptimizer.learned(configuration: c ?? configuration, groups: groups == nil ? nil : target, weights: weights)
     }
 
-    /// The learned optimizer for `task`, after checking that the model fits it (`requireTask`,
-    /// `partition(for:path:)`).
+    /// The learned optimizer for `task`, after checking that the model fits it: the one way
+    /// the CLI's commands build a learned optimizer from a file.
     public func optimizer(for task: any MetaTask, path: String) throws -> any Optimizer {
-        try requireTask(task.name, path: path)
-        return optimizer(groups: try partition(for: task, path: path))
+        try optimizer(forTaskNamed: task.name, groups: (task as? any GroupedParameterTask)?.parameterGroups, path: path)
     }
 
-    /// The partition the model's LSTMs apply to on `task`: nil for a model with one LSTM (every
-    /// coordinate), else the task's parameter groups, which must have the model's names.
-    /// Throws `ModelFileError.mismatched`.
+    /// The learned optimizer for a task named `name` whose problems are partitioned by `groups`
+    /// (nil: no groups), after checking that the model was trained on a task of that name
+    /// (`requireTask`) and fits the partition (`partition(taskNamed:groups:path:)`).
+    public func optimizer(forTaskNamed name: String, groups taskGroups: ParameterGroups? = nil, path: String) throws -> any Optimizer {
+        try requireTask(name, path: path)
+        return optimizer(groups: try partition(taskNamed: name, groups: taskGroups, path: path))
+    }
+
+    /// The partition the model's LSTMs apply to on `task` (see `partition(taskNamed:groups:path:)`).
     public func partition(for task: any MetaTask, path: String) throws -> ParameterGroups? {
+        try partition(taskNamed: task.name, groups: (task as? any GroupedParameterTask)?.parameterGroups, path: path)
+    }
+
+    /// The partition the model's LSTMs apply to on a task named `name` with parameter groups
+    /// `taskGroups`: nil for a model with one LSTM (every coordinate, whatever the task's
+    /// groups), else the task's groups, which must have the model's names. Throws
+    /// `ModelFileError.mismatched`.
+    public func partition(taskNamed name: String, groups taskGroups: ParameterGroups?, path: String) throws -> ParameterGroups? {
         guard groups != nil else { return nil }
-        guard let target = (task as? any GroupedParameterTask)?.parameterGroups else {
-            throw ModelFileError.mismatched(path: path, detail: "one LSTM per parameter group, but task '\(task.name)' has no groups")
+        guard let target = taskGroups else {
+            throw ModelFileError.mismatched(path: path, detail: "one LSTM per parameter group, but task '\(name)' has no groups")
         }
         try requireGroups(target, path: path)
         return target
