@@ -114,6 +114,32 @@ final class ModelFileTests: XCTestCase {
     }
 }
 
+/// One `ModelFile` type reads every learned optimizer shipped in models/, with one LSTM or one
+/// per parameter group, and writes each back byte for byte.
+final class ShippedModelFileTests: XCTestCase {
+    func testEveryShippedModelLoadsAndReencodesByteForByte() throws {
+        let models = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("models")
+        let names = try FileManager.default.contentsOfDirectory(atPath: models.path).filter { $0.hasSuffix(".lstm") }.sorted()
+        XCTAssertTrue(names.contains("conv.lstm") && names.contains("quadratic.lstm"), "\(names)")
+        for name in names {
+            let path = models.appendingPathComponent(name).path
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+            let file = try ModelFile.load(path: path)
+            XCTAssertEqual(try file.encoded(), bytes, "\(name) re-encodes differently")
+            XCTAssertEqual(file.weights.count, (file.groups?.count ?? 1) * file.configuration.layout.weightCount, name)
+            if name == "conv.lstm" {
+                XCTAssertEqual(file.groups?.names, ["conv", "fc"])
+                XCTAssertTrue(bytes.starts(with: ModelFile.groupedMagic))
+                XCTAssertTrue(file.optimizer is GroupedOptimizer<LSTMOptimizer>)
+            } else {
+                XCTAssertNil(file.groups, name)
+                XCTAssertTrue(file.optimizer is LSTMOptimizer, name)
+            }
+        }
+    }
+}
+
 /// Model files, checkpoints and CSVs written to a device or FIFO go into it instead of
 /// replacing the node (as root, `--csv /dev/null` would otherwise delete /dev/null).
 final class AtomicWriteTests: XCTestCase {
