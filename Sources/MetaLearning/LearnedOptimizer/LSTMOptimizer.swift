@@ -186,6 +186,17 @@ public struct LSTMOptimizer: Optimizer {
 }
 
 extension LSTMOptimizer {
+    /// φ₀ of a learned optimizer with `groups` (nil: one LSTM): `initialWeights` per group,
+    /// group 0 from `generator` and group g > 0 from its fork g, concatenated like φ. With
+    /// `learned(configuration:groups:weights:)` the init / apply pair of a learned optimizer.
+    public static func initialWeights(_ c: LSTMConfiguration, groups: ParameterGroups?,
+                                      generator root: SeededGenerator) -> [Float] {
+        (0..<(groups?.count ?? 1)).flatMap { g -> [Float] in
+            var gen = g == 0 ? root : root.fork(UInt64(g))
+            return initialWeights(c, generator: &gen)
+        }
+    }
+
     /// The learned optimizer with φ = `weights`: one LSTM over every coordinate (`groups` nil),
     /// or one LSTM of `configuration` per parameter group, φ the groups' weight vectors
     /// concatenated in `groups.names` order (a `GroupedOptimizer`). The one way the trainer,

@@ -60,10 +60,7 @@ public final class MetaTrainer {
         self.groups = groups
         self.settings = settings
         let root = SeededGenerator(seed: settings.seed)
-        weights = initialWeights ?? (0..<(groups?.count ?? 1)).flatMap { g -> [Float] in
-            var gen = g == 0 ? root : root.fork(UInt64(g))
-            return LSTMOptimizer.initialWeights(configuration, generator: &gen)
-        }
+        weights = initialWeights ?? LSTMOptimizer.initialWeights(configuration, groups: groups, generator: root)
         bestWeights = weights
         progress = MetaTrainingProgress()
         logText = MetaTrainer.logHeader
