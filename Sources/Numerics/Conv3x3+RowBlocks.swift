@@ -25,7 +25,7 @@ extension Conv3x3 {
     /// in one parallel pass over row blocks.
     ///
     /// Shapes: input `[inChannels, height, width]`, output `[outChannels, height, width]`, pooled
-    /// `[outChannels, height/2, width/2]`; workspace ≥ `workspaceCount(height:width:)` floats.
+    /// `[outChannels, ⌈height/2⌉, ⌈width/2⌉]` (see `AvgPool2x2`); workspace ≥ `workspaceCount(height:width:)` floats.
     /// Each thread takes a range of row pairs (`rowPartition`) and walks it in blocks of about
     /// `blockBytes` of columns: im2col of the block into its own part of the workspace, one GEMM
     /// (`outChannels × 9·inChannels` · `9·inChannels × block`), bias and ReLU, then the pooling of
@@ -36,7 +36,7 @@ extension Conv3x3 {
         output: UnsafeMutablePointer<Float>, pooled: UnsafeMutablePointer<Float>?,
         workspace: UnsafeMutablePointer<Float>
     ) {
-        let n = h * w, k = 9 * inChannels, ph = h / 2, pw = w / 2
+        let n = h * w, k = 9 * inChannels, (ph, pw) = AvgPool2x2.outputSize(height: h, width: w)
         let split = Self.rowPartition(height: h, threads: ParallelRegion.isInside ? 1 : BLAS.threads)
         let step = blockRows(width: w)
         let hasBias = (0..<outChannels).contains { bias.data[$0] != 0 }
@@ -48,7 +48,8 @@ extension Conv3x3 {
                 // The block's columns go to the part of the workspace that the full im2col would
                 // use for these rows, so threads never overlap.
                 let cols = workspace + k * r0 * w
-                Self.im2col(input, channels: 0..<inChannels, height: h, width: w, rows: r0..<r1, columns: cols)
+                Self.im2col(input, channels: 0..<inChannels, height: h, width: w, rows: r0..<r1, columns: cols,
+                            padding: padding)
                 BLAS.gemm(m: outChannels, n: bn, k: k, a: weights.data, lda: k, b: cols, ldb: bn,
                           c: output + r0 * w, ldc: n)
                 for co in 0..<outChannels {
@@ -57,13 +58,11 @@ extension Conv3x3 {
                     for i in 0..<bn { let v = o[i] + b; o[i] = v > 0 ? v : 0 }
                 }
                 if let pooled {
-                    let py = (r0 / 2)..<min(ph, r1 / 2)
+                    // Blocks start on even rows; only the map's odd last row ends one on an odd row.
+                    let py = (r0 / 2)..<min(ph, (r1 + 1) / 2)
                     for co in 0..<outChannels where !py.isEmpty {
-                        let src = output + co * n, dst = pooled + co * ph * pw
-                        for y in py {
-                            let a = src + 2 * y * w, b = a + w, o = dst + y * pw
-                            for x in 0..<pw { o[x] = 0.25 * ((a[2 * x] + a[2 * x + 1]) + (b[2 * x] + b[2 * x + 1])) }
-                        }
+                        AvgPool2x2.forwardRows(output + co * n, height: h, width: w, rows: py,
+                                               output: pooled + co * ph * pw)
                     }
                 }
                 r0 = r1
@@ -120,6 +119,19 @@ extension Conv3x3 {
             for c in 0..<inChannels {
                 (inputGradient + c * n + mine.lowerBound * w).update(repeating: 0, count: mine.count * w)
             }
+            // Circular padding: row 0 also reads output row h − 1 and row h − 1 output row 0, whose
+            // columns no block of this thread computes. Their slots (one row before this thread's
+            // first row, one after its last) are free at the map's ends. Output row 0 enters row
+            // h − 1 through ky = 0, so it is added before the blocks, and output row h − 1 enters
+            // row 0 through ky = 2, after them: each value is then summed in the single-thread order.
+            let wrapped = padding == .circular && split.parts > 1
+            func addWrapped(_ q: Int, slot: UnsafeMutablePointer<Float>) {
+                BLAS.gemm(transA: true, m: k, n: w, k: outChannels, alpha: scale, a: weights.data, lda: k,
+                          b: outputGradient + q * w, ldb: n, c: slot, ldc: w)
+                Self.col2imAdd(slot, channels: 0..<inChannels, height: h, width: w,
+                               positions: q..<(q + 1), targets: mine, into: inputGradient, padding: padding)
+            }
+            if wrapped && mine.upperBound == h { addWrapped(0, slot: base + k * w * (mine.count + 1)) }
             var r0 = mine.lowerBound
             while r0 < mine.upperBound {
                 let r1 = min(mine.upperBound, r0 + step)
@@ -130,9 +142,10 @@ extension Conv3x3 {
                 BLAS.gemm(transA: true, m: k, n: bn, k: outChannels, alpha: scale, a: weights.data, lda: k,
                           b: outputGradient + q0 * w, ldb: n, c: cols, ldc: bn)
                 Self.col2imAdd(cols, channels: 0..<inChannels, height: h, width: w,
-                               positions: q0..<q1, targets: mine, into: inputGradient)
+                               positions: q0..<q1, targets: mine, into: inputGradient, padding: padding)
                 r0 = r1
             }
+            if wrapped && mine.lowerBound == 0 { addWrapped(h - 1, slot: base) }
             finished(mine)
         }
     }
@@ -165,7 +178,7 @@ extension Conv3x3 {
             BLAS.gemm(transA: true, m: 9 * mine.count, n: n, k: outChannels, alpha: scale,
                       a: weights.data + 9 * mine.lowerBound, lda: k, b: outputGradient, ldb: n, c: cols, ldc: n)
             Self.col2imAdd(workspace, channels: mine, height: h, width: w, positions: 0..<h, targets: 0..<h,
-                           into: inputGradient)
+                           into: inputGradient, padding: padding)
         }
         let split = Self.rowPartition(height: h, threads: threads)
         parallelFor(chunks: split.parts) { p in finished(split.range(p)) }

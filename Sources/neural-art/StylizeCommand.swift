@@ -31,15 +31,28 @@ struct StylizeCommand: ParsableCommand {
     var output: String = "stylized.png"
 
     @Option(name: .long, help: "Longest side of the output, in pixels.")
-    var size: Int = 128
+    var size: Int = 512
+
+    @Option(name: .long, help: "Coarse-to-fine scales (default: 1 up to 256 px, else halvings of --size down to 128 px: 3 at 512, 4 at 1024).")
+    var scales: Int?
+
+    @Option(name: .long, help: "Image-pyramid levels of the style loss (default: halvings down to a 32-px shorter side, at most 6; 1: the image alone).")
+    var levels: Int?
+
+    @Option(name: .long, help: "Steps at each scale below the output size.")
+    var coarseIterations: Int = 100
 
     @Option(name: .long, help: "Style images are resized to --size × this factor (larger = larger strokes).")
     var styleScale: Double = 1
 
-    @Option(name: [.short, .long], help: "Optimization steps (default: 200; 128, its training horizon, for the learned optimizer).")
+    @Option(name: [.short, .long], help: "Optimization steps at the output size (default: 200 for a single scale, 50 after coarser scales; 128, its training horizon, for the learned optimizer).")
     var iterations: Int?
 
-    var steps: Int { iterations ?? (optimizer == .lstm ? 128 : 200) }
+    var schedule: ScaleSchedule {
+        let single = ScaleSchedule.standard(size: size, finest: 1, coarse: 1, scales: scales).sizes.count == 1
+        let finest = iterations ?? (optimizer == .lstm ? 128 : (single ? 200 : 50))
+        return ScaleSchedule.standard(size: size, finest: finest, coarse: coarseIterations, scales: scales)
+    }
 
     @Option(name: .long, help: "Optimizer: lstm (the learned optimizer), sgd, nag, rmsprop or adam.")
     var optimizer: OptimizerChoice = .adam
@@ -55,7 +68,7 @@ struct StylizeCommand: ParsableCommand {
 
     @OptionGroup var lossWeights: LossWeightOptions
 
-    @Option(name: .long, help: "Start from: content, noise, or the path of an image.")
+    @Option(name: .long, help: "Start from: content, palette (the content recoloured to the style's colour statistics; also the content reference), noise, or the path of an image.")
     var `init`: String = "content"
 
     @Option(name: .long, help: "Seed for every random choice (noise initialization).")
@@ -81,6 +94,11 @@ struct StylizeCommand: ParsableCommand {
 
     func validate() throws {
         guard size >= 16 && size <= 4096 else { throw ValidationError("--size must be between 16 and 4096 pixels") }
+        if let levels { guard levels >= 1 && levels <= 6 else { throw ValidationError("--levels must be between 1 and 6") } }
+        if let scales { guard scales >= 1 && scales <= 6 else { throw ValidationError("--scales must be between 1 and 6") } }
+        guard coarseIterations >= 0 && coarseIterations <= 1_000_000 else {
+            throw ValidationError("--coarse-iterations must be between 0 and 1000000")
+        }
         if let iterations { guard iterations >= 1 && iterations <= 1_000_000 else { throw ValidationError("--iterations must be at least 1") } }
         if model != nil && optimizer != .lstm {
             throw ValidationError("--model is for --optimizer lstm")
@@ -110,50 +128,60 @@ struct StylizeCommand: ParsableCommand {
     func stylize() throws {
         let contentPath = try content ?? BundledAssets.require(BundledAssets.defaultContent)
         let stylePaths = try style.isEmpty ? [BundledAssets.require(BundledAssets.defaultStyle)] : style
-        let contentImage = try ImageFile.read(contentPath)
+        var contentImage = try ImageFile.read(contentPath)
         let styleImages = try stylePaths.map { try ImageFile.read($0) }
         let initialization: Initialization
         switch self.`init` {
         case "content": initialization = .content
         case "noise": initialization = .noise
+        case "palette":
+            // The photo in the style's colours is both the start and the content reference, so the
+            // content loss does not pull the colours back.
+            contentImage = contentImage.matchingColorStatistics(
+                of: styleImages, weights: styleWeights.isEmpty ? nil : styleWeights)
+            initialization = .content
         default: initialization = .image(try ImageFile.read(self.`init`))
         }
         try checkOutputDirectory(output)
         if let log { try checkOutputDirectory(log) }
 
-        let transfer = StyleTransfer(
+        let schedule = self.schedule
+        let run = CoarseToFine(
             content: contentImage, styles: styleImages, styleWeights: styleWeights.isEmpty ? nil : styleWeights,
-            size: size, styleScale: styleScale,
-            weights: lossWeights.weights)
+            schedule: schedule, styleScale: styleScale, weights: lossWeights.weights, pyramidLevels: levels)
+        let transfer = run.final
         ComputeThreads.setForImage(width: transfer.width, height: transfer.height, requested: threads)
-        let opt: any Optimizer
+        let makeOptimizer: (Int) throws -> any Optimizer
         let description: String
         if let kind = optimizer.baseline {
             let lr = learningRate ?? kind.stylizeLearningRate
-            opt = kind.make(learningRate: lr, epsilon: epsilon)
+            makeOptimizer = { [epsilon] _ in kind.make(learningRate: lr, epsilon: epsilon) }
             description = "\(kind.rawValue) (lr \(lr))"
         } else {
             let path = try model ?? BundledAssets.require("models/neural-art.lstm")
-            opt = try ModelFile.load(path: path).optimizer(forTaskNamed: "style", path: path)
+            let learned = try ModelFile.load(path: path).optimizer(forTaskNamed: "style", path: path)
+            makeOptimizer = { _ in learned }
             description = "learned optimizer \((path as NSString).lastPathComponent)"
         }
-        let pixels = transfer.initialPixels(initialization, seed: seed)
 
+        let steps = schedule.totalIterations
         let bar = ProgressBar(label: "stylize", total: steps, quiet: quiet)
         if !quiet {
-            bar.log("\(description) on \(transfer.width)×\(transfer.height) px, \(steps) steps, " +
+            let scalesText = zip(schedule.sizes, schedule.iterations).map { "\($0) px × \($1)" }.joined(separator: ", ")
+            bar.log("\(description) on \(transfer.width)×\(transfer.height) px (\(scalesText) steps), " +
                     "weights content \(lossWeights.contentWeight) style \(lossWeights.styleWeight) tv \(lossWeights.tvWeight)")
         }
         var saveError: Error?
-        let history = try transfer.run(optimizer: opt, pixels: pixels, iterations: steps) { step, current in
-            bar.update(step: step.step, message: String(format: "loss %.4g", step.loss.total))
-            if printEvery > 0 && step.step % printEvery == 0 {
-                bar.log(Self.describe(step.step, step.loss))
+        let (pixels, history) = try run.run(makeOptimizer: makeOptimizer, initialization: initialization, seed: seed) { s, current in
+            let step = s.overallStep
+            bar.update(step: step, message: String(format: "%d px, loss %.4g", schedule.sizes[s.scale], s.step.loss.total))
+            if printEvery > 0 && step % printEvery == 0 {
+                bar.log(Self.describe(step, s.step.loss))
             }
-            if saveEvery > 0 && step.step % saveEvery == 0 && step.step < steps {
+            if saveEvery > 0 && step % saveEvery == 0 && step < steps {
                 do {
-                    try ImageFile.write(transfer.image(from: current, originalColors: originalColors),
-                                        to: Self.intermediatePath(output, step: step.step))
+                    try ImageFile.write(run.transfers[s.scale].image(from: current, originalColors: originalColors && s.scale == schedule.sizes.count - 1),
+                                        to: Self.intermediatePath(output, step: step))
                 } catch { saveError = error; return false }
             }
             return true
