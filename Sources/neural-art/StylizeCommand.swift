@@ -39,18 +39,18 @@ struct StylizeCommand: ParsableCommand {
     @Option(name: .long, help: "Image-pyramid levels of the style loss (default: halvings down to a 32-px shorter side, at most 6; 1: the image alone).")
     var levels: Int?
 
-    @Option(name: .long, help: "Steps at each scale below the output size.")
+    @Option(name: .long, help: "Steps at the coarsest scale (each finer scale below the output size takes 0.6× the one before).")
     var coarseIterations: Int = 100
 
     @Option(name: .long, help: "Style images are resized to --size × this factor (larger = larger strokes).")
     var styleScale: Double = 1
 
-    @Option(name: [.short, .long], help: "Optimization steps at the output size (default: 200 for a single scale, 50 after coarser scales; 128, its training horizon, for the learned optimizer).")
+    @Option(name: [.short, .long], help: "Optimization steps at the output size (default: 30 after coarser scales; for a single scale 200, or 128, its training horizon, for the learned optimizer).")
     var iterations: Int?
 
     var schedule: ScaleSchedule {
         let single = ScaleSchedule.standard(size: size, finest: 1, coarse: 1, scales: scales).sizes.count == 1
-        let finest = iterations ?? (optimizer == .lstm ? 128 : (single ? 200 : 50))
+        let finest = iterations ?? (single ? (optimizer == .lstm ? 128 : 200) : 30)
         return ScaleSchedule.standard(size: size, finest: finest, coarse: coarseIterations, scales: scales)
     }
 
@@ -146,11 +146,11 @@ struct StylizeCommand: ParsableCommand {
         if let log { try checkOutputDirectory(log) }
 
         let schedule = self.schedule
+        try checkMemory(content: contentImage, schedule: schedule)
         let run = CoarseToFine(
             content: contentImage, styles: styleImages, styleWeights: styleWeights.isEmpty ? nil : styleWeights,
             schedule: schedule, styleScale: styleScale, weights: lossWeights.weights, pyramidLevels: levels)
-        let transfer = run.final
-        ComputeThreads.setForImage(width: transfer.width, height: transfer.height, requested: threads)
+        ComputeThreads.setForImage(width: run.width, height: run.height, requested: threads)
         let makeOptimizer: (Int) throws -> any Optimizer
         let description: String
         if let kind = optimizer.baseline {
@@ -168,11 +168,12 @@ struct StylizeCommand: ParsableCommand {
         let bar = ProgressBar(label: "stylize", total: steps, quiet: quiet)
         if !quiet {
             let scalesText = zip(schedule.sizes, schedule.iterations).map { "\($0) px × \($1)" }.joined(separator: ", ")
-            bar.log("\(description) on \(transfer.width)×\(transfer.height) px (\(scalesText) steps), " +
+            bar.log("\(description) on \(run.width)×\(run.height) px (\(scalesText) steps), " +
                     "weights content \(lossWeights.contentWeight) style \(lossWeights.styleWeight) tv \(lossWeights.tvWeight)")
         }
         var saveError: Error?
-        let (pixels, history) = try run.run(makeOptimizer: makeOptimizer, initialization: initialization, seed: seed) { s, current in
+        let (picture, history) = try run.run(makeOptimizer: makeOptimizer, initialization: initialization, seed: seed,
+                                             originalColors: originalColors) { s, transfer, current in
             let step = s.overallStep
             bar.update(step: step, message: String(format: "%d px, loss %.4g", schedule.sizes[s.scale], s.step.loss.total))
             if printEvery > 0 && step % printEvery == 0 {
@@ -180,19 +181,38 @@ struct StylizeCommand: ParsableCommand {
             }
             if saveEvery > 0 && step % saveEvery == 0 && step < steps {
                 do {
-                    try ImageFile.write(run.transfers[s.scale].image(from: current, originalColors: originalColors && s.scale == schedule.sizes.count - 1),
+                    try ImageFile.write(transfer.image(from: current, originalColors: originalColors && s.scale == schedule.sizes.count - 1),
                                         to: Self.intermediatePath(output, step: step))
                 } catch { saveError = error; return false }
             }
             return true
         }
         if let saveError { throw saveError }
-        try ImageFile.write(transfer.image(from: pixels, originalColors: originalColors), to: output)
+        try ImageFile.write(picture, to: output)
         if let log { try writeLog(history, to: log) }
         if !quiet {
             let first = history.first!, last = history.last!
             bar.log(String(format: "loss %.4g → %.4g (content %.3g, style %.3g, tv %.3g); wrote %@",
                            first.total, last.total, last.content, last.style, last.tv, output))
+        }
+    }
+
+    /// Refuses, before any work, a run whose estimated memory exceeds 80 % of the machine's (or
+    /// `NEURALART_MEMORY_LIMIT_MB`, for tests and shared machines).
+    func checkMemory(content: Image, schedule: ScaleSchedule) throws {
+        let perCoordinate = optimizer == .lstm ? 120 : 2
+        let need = CoarseToFine.estimatedBytes(contentWidth: content.width, contentHeight: content.height,
+                                               schedule: schedule, styleScale: styleScale, pyramidLevels: levels,
+                                               floatsPerCoordinate: perCoordinate)
+        let limit: Int
+        if let mb = ProcessInfo.processInfo.environment["NEURALART_MEMORY_LIMIT_MB"].flatMap(Int.init), mb > 0 {
+            limit = mb << 20
+        } else {
+            limit = Int(Double(ProcessInfo.processInfo.physicalMemory) * 0.8)
+        }
+        guard need <= limit else {
+            throw CLIError(String(format: "--size %d needs about %.1f GB of memory, more than the %.1f GB available; use a smaller --size",
+                                  size, Double(need) / 1e9, Double(limit) / 1e9))
         }
     }
 
