@@ -17,13 +17,7 @@ struct EvaluateCommand: ParsableCommand {
             Example: neural-art evaluate --task quadratic --model models/quadratic.lstm
             """)
 
-    @Option(help: "Task: \(TaskCatalog.names.joined(separator: ", ")).")
-    var task = "quadratic"
-
-    @OptionGroup(title: "Style task") var styleOptions: StyleTaskOptions
-
-    @OptionGroup(title: "Dataset tasks (mlp, conv)")
-    var dataOptions: DatasetTaskOptions
+    @OptionGroup var taskSelection: TaskSelection
 
     @Option(help: "The learned optimizer (a model file from meta-train).")
     var model: String?
@@ -61,13 +55,13 @@ struct EvaluateCommand: ParsableCommand {
     }
 
     func run() throws {
-        useOneBLASThread()
+        ComputeThreads.setForMetaLearning()
         try runReportingErrors {
-            let task = try TaskCatalog.make(self.task, options: dataOptions, style: styleOptions)
+            let task = try taskSelection.makeTask()
             let steps = self.steps ?? task.defaultHorizon
             var optimizers: [(name: String, learningRate: Float?, optimizer: any Optimizer)] = []
             if let model {
-                optimizers.append(("lstm", nil, try LearnedOptimizerModel(path: model, task: task).optimizer))
+                optimizers.append(("lstm", nil, try ModelFile.load(path: model).optimizer(for: task, path: model)))
             }
             let rates: BaselineRates
             if let baselines {
@@ -92,11 +86,11 @@ struct EvaluateCommand: ParsableCommand {
             // Classifiers also report the test-set loss and accuracy of the final parameters.
             let classification = (task as? any ClassificationTask).map {
                 ClassificationEvaluation.run(task: $0, optimizers: optimizers, problems: problems, steps: steps,
-                                             testLimit: dataOptions.testSamples, progress: report)
+                                             testLimit: taskSelection.data.testSamples, progress: report)
             }
             let result = classification?.result
                 ?? EvaluationResult.run(task: task, optimizers: optimizers, problems: problems, steps: steps, progress: report)
-            let stem = model.map { $0.hasSuffix(".lstm") ? String($0.dropLast(5)) : $0 } ?? "\(self.task)"
+            let stem = model.map { $0.hasSuffix(".lstm") ? String($0.dropLast(5)) : $0 } ?? "\(taskSelection.task)"
             let csvPath = csv ?? stem + "-eval.csv", plotPath = plot ?? stem + "-eval.svg"
             try writeAtomically(result.csv(), to: csvPath)
             try writeAtomically(SVGPlot.lossCurves(result), to: plotPath)

@@ -6,12 +6,12 @@ import Numerics
 ///
 /// Problem `index` of a split differs from the others in its initialization (every weight and
 /// bias N(0, `initialStd`²), as in the authors' code) and in its minibatch stream; both come
-/// from `Task.generator(seed:split:index:)` (forks 1 and 2), so the three splits' problems are
+/// from `MetaTask.generator(seed:split:index:)` (forks 1 and 2), so the three splits' problems are
 /// disjoint seeded streams. Every problem draws its minibatches from the *training* part of the
 /// data; test-set accuracy after a run (`ClassificationProblem.finalParameters`) is measured on
 /// the separate test file. The generalization variants (40 units, 2 layers, ReLU) are the same
 /// task with another `network`.
-public final class MLPTask: Task, ClassificationTask {
+public final class MLPTask: MetaTask, ClassificationTask {
     public let data: DatasetSplit
     public let network: MLP
     public let batchSize: Int

@@ -81,7 +81,7 @@ public struct BaselineRates: Codable, Equatable, Sendable {
 /// Test problems are never touched (there is no parameter to ask for them).
 public enum BaselineTuner {
     public static func tune(
-        task: any Task, baselines: [Baseline] = Baseline.allCases, steps: Int, problems count: Int,
+        task: any MetaTask, baselines: [Baseline] = Baseline.allCases, steps: Int, problems count: Int,
         criterion: TuningCriterion = .sum, pointsPerDecade: Int = 3,
         initialRange: ClosedRange<Double> = 1e-4...1e1,
         progress: ((Baseline, Float, Double) -> Void)? = nil

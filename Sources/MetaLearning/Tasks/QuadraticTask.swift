@@ -2,7 +2,7 @@ import Numerics
 
 /// The paper's quadratic task: f(θ) = ‖Wθ − y‖² with W (d×d) and y (d) i.i.d. standard normal,
 /// drawn afresh per problem; θ₀ ~ N(0, 0.01²) per coordinate (as in the authors' code).
-public final class QuadraticTask: Task {
+public final class QuadraticTask: MetaTask {
     public let dimension: Int
     public let seed: UInt64
     public var name: String { "quadratic" }

@@ -1,3 +1,4 @@
+import AtomicFile
 import Foundation
 
 /// Errors reading model and checkpoint files; `description` is one line naming the path.
@@ -175,5 +176,14 @@ struct BinaryContainer {
         let d = JSONDecoder()
         d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return d
+    }
+}
+
+/// Writes `data` to `path` so that a reader never sees a half-written file (`AtomicFile.write`:
+/// a temporary file in the same directory, flushed and renamed over `path`; a device or FIFO
+/// such as `/dev/null` is written in place). Throws `ModelFileError.unwritable`.
+public func writeAtomically(_ data: Data, to path: String) throws {
+    do { try AtomicFile.write([UInt8](data), to: path) } catch let e as AtomicFile.WriteError {
+        throw ModelFileError.unwritable(path: path, reason: e.reason)
     }
 }

@@ -39,7 +39,7 @@ public struct ParameterGroups: Codable, Equatable, Sendable {
 }
 
 /// A task whose problems' θ is partitioned into named groups (the same partition for every problem).
-public protocol GroupedParameterTask: Task {
+public protocol GroupedParameterTask: MetaTask {
     var parameterGroups: ParameterGroups { get }
 }
 

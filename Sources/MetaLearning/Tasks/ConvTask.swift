@@ -7,7 +7,7 @@ import Numerics
 /// As in the paper, the learned optimizer is two LSTMs: one for the conv parameters, one for
 /// the fully connected ones — `parameterGroups` gives the split. Problems differ in their
 /// He-normal initialization (fork 1 of the problem's generator) and minibatch stream (fork 2).
-public final class ConvTask: Task, ClassificationTask, GroupedParameterTask {
+public final class ConvTask: MetaTask, ClassificationTask, GroupedParameterTask {
     public let data: DatasetSplit
     public let network: ConvNet
     public let batchSize: Int

@@ -1,28 +1,7 @@
 import ArgumentParser
 import Foundation
 import MetaLearning
-import NeuralArt
 import Numerics
-
-/// The tasks the meta-learning commands know, by name. Add new tasks here.
-enum TaskCatalog {
-    static let names = ["quadratic", "style", "mlp", "conv"]
-
-    static func make(_ name: String, options: DatasetTaskOptions = DatasetTaskOptions(),
-                     style: StyleTaskOptions = StyleTaskOptions()) throws -> any Task {
-        switch name {
-        case "quadratic": return QuadraticTask()
-        case "style": return try style.makeTask()
-        case "mlp":
-            return MLPTask(data: try options.loadData(), hiddenSizes: try options.hiddenSizes(),
-                           activation: options.activation, batchSize: options.batchSize)
-        case "conv":
-            return ConvTask(data: try options.loadData(), batchSize: options.batchSize)
-        default:
-            throw ValidationError("unknown task '\(name)' (known: \(names.joined(separator: ", ")))")
-        }
-    }
-}
 
 /// Runs `body`, turning the library's typed errors into one line on stderr and exit code 1.
 func runReportingErrors(_ body: () throws -> Void) throws {
@@ -65,6 +44,20 @@ extension InputFeatures.Gradient: ExpressibleByArgument {}
 extension MetaObjective: ExpressibleByArgument {}
 extension ValidationSelection: ExpressibleByArgument {}
 
-/// Meta-learning work uses every core: the LSTM optimizer splits coordinates over them and
-/// batched problems are evaluated concurrently (see `BLAS.threads`).
-func useOneBLASThread() { BLAS.threads = defaultChunks }
+/// How many compute threads (`BLAS.threads`: the column chunks of our own parallel loops; the
+/// BLAS itself is single-threaded) each command uses: the one place for these rules.
+enum ComputeThreads {
+    /// Images with fewer pixels than this (96×96) are stylized on one thread: below it, starting
+    /// parallel regions costs more than it saves.
+    static let parallelImagePixels = 96 * 96
+
+    /// Sets `BLAS.threads` for stylizing a `width × height` image: `requested` if given (`--threads`),
+    /// else 1 below `parallelImagePixels` pixels and every active core from there on.
+    static func setForImage(width: Int, height: Int, requested: Int? = nil) {
+        BLAS.threads = requested ?? (width * height < parallelImagePixels ? 1 : ProcessInfo.processInfo.activeProcessorCount)
+    }
+
+    /// Sets `BLAS.threads` to every core (`defaultChunks`) for meta-learning work: the LSTM
+    /// optimizer splits coordinates over them and batched problems are evaluated concurrently.
+    static func setForMetaLearning() { BLAS.threads = defaultChunks }
+}

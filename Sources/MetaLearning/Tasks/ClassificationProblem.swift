@@ -88,7 +88,7 @@ public final class ClassificationProblem: Problem {
 }
 
 /// A task whose problems train a classifier, with held-out data to measure it on.
-public protocol ClassificationTask: Task {
+public protocol ClassificationTask: MetaTask {
     /// Training (minibatches), validation and test sets.
     var data: DatasetSplit { get }
     /// Problem `index` of `split` with its concrete type (`makeProblem` returns the same).

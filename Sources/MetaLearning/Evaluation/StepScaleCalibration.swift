@@ -37,7 +37,7 @@ public enum StepScaleCalibrator {
     /// 0.1 … 3.16 (always including 1), `pointsPerDecade` per decade, widened within
     /// 10⁻³ … 10² and refined like `BaselineTuner`'s. Diverging runs count as +∞.
     public static func calibrate(
-        configuration: LSTMConfiguration, task: any Task, steps: Int, problems count: Int,
+        configuration: LSTMConfiguration, task: any MetaTask, steps: Int, problems count: Int,
         criterion: TuningCriterion = .final, pointsPerDecade: Int = 3,
         optimizer: (LSTMConfiguration) -> any Optimizer,
         progress: ((Float, Double) -> Void)? = nil
@@ -59,23 +59,3 @@ public enum StepScaleCalibrator {
             grid: search.tried.map { StepScaleCalibration.GridPoint(multiplier: Float($0.x), value: $0.value) })
     }
 }
-
-/// A model file with one LSTM configuration (shared by its LSTMs) and metadata: what a
-/// calibration changes.
-public protocol CalibratableModel {
-    var configuration: LSTMConfiguration { get set }
-    var metadata: ModelMetadata { get set }
-}
-
-extension CalibratableModel {
-    /// This model with its output scale multiplied by `c.multiplier` and `c` recorded.
-    public func calibrated(_ c: StepScaleCalibration) -> Self {
-        var m = self
-        m.configuration.outputScale *= c.multiplier
-        m.metadata.calibration = c
-        return m
-    }
-}
-
-extension ModelFile: CalibratableModel {}
-extension GroupedModelFile: CalibratableModel {}

@@ -81,3 +81,23 @@ public enum ValidationSelection: String, Codable, Sendable, CaseIterable {
     /// The mean loss after the last step of the horizon (what a user of the final parameters sees).
     case final
 }
+
+/// One step's share of an unroll's meta-loss, and the factors of ĝ its backward pass needs.
+///
+/// For P problems with unscaled losses `losses[k]` and loss scales `scales[k]` after a step of
+/// weight w: returns w·Σ_k term_k / P (the step's meta-loss) and Σ_k losses[k] / P (the mean
+/// unscaled loss), and writes w·∂term_k/∂(s·f)/P into `factors[k]` (P values): the number
+/// backward multiplies problem k's scaled gradient of this step by. With `.sum` and w = 1 every
+/// factor is exactly 1/P.
+func stepMetaLoss(losses: [Double], scales: [Float], objective: MetaObjective, weight w: Double,
+                  factors: UnsafeMutablePointer<Float>) -> (metaLoss: Double, meanLoss: Double) {
+    precondition(losses.count == scales.count, "stepMetaLoss: \(losses.count) losses, \(scales.count) scales")
+    let P = Double(losses.count)
+    var scaled = 0.0, plain = 0.0
+    for k in losses.indices {
+        scaled += objective.term(loss: losses[k], scale: scales[k])
+        plain += losses[k]
+        factors[k] = Float(w) * objective.gradientWeight(loss: losses[k], scale: scales[k]) / Float(P)
+    }
+    return (w * scaled / P, plain / P)
+}

@@ -23,7 +23,7 @@ public struct EvaluationResult: Sendable {
     /// Runs every optimizer on problems 0..<`problems` of `split` (the test split by default) for
     /// `steps` steps — the same problems for every optimizer.
     public static func run(
-        task: any Task, optimizers: [(name: String, learningRate: Float?, optimizer: any Optimizer)],
+        task: any MetaTask, optimizers: [(name: String, learningRate: Float?, optimizer: any Optimizer)],
         problems count: Int, steps: Int, split: Split = .test,
         progress: ((String) -> Void)? = nil
     ) -> EvaluationResult {

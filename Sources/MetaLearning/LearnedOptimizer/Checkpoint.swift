@@ -95,7 +95,7 @@ public struct Checkpoint: Equatable {
     /// A trainer that continues this run on `task` (which must be the checkpoint's task, and for
     /// a grouped run have the same `parameterGroups`), for `metaSteps` meta-steps in total if
     /// given (to extend a finished run), else the saved number.
-    public func makeTrainer(task: any Task, metaSteps: Int? = nil, path: String = "checkpoint") throws -> MetaTrainer {
+    public func makeTrainer(task: any MetaTask, metaSteps: Int? = nil, path: String = "checkpoint") throws -> MetaTrainer {
         let t = TaskDescription(task)
         guard t == self.task else {
             throw ModelFileError.mismatched(

@@ -170,36 +170,46 @@ public struct LSTMOptimizer: Optimizer {
     ) {
         precondition(state.configuration == configuration, "LSTMOptimizer: state made for another configuration")
         state.step += 1
-        let N = state.count, L = configuration.layout, H = L.hidden
-        let features = configuration.inputs, step = state.step
-        let featureState = state.featureState?.data
-        let xh = state.xhPointers, c = state.cPointers, gates = state.gates.data
-        let scale = configuration.outputScale
+        let N = state.count, step = state.step, featureState = state.featureState?.data
+        let buffers = state.buffers, configuration = self.configuration
         let parts = LSTMCell.chunks(for: N)
         weights.withUnsafeBufferPointer { phi in
             let w = phi.baseAddress!
             // One dispatch per step: each chunk of coordinates runs the whole step on its thread.
             parallelFor(chunks: parts) { chunk in
-                let r = chunkRange(chunk, of: parts, count: N)
-                guard !r.isEmpty else { return }
-                preprocessGradient(features, gradient: gradient, scale: gradientScale, x: xh[0], stride: N,
-                                   state: featureState, step: step, range: r)
-                for l in 0..<L.layers {
-                    LSTMCell.forward(
-                        hidden: H, columns: L.columns(layer: l), count: N, range: r,
-                        weights: w + L.weightOffset(layer: l), xh: xh[l], gates: gates,
-                        cPrev: c[l], cNext: c[l], hOut: xh[l] + L.inputSize(layer: l) * N,
-                        hCopy: l + 1 < L.layers ? xh[l + 1] : nil)
-                }
-                let top = L.layers - 1
-                LSTMCell.readout(hidden: H, count: N, range: r, scale: scale, weights: w + L.readoutOffset,
-                                 h: xh[top] + L.inputSize(layer: top) * N, delta: delta)
-                if L.momentumReadouts > 0 {
-                    addMomentumReadout(configuration, weights: w + L.momentumReadoutOffset, state: featureState!,
-                                       stride: N, step: step, range: r, delta: delta, record: nil)
-                }
+                LSTMCell.step(configuration, weights: w, count: N, range: chunkRange(chunk, of: parts, count: N),
+                              gradient: gradient, gradientScale: gradientScale, featureState: featureState,
+                              featureStep: step, buffers: buffers, delta: delta, momentumRecord: nil)
             }
         }
+    }
+}
+
+extension LSTMOptimizer {
+    /// φ₀ of a learned optimizer with `groups` (nil: one LSTM): `initialWeights` per group,
+    /// group 0 from `generator` and group g > 0 from its fork g, concatenated like φ. With
+    /// `learned(configuration:groups:weights:)` the init / apply pair of a learned optimizer.
+    public static func initialWeights(_ c: LSTMConfiguration, groups: ParameterGroups?,
+                                      generator root: SeededGenerator) -> [Float] {
+        (0..<(groups?.count ?? 1)).flatMap { g -> [Float] in
+            var gen = g == 0 ? root : root.fork(UInt64(g))
+            return initialWeights(c, generator: &gen)
+        }
+    }
+
+    /// The learned optimizer with φ = `weights`: one LSTM over every coordinate (`groups` nil),
+    /// or one LSTM of `configuration` per parameter group, φ the groups' weight vectors
+    /// concatenated in `groups.names` order (a `GroupedOptimizer`). The one way the trainer,
+    /// the evaluators and the CLI build a learned optimizer; modelled on torch.optim's param
+    /// groups, where a flat list is one group.
+    public static func learned(configuration: LSTMConfiguration, groups: ParameterGroups?, weights: [Float]) -> any Optimizer {
+        guard let groups else { return LSTMOptimizer(configuration: configuration, weights: weights) }
+        let n = configuration.layout.weightCount
+        precondition(weights.count == groups.count * n,
+                     "LSTMOptimizer.learned: \(weights.count) weights for \(groups.count) groups of \(n)")
+        return GroupedOptimizer(groups: groups, members: (0..<groups.count).map {
+            LSTMOptimizer(configuration: configuration, weights: Array(weights[($0 * n)..<(($0 + 1) * n)]))
+        })
     }
 }
 
@@ -218,9 +228,9 @@ public final class LSTMOptimizerState: OptimizerState {
     let gates: Tensor
     /// The input features' running averages (`inputs.stateCount` × count), if any.
     let featureState: Tensor?
-    /// The data pointers of `xh` and `c` (read from worker threads without touching Swift arrays).
-    let xhPointers: UnsafeMutableBufferPointer<UnsafeMutablePointer<Float>>
-    let cPointers: UnsafeMutableBufferPointer<UnsafeMutablePointer<Float>>
+    /// The step's buffers, in place: each layer's xh and c are read and overwritten, one gate
+    /// workspace serves every layer (read from worker threads without touching Swift arrays).
+    let buffers: LSTMStepBuffers
 
     init(configuration: LSTMConfiguration, count: Int) {
         precondition(count >= 1, "LSTMOptimizerState: count must be positive")
@@ -232,13 +242,14 @@ public final class LSTMOptimizerState: OptimizerState {
         gates = Tensor(shape: [4 * L.hidden, count])
         let k = configuration.inputs.stateCount
         featureState = k > 0 ? Tensor(shape: [k, count]) : nil
-        xhPointers = UnsafeMutableBufferPointer.allocate(capacity: L.layers)
-        cPointers = UnsafeMutableBufferPointer.allocate(capacity: L.layers)
-        for l in 0..<L.layers { xhPointers[l] = xh[l].data; cPointers[l] = c[l].data }
+        buffers = LSTMStepBuffers(table: .allocate(capacity: LSTMStepBuffers.slots * L.layers))
+        for l in 0..<L.layers {
+            buffers.set(layer: l, xhIn: xh[l].data, xhOut: xh[l].data, cIn: c[l].data, cOut: c[l].data, gates: gates.data)
+        }
         reset()
     }
 
-    deinit { xhPointers.deallocate(); cPointers.deallocate() }
+    deinit { buffers.table.deallocate() }
 
     /// Back to t = 0: zero hidden and cell states and moments (the ones rows stay ones).
     public func reset() {

@@ -13,7 +13,7 @@ import Numerics
 /// then its bias `[c_{l+1}]`; after all conv layers (`convParameterCount`, the split point
 /// between the conv and fully connected groups) the head's parameters in `MLP` layout.
 ///
-/// Pooling halves each side (rounding down), as `AvgPool2x2` does; the paper's CIFAR net used
+/// Pooling halves each side (rounding down), as `BatchedConv3x3.avgPool` does; the paper's CIFAR net used
 /// max pooling and batch normalization, which this small net does without.
 public struct ConvNet: Sendable, Equatable {
     public let inputShape: [Int]
@@ -81,13 +81,13 @@ public struct ConvNet: Sendable, Equatable {
         precondition(ws.net == self && B >= 1 && B <= ws.batchSize, "ConvNet: batch \(B) in a workspace for \(ws.batchSize)")
         for l in 0..<layerCount {
             let (h, w) = size(l), cin = inChannels(l), cout = channels[l], n = B * h * w
-            BatchedConv3x3.im2col(layerInput(l, inputs, B, ws), channels: cin, batch: B, height: h, width: w,
+            Conv3x3.im2col(layerInput(l, inputs, B, ws), channels: cin, batch: B, height: h, width: w,
                                   columns: ws.columns.data)
             let z = ws.activations[l].data
             BatchedConv3x3.forward(weights: parameters + convWeightOffset(l), bias: parameters + convBiasOffset(l),
                                    inChannels: cin, outChannels: cout, columns: ws.columns.data, count: n, output: z)
             ReLU.forward(z, count: cout * n)
-            AvgPool2x2.forward(z, channels: cout * B, height: h, width: w, output: ws.pooled[l].data)
+            BatchedConv3x3.avgPool(z, channels: cout * B, height: h, width: w, output: ws.pooled[l].data)
         }
         let top = layerCount - 1, s = size(layerCount)
         BatchedConv3x3.transpose(ws.pooled[top].data, outer: channels[top], inner: B, plane: s.height * s.width,
@@ -124,10 +124,10 @@ public struct ConvNet: Sendable, Equatable {
         for l in stride(from: top, through: 0, by: -1) {
             let (h, w) = size(l), cin = inChannels(l), cout = channels[l], n = B * h * w
             let dz = ws.zGradient.data
-            AvgPool2x2.backward(outputGradient: ws.pooledGradient[l].data, channels: cout * B, height: h, width: w,
+            BatchedConv3x3.avgPoolBackward(outputGradient: ws.pooledGradient[l].data, channels: cout * B, height: h, width: w,
                                 inputGradient: dz)
             ReLU.backward(output: ws.activations[l].data, gradient: dz, count: cout * n)
-            BatchedConv3x3.im2col(layerInput(l, inputs, B, ws), channels: cin, batch: B, height: h, width: w,
+            Conv3x3.im2col(layerInput(l, inputs, B, ws), channels: cin, batch: B, height: h, width: w,
                                   columns: ws.columns.data)
             BatchedConv3x3.backwardWeights(outputGradient: dz, columns: ws.columns.data, inChannels: cin, outChannels: cout,
                                            count: n, weightGradient: gradient + convWeightOffset(l),
@@ -137,7 +137,7 @@ public struct ConvNet: Sendable, Equatable {
                                                outChannels: cout, count: n, columnsGradient: ws.columns.data)
                 let dx = ws.pooledGradient[l - 1]
                 dx.data.update(repeating: 0, count: cin * n)
-                BatchedConv3x3.col2imAdd(ws.columns.data, channels: cin, batch: B, height: h, width: w, into: dx.data)
+                Conv3x3.col2imAdd(ws.columns.data, channels: cin, batch: B, height: h, width: w, into: dx.data)
             }
         }
         return loss
@@ -158,13 +158,9 @@ public struct ConvNet: Sendable, Equatable {
             let logits = head.forward(parameters: parameters + convParameterCount, inputs: ws.headInput.data,
                                       batchSize: b, workspace: ws.head)
             for r in 0..<b {
-                let z = logits + r * C, y = data.labels[start + r]
-                if MLP.argmax(z, C) == y { correct += 1 }
-                var mx = z[0]
-                for k in 1..<C where z[k] > mx { mx = z[k] }
-                var sum = 0.0
-                for k in 0..<C { sum += Foundation.exp(Double(z[k] - mx)) }
-                lossSum += Foundation.log(sum) - Double(z[y] - mx)
+                let e = MLP.crossEntropy(logits: logits + r * C, classCount: C, label: data.labels[start + r])
+                if e.correct { correct += 1 }
+                lossSum += e.loss
             }
             start += b
         }

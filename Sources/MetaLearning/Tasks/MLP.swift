@@ -158,18 +158,24 @@ public struct MLP: Sendable, Equatable {
                 let logits = forward(parameters: parameters, inputs: data.images.data + start * inputSize,
                                      batchSize: b, workspace: ws)
                 for r in 0..<b {
-                    let z = logits + r * classCount, y = labels[start + r]
-                    if Self.argmax(z, classCount) == y { correct += 1 }
-                    var mx = z[0]
-                    for k in 1..<classCount where z[k] > mx { mx = z[k] }
-                    var sum = 0.0
-                    for k in 0..<classCount { sum += Foundation.exp(Double(z[k] - mx)) }
-                    lossSum += Foundation.log(sum) - Double(z[y] - mx)
+                    let e = Self.crossEntropy(logits: logits + r * classCount, classCount: classCount, label: labels[start + r])
+                    if e.correct { correct += 1 }
+                    lossSum += e.loss
                 }
                 start += b
             }
         }
         return (lossSum / Double(data.count), Double(correct) / Double(data.count))
+    }
+
+    /// The softmax cross-entropy of one sample's logits `z` (C values) against `label`, in Double
+    /// (log Σ e^(z_k − max z) − (z_label − max z)), and whether the largest logit is the label's.
+    static func crossEntropy(logits z: UnsafePointer<Float>, classCount C: Int, label y: Int) -> (loss: Double, correct: Bool) {
+        var mx = z[0]
+        for k in 1..<C where z[k] > mx { mx = z[k] }
+        var sum = 0.0
+        for k in 0..<C { sum += Foundation.exp(Double(z[k] - mx)) }
+        return (Foundation.log(sum) - Double(z[y] - mx), argmax(z, C) == y)
     }
 
     static func argmax(_ p: UnsafePointer<Float>, _ n: Int) -> Int {

@@ -14,13 +14,15 @@ public enum Split: String, Codable, CaseIterable, Sendable {
     }
 }
 
-/// A distribution over problems, sampled from seeded, disjoint streams per split.
+/// A task of meta-learning: a distribution over problems, sampled from seeded, disjoint
+/// streams per split. (Named `MetaTask`, not `Task`, so that it does not shadow Swift's
+/// concurrency `Task`.)
 ///
 /// Problem `index` of `split` is a pure function of the task's seed, the split and the index:
 /// `SeededGenerator(seed: seed).fork(split.stream).fork(index)`. So training never sees a
 /// validation or test problem, baselines are tuned on validation problems only, and a
 /// checkpoint needs no random-generator state to resume (it stores the next index).
-public protocol Task: AnyObject {
+public protocol MetaTask: AnyObject {
     /// A short identifier, e.g. `"quadratic"`, stored in model files.
     var name: String { get }
     /// The settings that define the problem distribution (stored in model files), e.g. `["dimension": "10"]`.
@@ -31,7 +33,7 @@ public protocol Task: AnyObject {
     func makeProblem(split: Split, index: Int) -> any Problem
 }
 
-extension Task {
+extension MetaTask {
     /// The generator for problem `index` of `split` under `seed` (the recipe every task should use).
     public static func generator(seed: UInt64, split: Split, index: Int) -> SeededGenerator {
         SeededGenerator(seed: seed).fork(split.stream).fork(UInt64(index))

@@ -7,16 +7,15 @@ import Numerics
 /// for conv parameters, one for fully connected ones).
 ///
 /// A meta-step: (if starting a problem batch: sample P training problems, θ = θ₀, zero state)
-/// → unroll T steps recording (`LSTMUnroll`, or `GroupedLSTMUnroll` with groups) → hand-written
+/// → unroll T steps recording (`LSTMUnroll`, one lane per group) → hand-written
 /// backward → clip (global norm over all groups) → ADAM on φ → carry θ and the state (detached).
-/// Validation runs the learned optimizer (the same code a user calls: `LSTMOptimizer`, or a
-/// `GroupedOptimizer` of them) on the validation problems for the horizon and keeps the φ with
+/// Validation runs the learned optimizer (the same code a user calls: `LSTMOptimizer.learned`) on the validation problems for the horizon and keeps the φ with
 /// the best `settings.validationCriterion`.
 ///
 /// With G groups, φ = [φ_0, φ_1, …, φ_{G−1}] is the concatenation of one LSTM weight vector of
 /// `configuration.layout.weightCount` values per group, in `groups.names` order.
 public final class MetaTrainer {
-    public let task: any Task
+    public let task: any MetaTask
     public let configuration: LSTMConfiguration
     /// One LSTM per group of these (nil: one LSTM over all coordinates).
     public let groups: ParameterGroups?
@@ -33,7 +32,7 @@ public final class MetaTrainer {
     let metaState: MomentState
     private var gradient: [Float]
     private var scratch: [Float]
-    private var unroll: (any MetaUnrolling)?
+    private var unroll: LSTMUnroll?
     private var batch: ProblemBatch?
 
     /// - Parameters:
@@ -41,7 +40,7 @@ public final class MetaTrainer {
     ///   - initialWeights: φ₀ to start from (e.g. a model trained on a shorter horizon, for a
     ///     curriculum; concatenated per group); default: the seeded initialization of
     ///     `configuration`, group 0 from `settings.seed` and group g > 0 from its fork g.
-    public init(task: any Task, configuration: LSTMConfiguration, settings: MetaTrainingSettings,
+    public init(task: any MetaTask, configuration: LSTMConfiguration, settings: MetaTrainingSettings,
                 groups: ParameterGroups? = nil, initialWeights: [Float]? = nil) throws {
         try settings.validate()
         if settings.secondOrder {
@@ -61,10 +60,7 @@ public final class MetaTrainer {
         self.groups = groups
         self.settings = settings
         let root = SeededGenerator(seed: settings.seed)
-        weights = initialWeights ?? (0..<(groups?.count ?? 1)).flatMap { g -> [Float] in
-            var gen = g == 0 ? root : root.fork(UInt64(g))
-            return LSTMOptimizer.initialWeights(configuration, generator: &gen)
-        }
+        weights = initialWeights ?? LSTMOptimizer.initialWeights(configuration, groups: groups, generator: root)
         bestWeights = weights
         progress = MetaTrainingProgress()
         logText = MetaTrainer.logHeader
@@ -76,14 +72,10 @@ public final class MetaTrainer {
 
     static let logHeader = "meta_step,batch,unroll,meta_loss,gradient_norm,skipped,seconds_per_unroll,validation_loss\n"
 
-    /// The learned optimizer with the current φ (one LSTM: call only without groups).
-    public var optimizer: LSTMOptimizer { singleOptimizer(weights) }
-    /// The learned optimizer with the best φ (one LSTM: call only without groups).
-    public var bestOptimizer: LSTMOptimizer { singleOptimizer(bestWeights) }
-
-    private func singleOptimizer(_ w: [Float]) -> LSTMOptimizer {
-        precondition(groups == nil, "MetaTrainer: one LSTM per parameter group; use groupedOptimizer(weights:)")
-        return LSTMOptimizer(configuration: configuration, weights: w)
+    /// The learned optimizer with φ (the current weights by default): one `LSTMOptimizer`, or
+    /// one per parameter group (`LSTMOptimizer.learned`).
+    public func optimizer(weights w: [Float]? = nil) -> any Optimizer {
+        LSTMOptimizer.learned(configuration: configuration, groups: groups, weights: w ?? weights)
     }
 
     /// φ split into one LSTM weight vector per group, in `groups.names` order (`[w]` without groups).
@@ -93,22 +85,10 @@ public final class MetaTrainer {
         return stride(from: 0, to: w.count, by: n).map { Array(w[$0..<($0 + n)]) }
     }
 
-    /// The grouped optimizer with φ (the current weights by default): one `LSTMOptimizer` per group.
-    public func groupedOptimizer(weights w: [Float]? = nil) -> GroupedOptimizer<LSTMOptimizer> {
-        guard let groups else { preconditionFailure("MetaTrainer: no parameter groups; use optimizer") }
-        return GroupedOptimizer(groups: groups, members: weightsPerGroup(w ?? weights).map {
-            LSTMOptimizer(configuration: configuration, weights: $0)
-        })
-    }
-
-    /// A fresh unroll engine for `b`: grouped with `groups`, else one LSTM over all coordinates.
-    private func makeUnroll(for b: ProblemBatch, maxSteps: Int) -> any MetaUnrolling {
-        guard let groups else {
-            return LSTMUnroll(configuration: configuration, count: b.count, maxSteps: maxSteps,
-                               secondOrderSteps: settings.secondOrderSteps)
-        }
-        return GroupedLSTMUnroll(configurations: Array(repeating: configuration, count: groups.count), groups: groups,
-                                 problems: b.problems.count, maxSteps: maxSteps, secondOrderSteps: settings.secondOrderSteps)
+    /// A fresh unroll engine for `b`: one LSTM per group with `groups`, else one over all coordinates.
+    private func makeUnroll(for b: ProblemBatch, maxSteps: Int) -> LSTMUnroll {
+        LSTMUnroll(configuration: configuration, groups: groups, count: b.count, maxSteps: maxSteps,
+                   secondOrderSteps: settings.secondOrderSteps)
     }
 
     /// Whether the next meta-step starts a fresh problem batch (checkpoints are taken there).
@@ -195,9 +175,7 @@ public final class MetaTrainer {
     /// with `selection == .final`, the mean loss after step H).
     public func validationLoss(weights w: [Float]? = nil) -> Double {
         let problems = (0..<settings.validationProblems).map { task.makeProblem(split: .validation, index: $0) }
-        let optimizer: any Optimizer = groups == nil
-            ? LSTMOptimizer(configuration: configuration, weights: w ?? weights) : groupedOptimizer(weights: w)
-        return settings.validationCriterion(Evaluator.meanLossCurve(optimizer, problems: problems, steps: settings.horizon))
+        return settings.validationCriterion(Evaluator.meanLossCurve(optimizer(weights: w), problems: problems, steps: settings.horizon))
     }
 
     /// Validates the current φ and keeps it if it is the best so far. Returns (loss, isBest).
@@ -254,7 +232,7 @@ public final class MetaTrainer {
     }
 
     /// Restores a trainer from checkpointed data (see `Checkpoint`).
-    convenience init(task: any Task, configuration: LSTMConfiguration, settings: MetaTrainingSettings,
+    convenience init(task: any MetaTask, configuration: LSTMConfiguration, settings: MetaTrainingSettings,
          groups: ParameterGroups?, weights: [Float], bestWeights: [Float], adamM: [Float], adamV: [Float], adamStep: Int,
          progress: MetaTrainingProgress, logText: String) throws {
         try self.init(task: task, configuration: configuration, settings: settings, groups: groups)
@@ -272,15 +250,12 @@ public final class MetaTrainer {
     }
 
     /// Test hook: the meta-gradient of one unroll on `batch` (from a fresh state, after
-    /// `warmupSteps` unrecorded steps), without updating φ. A `fault` needs one LSTM (no groups).
+    /// `warmupSteps` unrecorded steps), without updating φ.
     func metaGradient(batch: ProblemBatch, steps: Int, warmupSteps: Int = 0,
                       fault: LSTMUnroll.Fault = .none, objective: MetaObjective = .sum,
                       weighting: StepWeighting = .uniform) -> (loss: Double, gradient: [Float]) {
         let u = makeUnroll(for: batch, maxSteps: max(steps, warmupSteps, 1))
-        if fault != .none {
-            guard let single = u as? LSTMUnroll else { preconditionFailure("MetaTrainer.metaGradient: faults need one LSTM") }
-            single.fault = fault
-        }
+        u.fault = fault
         u.reset(batch: batch)
         var dw = [Float](repeating: 0, count: weights.count)
         let loss = weights.withUnsafeBufferPointer { w in
