@@ -25,7 +25,7 @@ extension Conv3x3 {
     /// in one parallel pass over row blocks.
     ///
     /// Shapes: input `[inChannels, height, width]`, output `[outChannels, height, width]`, pooled
-    /// `[outChannels, ⌈height/2⌉, ⌈width/2⌉]` (see `AvgPool2x2`); workspace ≥ `workspaceCount(height:width:)` floats.
+    /// `[outChannels, height/2, width/2]` (`AvgPool2x2`: an odd last row or column is dropped); workspace ≥ `workspaceCount(height:width:)` floats.
     /// Each thread takes a range of row pairs (`rowPartition`) and walks it in blocks of about
     /// `blockBytes` of columns: im2col of the block into its own part of the workspace, one GEMM
     /// (`outChannels × 9·inChannels` · `9·inChannels × block`), bias and ReLU, then the pooling of
@@ -36,7 +36,7 @@ extension Conv3x3 {
         output: UnsafeMutablePointer<Float>, pooled: UnsafeMutablePointer<Float>?,
         workspace: UnsafeMutablePointer<Float>
     ) {
-        let n = h * w, k = 9 * inChannels, (ph, pw) = AvgPool2x2.outputSize(height: h, width: w)
+        let n = h * w, k = 9 * inChannels, ph = h / 2, pw = w / 2
         let split = Self.rowPartition(height: h, threads: ParallelRegion.isInside ? 1 : BLAS.threads)
         let step = blockRows(width: w)
         let hasBias = (0..<outChannels).contains { bias.data[$0] != 0 }
@@ -58,11 +58,13 @@ extension Conv3x3 {
                     for i in 0..<bn { let v = o[i] + b; o[i] = v > 0 ? v : 0 }
                 }
                 if let pooled {
-                    // Blocks start on even rows; only the map's odd last row ends one on an odd row.
-                    let py = (r0 / 2)..<min(ph, (r1 + 1) / 2)
+                    let py = (r0 / 2)..<min(ph, r1 / 2)
                     for co in 0..<outChannels where !py.isEmpty {
-                        AvgPool2x2.forwardRows(output + co * n, height: h, width: w, rows: py,
-                                               output: pooled + co * ph * pw)
+                        let src = output + co * n, dst = pooled + co * ph * pw
+                        for y in py {
+                            let a = src + 2 * y * w, b = a + w, o = dst + y * pw
+                            for x in 0..<pw { o[x] = 0.25 * ((a[2 * x] + a[2 * x + 1]) + (b[2 * x] + b[2 * x + 1])) }
+                        }
                     }
                 }
                 r0 = r1

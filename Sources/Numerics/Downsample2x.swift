@@ -41,13 +41,8 @@ public enum Downsample2x {
         input: UnsafePointer<Float>, channels: Int, height h: Int, width w: Int,
         output: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>, periodic: Bool = false
     ) {
-        precondition(h >= 2 && w >= 2, "Downsample2x: \(w)×\(h) is too small to halve")
         let oh = h / 2, ow = w / 2
-        let xs = (0..<ow).flatMap { sources($0, w, periodic: periodic) }
-        let ys = (0..<oh).flatMap { sources($0, h, periodic: periodic) }
-        let t = taps
-        xs.withUnsafeBufferPointer { xs in ys.withUnsafeBufferPointer { ys in t.withUnsafeBufferPointer { t in
-            let xs = xs.baseAddress!, ys = ys.baseAddress!, t = t.baseAddress!
+        withTables(height: h, width: w, periodic: periodic) { xs, ys, t in
             forEachRowRange(channels * h, elements: channels * h * w) { rows in
                 // Horizontal: workspace[c, y, x] = Σ_k t_k·input[c, y, xs(x, k)].
                 for r in rows {
@@ -72,7 +67,7 @@ public enum Downsample2x {
                     }
                 }
             }
-        }}}
+        }
     }
 
     /// inputGradient (+)= Dᵀ·outputGradient. Shapes as in `forward`.
@@ -82,13 +77,8 @@ public enum Downsample2x {
         inputGradient: UnsafeMutablePointer<Float>, accumulate: Bool,
         workspace: UnsafeMutablePointer<Float>, periodic: Bool = false
     ) {
-        precondition(h >= 2 && w >= 2, "Downsample2x: \(w)×\(h) is too small to halve")
         let oh = h / 2, ow = w / 2
-        let xs = (0..<ow).flatMap { sources($0, w, periodic: periodic) }
-        let ys = (0..<oh).flatMap { sources($0, h, periodic: periodic) }
-        let t = taps
-        xs.withUnsafeBufferPointer { xs in ys.withUnsafeBufferPointer { ys in t.withUnsafeBufferPointer { t in
-            let xs = xs.baseAddress!, ys = ys.baseAddress!, t = t.baseAddress!
+        withTables(height: h, width: w, periodic: periodic) { xs, ys, t in
             // Vertical adjoint, per channel (rows of one channel receive from many output rows).
             forEachRowRange(channels, elements: channels * h * w) { cs in
                 for c in cs {
@@ -114,6 +104,20 @@ public enum Downsample2x {
                     }
                 }
             }
+        }
+    }
+
+    /// Calls `body` with the 8 source columns of each output column (`xs`, `[w/2][8]`), the 8
+    /// source rows of each output row (`ys`, `[h/2][8]`) and the taps.
+    private static func withTables(
+        height h: Int, width w: Int, periodic: Bool,
+        _ body: (UnsafePointer<Int>, UnsafePointer<Int>, UnsafePointer<Float>) -> Void
+    ) {
+        precondition(h >= 2 && w >= 2, "Downsample2x: \(w)×\(h) is too small to halve")
+        let xs = (0..<w / 2).flatMap { sources($0, w, periodic: periodic) }
+        let ys = (0..<h / 2).flatMap { sources($0, h, periodic: periodic) }
+        xs.withUnsafeBufferPointer { xs in ys.withUnsafeBufferPointer { ys in taps.withUnsafeBufferPointer { t in
+            body(xs.baseAddress!, ys.baseAddress!, t.baseAddress!)
         }}}
     }
 

@@ -102,11 +102,11 @@ final class Conv3x3RowBlockTests: XCTestCase {
         conv.backwardInput(outputGradient: dy.data, height: h, width: w, inputGradient: refGrad.data, workspace: ws.data)
         for threads in [1, 2, 3] {
             BLAS.threads = threads
-            let out = Tensor(shape: [cout, h, w]), pooled = Tensor(shape: [cout, (h + 1) / 2, (w + 1) / 2])
+            let out = Tensor(shape: [cout, h, w]), pooled = Tensor(shape: [cout, h / 2, w / 2])
             let grad = Tensor(shape: [cin, h, w]); grad.fill(9)
             conv.forwardReLUPool(input: x.data, height: h, width: w, output: out.data, pooled: pooled.data, workspace: ws.data)
             for i in 0..<out.count { XCTAssertEqual(out.data[i], ref.data[i], accuracy: 1e-5) }
-            XCTAssertEqual(pooled.data[(w + 1) / 2 + 1],
+            XCTAssertEqual(pooled.data[w / 2 + 1],
                            0.25 * (out.data[2 * w + 2] + out.data[2 * w + 3] + out.data[3 * w + 2] + out.data[3 * w + 3]),
                            accuracy: 1e-6)
             conv.backwardInputRows(outputGradient: dy.data, height: h, width: w, scale: 2, inputGradient: grad.data,
@@ -172,7 +172,7 @@ class Conv3x3SymmetricPaddingTests: XCTestCase {
             conv.backwardInput(outputGradient: dy.data, height: h, width: w, inputGradient: refGrad.data, workspace: ws.data)
             for threads in [1, 2, 3] {
                 BLAS.threads = threads
-                let out = Tensor(shape: [cout, h, w]), pooled = Tensor(shape: [cout, (h + 1) / 2, (w + 1) / 2])
+                let out = Tensor(shape: [cout, h, w]), pooled = Tensor(shape: [cout, h / 2, w / 2])
                 let grad = Tensor(shape: [cin, h, w]); grad.fill(9)
                 conv.forwardReLUPool(input: x.data, height: h, width: w, output: out.data, pooled: pooled.data,
                                      workspace: ws.data)

@@ -13,7 +13,7 @@ import Numerics
 /// then its bias `[c_{l+1}]`; after all conv layers (`convParameterCount`, the split point
 /// between the conv and fully connected groups) the head's parameters in `MLP` layout.
 ///
-/// Pooling halves each side (rounding down), as `BatchedConv3x3.avgPool` does; the paper's CIFAR net used
+/// Pooling halves each side (rounding down), as `AvgPool2x2` does; the paper's CIFAR net used
 /// max pooling and batch normalization, which this small net does without.
 public struct ConvNet: Sendable, Equatable {
     public let inputShape: [Int]
@@ -87,7 +87,7 @@ public struct ConvNet: Sendable, Equatable {
             BatchedConv3x3.forward(weights: parameters + convWeightOffset(l), bias: parameters + convBiasOffset(l),
                                    inChannels: cin, outChannels: cout, columns: ws.columns.data, count: n, output: z)
             ReLU.forward(z, count: cout * n)
-            BatchedConv3x3.avgPool(z, channels: cout * B, height: h, width: w, output: ws.pooled[l].data)
+            AvgPool2x2.forward(z, channels: cout * B, height: h, width: w, output: ws.pooled[l].data)
         }
         let top = layerCount - 1, s = size(layerCount)
         BatchedConv3x3.transpose(ws.pooled[top].data, outer: channels[top], inner: B, plane: s.height * s.width,
@@ -124,7 +124,7 @@ public struct ConvNet: Sendable, Equatable {
         for l in stride(from: top, through: 0, by: -1) {
             let (h, w) = size(l), cin = inChannels(l), cout = channels[l], n = B * h * w
             let dz = ws.zGradient.data
-            BatchedConv3x3.avgPoolBackward(outputGradient: ws.pooledGradient[l].data, channels: cout * B, height: h, width: w,
+            AvgPool2x2.backward(outputGradient: ws.pooledGradient[l].data, channels: cout * B, height: h, width: w,
                                 inputGradient: dz)
             ReLU.backward(output: ws.activations[l].data, gradient: dz, count: cout * n)
             Conv3x3.im2col(layerInput(l, inputs, B, ws), channels: cin, batch: B, height: h, width: w,
