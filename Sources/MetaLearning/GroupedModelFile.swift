@@ -62,9 +62,9 @@ public struct GroupedModelFile: Equatable, Sendable {
 
     /// Whether the file at `path` starts with this format's magic (false if unreadable).
     public static func isGroupedModel(path: String) -> Bool {
-        guard let h = FileHandle(forReadingAtPath: path) else { return false }
-        defer { try? h.close() }
-        return (try? h.read(upToCount: magic.count)).map { [UInt8]($0) == magic } ?? false
+        // readRegularFile refuses FIFOs and devices at once (FileHandle would block on a FIFO).
+        guard let data = try? readRegularFile(path) else { return false }
+        return data.prefix(magic.count).elementsEqual(magic)
     }
 
     public static func load(path: String) throws -> GroupedModelFile {

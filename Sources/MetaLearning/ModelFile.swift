@@ -87,14 +87,16 @@ public struct ModelFile: Equatable, Sendable {
     /// Loads and validates a model file.
     public static func load(path: String) throws -> ModelFile {
         let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw ModelFileError.unreadable(path: path, reason: (error as NSError).localizedDescription)
-        }
+        data = try readRegularFile(path)
         return try decode(data, path: path)
     }
 
     /// Decodes and validates a model file's bytes (`path` only names it in errors).
     public static func decode(_ data: Data, path: String) throws -> ModelFile {
+        if data.starts(with: GroupedModelFile.magic) {
+            throw ModelFileError.mismatched(
+                path: path, detail: "it is a grouped model (one LSTM per parameter group, as for the conv task); this needs a single-LSTM model")
+        }
         let decoder = BinaryContainer.jsonDecoder()
         let c = try BinaryContainer.decode(
             data, path: path, magic: magic, kind: "a learned-optimizer model file (\(formatName))",
