@@ -30,7 +30,7 @@ struct StylizeCommand: ParsableCommand {
     @Option(name: [.short, .long], help: "Output image; .png or .jpg.")
     var output: String = "stylized.png"
 
-    @Option(name: .long, help: "Longest side of the output, in pixels.")
+    @Option(name: .long, parsing: .unconditional, help: "Longest side of the output, in pixels.")
     var size: Int = 512
 
     @Option(name: .long, help: "Coarse-to-fine scales (default: 1 up to 256 px, else halvings of --size down to 128 px: 3 at 512, 4 at 1024).")
@@ -42,7 +42,7 @@ struct StylizeCommand: ParsableCommand {
     @Option(name: .long, help: "Style images are resized to --size × this factor (larger = larger strokes).")
     var styleScale: Double = 1
 
-    @Option(name: [.short, .long], help: "Optimization steps at the output size (default: 200 for a single scale, 50 after coarser scales; 128, its training horizon, for the learned optimizer).")
+    @Option(name: [.short, .long], parsing: .unconditional, help: "Optimization steps at the output size (default: 200 for a single scale, 50 after coarser scales; 128, its training horizon, for the learned optimizer).")
     var iterations: Int?
 
     var schedule: ScaleSchedule {
@@ -51,13 +51,33 @@ struct StylizeCommand: ParsableCommand {
         return ScaleSchedule.standard(size: size, finest: finest, coarse: coarseIterations, scales: scales)
     }
 
+    /// `schedule` without the coarse scales at which a `width`×`height` content picture would be
+    /// thinner than the network allows (an elongated picture then starts at a finer scale).
+    /// Throws `CLIError` naming `path` when even the output size is too thin.
+    func schedule(forContent path: String, width: Int, height: Int) throws -> ScaleSchedule {
+        let full = schedule
+        do {
+            _ = try StyleTransfer.validatedContentSize(width: width, height: height, size: size)
+        } catch let e as ContentSizeError {
+            throw CLIError("cannot stylize '\(path)': \(e)")
+        }
+        let keep = full.sizes.indices.filter {
+            (try? StyleTransfer.validatedContentSize(width: width, height: height, size: full.sizes[$0])) != nil
+        }
+        guard keep.count < full.sizes.count else { return full }
+        if keep.count == 1 && iterations == nil {
+            return ScaleSchedule(sizes: [size], iterations: [optimizer.lowercased() == "lstm" ? 128 : 200])
+        }
+        return ScaleSchedule(sizes: keep.map { full.sizes[$0] }, iterations: keep.map { full.iterations[$0] })
+    }
+
     @Option(name: .long, help: "Optimizer: lstm (the learned optimizer), sgd, nag, rmsprop or adam.")
     var optimizer: String = "adam"
 
     @Option(name: .long, help: "Learned optimizer for --optimizer lstm (default: the shipped models/neural-art.lstm).")
     var model: String?
 
-    @Option(name: .long, help: "Learning rate (default: a per-optimizer rate that works: sgd 30, nag 3, rmsprop 0.01, adam 0.02).")
+    @Option(name: .long, parsing: .unconditional, help: "Learning rate (default: a per-optimizer rate that works: sgd 30, nag 3, rmsprop 0.01, adam 0.02).")
     var learningRate: Float?
 
     @Option(name: .long, help: "ε of RMSprop and ADAM.")
@@ -83,19 +103,30 @@ struct StylizeCommand: ParsableCommand {
     @Option(name: .long, help: "Write the per-step losses to this CSV file.")
     var log: String?
 
-    @Option(name: .long, help: "Compute threads (default: 1 below 96×96 pixels, else the core count).")
+    @Option(name: .long, parsing: .unconditional,
+            help: "Compute threads for the network and the optimizer, at most \(maximumThreads) (default: 1 below 96×96 pixels, else the core count).")
     var threads: Int?
 
-    @Flag(name: [.short, .long], help: "No progress bar or messages.")
+    @Flag(name: [.short, .long], help: "No progress bar or messages (warnings are still shown).")
     var quiet = false
 
+    @Flag(name: .long, help: "Refuse input images with recoverable damage (libjpeg warnings such as corrupt scan data) instead of warning.")
+    var strict = false
+
+    /// The largest --threads accepted (more threads than this only add overhead on any machine).
+    static let maximumThreads = 256
+
     func validate() throws {
-        guard size >= 16 && size <= 4096 else { throw ValidationError("--size must be between 16 and 4096 pixels") }
+        guard size >= 16 && size <= 4096 else { throw ValidationError("--size must be between 16 and 4096 pixels (got \(size))") }
         if let scales { guard scales >= 1 && scales <= 6 else { throw ValidationError("--scales must be between 1 and 6") } }
         guard coarseIterations >= 0 && coarseIterations <= 1_000_000 else {
             throw ValidationError("--coarse-iterations must be between 0 and 1000000")
         }
-        if let iterations { guard iterations >= 1 && iterations <= 1_000_000 else { throw ValidationError("--iterations must be at least 1") } }
+        if let iterations {
+            guard iterations >= 1 && iterations <= 1_000_000 else {
+                throw ValidationError("--iterations must be between 1 and 1000000 (got \(iterations))")
+            }
+        }
         guard optimizer.lowercased() == "lstm" || Baseline(rawValue: optimizer.lowercased()) != nil else {
             throw ValidationError("--optimizer must be one of lstm, sgd, nag, rmsprop, adam (got '\(optimizer)')")
         }
@@ -109,15 +140,31 @@ struct StylizeCommand: ParsableCommand {
             guard styleWeights.count == max(style.count, 1) else {
                 throw ValidationError("--style-weights needs one weight per --style (\(max(style.count, 1))), got \(styleWeights.count)")
             }
-            guard styleWeights.allSatisfy({ $0 >= 0 }) && styleWeights.reduce(0, +) > 0 else {
-                throw ValidationError("--style-weights must be non-negative with a positive sum")
+            guard styleWeights.allSatisfy({ $0 >= 0 && $0 <= 1e6 }) && styleWeights.reduce(0, +) > 0 else {
+                throw ValidationError("--style-weights must be numbers between 0 and 1e6 with a positive sum")
             }
         }
         guard printEvery >= 0, saveEvery >= 0 else { throw ValidationError("--print-every and --save-every must be ≥ 0") }
         guard ImageFile.Format(pathExtensionOf: output) != nil else {
             throw ValidationError("--output must end in .png, .jpg or .jpeg (got '\(output)')")
         }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let threads, !(1...Self.maximumThreads).contains(threads) {
+            throw ValidationError("--threads must be between 1 and \(Self.maximumThreads) (got \(threads))")
+        }
+        try checkOutputIsNotAnInput()
+    }
+
+    /// Refuses an --output (or --log) that names one of the input images: the run would
+    /// replace the photo.
+    func checkOutputIsNotAnInput() throws {
+        var inputs: [(String, String)] = [content.map { ("--content", $0) }].compactMap { $0 }
+        inputs += style.map { ("--style", $0) }
+        if !["content", "noise"].contains(self.`init`) { inputs.append(("--init", self.`init`)) }
+        for (flag, path) in [("--output", output)] + (log.map { [("--log", $0)] } ?? []) {
+            if let (inputFlag, input) = inputs.first(where: { sameFile($0.1, path) }) {
+                throw ValidationError("\(flag) '\(path)' is the \(inputFlag) image '\(input)'; choose another output file")
+            }
+        }
     }
 
     func run() throws {
@@ -127,18 +174,19 @@ struct StylizeCommand: ParsableCommand {
     func stylize() throws {
         let contentPath = try content ?? BundledAssets.require(BundledAssets.defaultContent)
         let stylePaths = try style.isEmpty ? [BundledAssets.require(BundledAssets.defaultStyle)] : style
-        let contentImage = try ImageFile.read(contentPath)
-        let styleImages = try stylePaths.map { try ImageFile.read($0) }
+        let contentImage = try readImage(contentPath, strict: strict)
+        let styleImages = try stylePaths.map { try readImage($0, strict: strict) }
         let initialization: Initialization
         switch self.`init` {
         case "content": initialization = .content
         case "noise": initialization = .noise
-        default: initialization = .image(try ImageFile.read(self.`init`))
+        default: initialization = .image(try readImage(self.`init`, strict: strict))
         }
         try checkOutputDirectory(output)
-        if let log { try checkOutputDirectory(log) }
+        try checkNotADirectory(output)
+        if let log { try checkOutputDirectory(log); try checkNotADirectory(log) }
 
-        let schedule = self.schedule
+        let schedule = try self.schedule(forContent: contentPath, width: contentImage.width, height: contentImage.height)
         let run = CoarseToFine(
             content: contentImage, styles: styleImages, styleWeights: styleWeights.isEmpty ? nil : styleWeights,
             schedule: schedule, styleScale: styleScale, weights: lossWeights.weights)
@@ -146,7 +194,8 @@ struct StylizeCommand: ParsableCommand {
         BLAS.threads = threads ?? (transfer.width * transfer.height < 96 * 96 ? 1 : ProcessInfo.processInfo.activeProcessorCount)
         let makeOptimizer: (Int) throws -> any Optimizer
         let description: String
-        if optimizer.lowercased() == "lstm" {
+        let learned = optimizer.lowercased() == "lstm"
+        if learned {
             let path = try model ?? BundledAssets.require("models/neural-art.lstm")
             let file = try ModelFile.load(path: path)
             try file.requireTask("style", path: path)
@@ -167,7 +216,10 @@ struct StylizeCommand: ParsableCommand {
                     "weights content \(lossWeights.contentWeight) style \(lossWeights.styleWeight) tv \(lossWeights.tvWeight)")
         }
         var saveError: Error?
-        let (pixels, history) = try run.run(makeOptimizer: makeOptimizer, initialization: initialization, seed: seed) { s, current in
+        let tracker = BestFinalPixels(run: run, initialization: initialization, seed: seed)
+        let (pixels, history) = try divergenceReported {
+            try run.run(makeOptimizer: makeOptimizer, initialization: initialization, seed: seed) { s, current in
+            tracker.observe(s, current)
             let step = s.overallStep
             bar.update(step: step, message: String(format: "%d px, loss %.4g", schedule.sizes[s.scale], s.step.loss.total))
             if printEvery > 0 && step % printEvery == 0 {
@@ -179,15 +231,37 @@ struct StylizeCommand: ParsableCommand {
                 } catch { saveError = error; return false }
             }
             return true
+            }
         }
         if let saveError { throw saveError }
-        try ImageFile.write(transfer.image(from: pixels, originalColors: originalColors), to: output)
+        let best = tracker.finish(history: history, final: pixels)
+        // The log first: if it cannot be written, no output image is left behind.
         if let log { try writeLog(history, to: log) }
-        if !quiet {
-            let first = history.first!, last = history.last!
-            bar.log(String(format: "loss %.4g → %.4g (content %.3g, style %.3g, tv %.3g); wrote %@",
-                           first.total, last.total, last.content, last.style, last.tv, output))
+        do {
+            try ImageFile.write(transfer.image(from: best.pixels, originalColors: originalColors), to: output)
+        } catch {
+            if let log { try? FileManager.default.removeItem(atPath: log) }
+            throw error
         }
+        let first = history.first!, last = history.last!
+        if last.total > first.total {
+            FileHandle.standardError.write(Data((Self.divergenceWarning(
+                first: first.total, last: last.total, best: best, steps: history.count - 1,
+                optimizer: description, learned: learned) + "\n").utf8))
+        }
+        if !quiet {
+            let kept = best.step == history.count - 1 ? "" : String(format: "; kept step %d (loss %.4g)", best.step, best.loss)
+            bar.log(String(format: "loss %.4g → %.4g (content %.3g, style %.3g, tv %.3g)%@; wrote %@",
+                           first.total, last.total, last.content, last.style, last.tv, kept, output))
+        }
+    }
+
+    /// The one-line warning for a run whose loss (at the output size) ended above where it started.
+    static func divergenceWarning(first: Float, last: Float, best: BestPixels, steps: Int,
+                                  optimizer: String, learned: Bool) -> String {
+        String(format: "warning: the loss rose from %.4g to %.4g over %d steps with %@; wrote the best picture seen (step %d, loss %.4g)",
+               first, last, steps, optimizer, best.step, best.loss)
+            + (learned ? "" : "; a smaller --learning-rate may help")
     }
 
     static func describe(_ step: Int, _ l: LossBreakdown) -> String {
