@@ -45,7 +45,7 @@ struct CalibrateCommand: ParsableCommand {
     @Option(help: "Grid points per decade of the multiplier.")
     var pointsPerDecade = 3
 
-    @Flag(help: "No progress bar or summary.")
+    @Flag(help: "No progress bar or summary (the saved file is still named).")
     var quiet = false
 
     var outputPath: String {
@@ -64,18 +64,18 @@ struct CalibrateCommand: ParsableCommand {
             let task = try TaskCatalog.make(self.task, options: dataOptions, style: styleOptions)
             let steps = self.steps ?? task.defaultHorizon
             // ~11 grid points (5 on the initial grid, 6 refining): an estimate for the bar.
-            let bar = ProgressBar(label: "calibrate", total: 12, quiet: quiet)
+            let bar = ProgressBar(label: "calibrate", total: 11, quiet: quiet)
             var done = 0
             func progress(_ m: Float, _ v: Double) {
                 done += 1
-                bar.update(step: min(done, 11), message: "×\(String(format: "%.3g", Double(m))): \(formatLoss(v))")
+                bar.update(step: done, message: "×\(String(format: "%.3g", Double(m))): \(formatLoss(v))", estimated: true)
             }
             let file = try LearnedOptimizerModel(path: model, task: task)
             let calibration = StepScaleCalibrator.calibrate(
                 configuration: file.configuration, task: task, steps: steps, problems: problems, criterion: criterion,
                 pointsPerDecade: pointsPerDecade, optimizer: file.withConfiguration, progress: progress)
             let data = try file.calibratedData(calibration)
-            bar.update(step: 12, message: "\(done) runs")
+            bar.finish(step: done, message: "\(done) runs")
             guard calibration.value.map({ $0.isFinite }) ?? false else {
                 throw CLIError("calibrate: the optimizer diverged at every step scale tried on \(problems) validation problems of task '\(task.name)'; nothing written")
             }
@@ -87,6 +87,8 @@ struct CalibrateCommand: ParsableCommand {
                       + "(\(calibration.previousOutputScale) → \(calibration.previousOutputScale * calibration.multiplier)); "
                       + "validation \(criterion.rawValue) loss \(before) → \(calibration.value.map(formatLoss) ?? "-") "
                       + "on \(problems) problems; saved \(outputPath)")
+            } else {
+                print("saved \(outputPath)")
             }
         }
     }
