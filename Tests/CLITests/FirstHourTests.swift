@@ -121,6 +121,8 @@ final class FirstHourTests: CLITestCase {
         let quiet = try run(["calibrate", "--task", "quadratic", "--model", "models/quadratic.lstm", "--problems", "1", "--steps", "3",
                              "--output", temp("d.lstm"), "--quiet"], timeout: 120)
         XCTAssertEqual(quiet.stdout, "saved \(temp("d.lstm"))\n")
+        // Item 3 for bench: absurd --threads values are argument errors (4294967296 ran for minutes).
+        assertUsageError(try run(["bench", "--threads", "4294967296"], timeout: 30), mentioning: "--threads must be between 1 and 256")
         let bench = try run(["bench", "--sizes", "16", "--repeats", "1", "--threads", "1", "--skip-meta"], timeout: 120)
         XCTAssertEqual(bench.status, 0, bench.stderr)
         XCTAssertTrue(bench.stderr.hasPrefix("bench: GEMM peak with 1 thread(s)…\n"), bench.stderr)
