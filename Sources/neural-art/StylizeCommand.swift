@@ -210,6 +210,11 @@ struct StylizeCommand: ParsableCommand {
 
         let steps = schedule.totalIterations
         let bar = ProgressBar(label: "stylize", total: steps, quiet: quiet)
+        // The ETA weighs each step by its scale's pixel count: a 128-px step costs about a 16th of
+        // a 512-px one, so counting steps alone put the first ETAs far too low.
+        let stepCost = schedule.sizes.map { Double($0 * $0) }
+        let totalCost = zip(stepCost, schedule.iterations).map { $0 * Double($1) }.reduce(0, +)
+        var doneCost = 0.0
         if !quiet {
             let scalesText = zip(schedule.sizes, schedule.iterations).map { "\($0) px × \($1)" }.joined(separator: ", ")
             bar.log("\(description) on \(transfer.width)×\(transfer.height) px (\(scalesText) steps), " +
@@ -221,7 +226,9 @@ struct StylizeCommand: ParsableCommand {
             try run.run(makeOptimizer: makeOptimizer, initialization: initialization, seed: seed) { s, current in
             tracker.observe(s, current)
             let step = s.overallStep
-            bar.update(step: step, message: String(format: "%d px, loss %.4g", schedule.sizes[s.scale], s.step.loss.total))
+            doneCost += stepCost[s.scale]
+            bar.update(step: step, message: String(format: "%d px, loss %.4g", schedule.sizes[s.scale], s.step.loss.total),
+                       fraction: totalCost > 0 ? doneCost / totalCost : nil)
             if printEvery > 0 && step % printEvery == 0 {
                 bar.log(Self.describe(step, s.step.loss))
             }
