@@ -67,7 +67,9 @@ final class ProgressBar {
         let timing: String
         if step >= total {
             timing = "done in \(Self.format(seconds: elapsed))"
-        } else if let f = fraction ?? (step > 0 ? Double(step) / Double(total) : nil), f > 0, f < 1 {
+        } else if let f = fraction ?? (step > 0 ? Double(step) / Double(total) : nil), f > 0, f < 1,
+                  f >= 0.05 || elapsed >= 30 {
+            // Not before 5 % of the work (or 30 s): the first steps carry the set-up time.
             timing = "ETA \(Self.format(seconds: elapsed / f * (1 - f)))"
         } else {
             timing = "ETA --"

@@ -98,6 +98,18 @@ final class FirstHourTests: CLITestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: elsewhere).sorted(), ["q-eval.csv", "q-eval.svg"])
     }
 
+    /// Item 12: compare's first progress line (set-up time, the slower learned optimizer) shows
+    /// no ETA rather than a wrong one; the counter ends at its total.
+    func testCompareShowsNoETABeforeItCanKnowOne() throws {
+        let r = try run(["compare", "--content", image("coins.png"), "--size", "16", "--steps", "64", "--snapshots", "8",
+                         "--output-dir", temp("cmp")], timeout: 120)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let lines = r.stderr.split(separator: "\n").filter { $0.hasPrefix("compare [") }
+        XCTAssertTrue(lines.first?.hasSuffix("ETA --") ?? false, r.stderr)
+        XCTAssertTrue(lines.first?.contains(" 8/320 ") ?? false, r.stderr)
+        XCTAssertTrue(lines.last?.contains(" 320/320 ") ?? false, r.stderr)
+    }
+
     /// Item 12: the progress counters end at the real number of runs; bench says what it measures.
     func testProgressCountersAgreeWithTheTotals() throws {
         func lastProgress(_ stderr: String, _ label: String) -> (Int, Int, Int)? {
