@@ -157,8 +157,11 @@ struct StylizeCommand: ParsableCommand {
     /// Refuses an --output (or --log) that names one of the input images: the run would
     /// replace the photo.
     func checkOutputIsNotAnInput() throws {
-        var inputs: [(String, String)] = [content.map { ("--content", $0) }].compactMap { $0 }
-        inputs += style.map { ("--style", $0) }
+        // The defaults too: `-o images/chelsea.png` would replace the bundled photo.
+        var inputs: [(String, String)] = [(content ?? BundledAssets.locate(BundledAssets.defaultContent)).map { ("--content", $0) }]
+            .compactMap { $0 }
+        inputs += style.isEmpty ? [BundledAssets.locate(BundledAssets.defaultStyle)].compactMap { $0.map { ("--style", $0) } }
+            : style.map { ("--style", $0) }
         if !["content", "noise"].contains(self.`init`) { inputs.append(("--init", self.`init`)) }
         for (flag, path) in [("--output", output)] + (log.map { [("--log", $0)] } ?? []) {
             if let (inputFlag, input) = inputs.first(where: { sameFile($0.1, path) }) {

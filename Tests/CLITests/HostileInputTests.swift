@@ -104,6 +104,9 @@ final class HostileInputTests: CLITestCase {
         assertUsageError(try run(["stylize", "--style", photo, "-o", photo, "-i", "1"], timeout: 30), mentioning: "is the --style image")
         assertUsageError(try run(["stylize", "--content", photo, "--log", photo, "-i", "1"], timeout: 30), mentioning: "--log")
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: photo)), before)
+        // The bundled defaults are inputs too.
+        assertUsageError(try run(["stylize", "-o", "images/chelsea.png", "-i", "1"], timeout: 30), mentioning: "is the --content image")
+        assertUsageError(try run(["stylize", "-o", "./images/swirls.png", "-i", "1"], timeout: 30), mentioning: "is the --style image")
     }
 
     /// Item 7: a --log that cannot be written leaves no output picture.
