@@ -39,7 +39,7 @@ struct StylizeCommand: ParsableCommand {
     @Option(name: .long, help: "Steps at each scale below the output size.")
     var coarseIterations: Int = 100
 
-    @Option(name: .long, help: "Style images are resized to --size × this factor (larger = larger strokes).")
+    @Option(name: .long, parsing: .unconditional, help: "Style images are resized to --size × this factor (larger = larger strokes).")
     var styleScale: Double = 1
 
     @Option(name: [.short, .long], parsing: .unconditional, help: "Optimization steps at the output size (default: 200 for a single scale, 50 after coarser scales; 128, its training horizon, for the learned optimizer).")
@@ -80,7 +80,7 @@ struct StylizeCommand: ParsableCommand {
     @Option(name: .long, parsing: .unconditional, help: "Learning rate (default: a per-optimizer rate that works: sgd 30, nag 3, rmsprop 0.01, adam 0.02).")
     var learningRate: Float?
 
-    @Option(name: .long, help: "ε of RMSprop and ADAM.")
+    @Option(name: .long, parsing: .unconditional, help: "ε of RMSprop and ADAM.")
     var epsilon: Float = 1e-8
 
     @OptionGroup var lossWeights: LossWeightOptions
@@ -91,10 +91,10 @@ struct StylizeCommand: ParsableCommand {
     @Option(name: .long, help: "Seed for every random choice (noise initialization).")
     var seed: UInt64 = 0
 
-    @Option(name: .long, help: "Print the losses every N steps (0: never).")
+    @Option(name: .long, parsing: .unconditional, help: "Print the losses every N steps (0: never).")
     var printEvery: Int = 0
 
-    @Option(name: .long, help: "Save an intermediate image every N steps as <output>_<step>.<ext> (0: never).")
+    @Option(name: .long, parsing: .unconditional, help: "Save an intermediate image every N steps as <output>_<step>.<ext> (0: never).")
     var saveEvery: Int = 0
 
     @Flag(name: .long, help: "Keep the content image's colours (transfer only luminance).")
