@@ -65,21 +65,25 @@ public final class CoarseToFine {
     public let schedule: ScaleSchedule
     /// The finest scale's set-up (output size, content, loss).
     public var final: StyleTransfer { transfers[transfers.count - 1] }
-    let transfers: [StyleTransfer]
+    /// Each scale's set-up, coarsest first.
+    public let transfers: [StyleTransfer]
 
+    /// - Parameter pyramidLevels: the style loss's pyramid levels at every scale (default: by size,
+    ///   `StylizationProblem.pyramidLevels`).
     /// Builds every scale's loss up front (style targets of each scale), so that bad input fails
     /// before any optimization.
     public init(content: Image, styles: [Image], styleWeights: [Float]? = nil, schedule: ScaleSchedule,
-                styleScale: Double = 1, weights: LossWeights = .default, network: RandVGGS = RandVGGS()) {
+                styleScale: Double = 1, weights: LossWeights = .default, network: RandVGGS = RandVGGS(),
+                pyramidLevels: Int? = nil) {
         self.schedule = schedule
         transfers = schedule.sizes.map {
             StyleTransfer(content: content, styles: styles, styleWeights: styleWeights, size: $0,
-                          styleScale: styleScale, weights: weights, network: network)
+                          styleScale: styleScale, weights: weights, network: network, pyramidLevels: pyramidLevels)
         }
     }
 
-    /// Runs the schedule and returns the final pixels (`[3, H, W]` at the output size) and the
-    /// loss history of the last scale (element 0 is f at its start).
+    /// Runs the schedule and returns the final canvas pixels (`final.image(from:)` turns them into
+    /// the picture) and the loss history of the last scale (element 0 is f at its start).
     ///
     /// - Parameters:
     ///   - makeOptimizer: the optimizer for a scale (called once per scale).
@@ -95,7 +99,11 @@ public final class CoarseToFine {
         var done = 0
         var stopped = false
         for (k, transfer) in transfers.enumerated() where !stopped {
-            if k > 0 { pixels = Self.upsample(pixels, toWidth: transfer.width, height: transfer.height) }
+            if k > 0 {
+                // The previous scale's picture (its margin cropped off), upsampled and padded anew.
+                pixels = transfer.canvas(from: transfers[k - 1].image(from: pixels)
+                    .resized(width: transfer.width, height: transfer.height, filter: .bicubic))
+            }
             let optimizer = try makeOptimizer(k)
             history = try transfer.run(optimizer: optimizer, pixels: pixels,
                                        iterations: schedule.iterations[k]) { step, current in
@@ -106,10 +114,5 @@ public final class CoarseToFine {
             done += schedule.iterations[k]
         }
         return (pixels, history)
-    }
-
-    /// Bicubic resize of `[3, h, w]` pixels, clamped to [0, 1].
-    static func upsample(_ pixels: Tensor, toWidth width: Int, height: Int) -> Tensor {
-        Tensor(image: Image(tensor: pixels).resized(width: width, height: height, filter: .bicubic))
     }
 }

@@ -5,17 +5,22 @@ import Numerics
 /// | stage | resolution | op | channels |
 /// |---|---|---|---|
 /// | s1 | 1   | conv 3×3 + ReLU | 3 → 32 |
-/// | s2 | 1/2 | avg-pool 2×2, conv 3×3 + ReLU | 32 → 64 |
-/// | s3 | 1/4 | avg-pool 2×2, conv 3×3 + ReLU | 64 → 128 |
-/// | s4 | 1/8 | avg-pool 2×2, conv 3×3 + ReLU | 128 → 256 |
+/// | s2 | 1/2 | tent pool ↓2, conv 3×3 + ReLU | 32 → 64 |
+/// | s3 | 1/4 | tent pool ↓2, conv 3×3 + ReLU | 64 → 128 |
+/// | s4 | 1/8 | tent pool ↓2, conv 3×3 + ReLU | 128 → 256 |
+///
+/// Pooling is `TentPool` (a 3×3 tent filter, stride 2), not 2×2 averaging: the overlapping
+/// windows keep the gradients that come down through the stages from being piecewise constant
+/// on 8-pixel blocks, which left a visible block grid in optimized pictures.
 ///
 /// Input: RGB pixels θ in [0, 1] (CHW), mapped to 2θ − 1 ∈ [−1, 1]. Weights are He-normal
 /// (std √(2/fan_in), fan_in = 9·C_in) from the project's seeded generator, biases zero, and
 /// each s1 filter is made zero-mean, so the network is identical on every machine for a seed.
-/// The convolutions pad symmetrically (`Conv3x3.Padding.symmetric`): with zero padding the
-/// features along the image's edges differ from the interior's, and an optimized picture grows
-/// a coloured frame to match the style's statistics there. Only gradients with respect to the
-/// input are computed (the weights are fixed).
+/// The convolutions and poolings wrap around the edges (`Conv3x3.Padding.circular`), so the
+/// network is translation-equivariant on the torus and no pixel is an edge pixel: with zero
+/// or mirrored padding the gradient at a flat image is not flat near the borders, and an
+/// optimized picture grows a coloured frame there (measured by the border-band test). Only
+/// gradients with respect to the input are computed (the weights are fixed).
 public struct RandVGGS: Sendable {
     /// Channel counts of the input and the four stages.
     public static let channels = [3, 32, 64, 128, 256]
@@ -27,8 +32,12 @@ public struct RandVGGS: Sendable {
     /// The four convolutions, s1 … s4.
     public let convs: [Conv3x3]
 
+    /// Whether the network wraps around the image's edges (its convolutions pad circularly);
+    /// image pyramids built for it then wrap too.
+    public var isPeriodic: Bool { convs[0].padding == .circular }
+
     /// The network with weights drawn from `SeededGenerator(seed:)`.
-    public init(seed: UInt64 = RandVGGS.defaultSeed, padding: Conv3x3.Padding = .symmetric) {
+    public init(seed: UInt64 = RandVGGS.defaultSeed, padding: Conv3x3.Padding = .circular) {
         var rng = SeededGenerator(seed: seed)
         var convs: [Conv3x3] = []
         for s in 0..<4 {
@@ -67,11 +76,15 @@ public struct RandVGGS: Sendable {
         let x = maps.input.data
         for i in 0..<3 * n { x[i] = 2 * pixels[i] - 1 }
         for s in 0..<4 {
-            // Conv, ReLU and the next stage's pooling in one pass over row blocks.
+            // Conv and ReLU in one pass over row blocks, then the tent pooling for the next stage.
             let src = UnsafePointer(s == 0 ? x : maps.pooled[s - 1].data)
             convs[s].forwardReLUPool(input: src, height: maps.heights[s], width: maps.widths[s],
-                                     output: maps.activations[s].data, pooled: s < 3 ? maps.pooled[s].data : nil,
+                                     output: maps.activations[s].data, pooled: nil,
                                      workspace: maps.workspace.data)
+            if s < 3 {
+                TentPool.forward(maps.activations[s].data, channels: Self.channels[s + 1], height: maps.heights[s],
+                                 width: maps.widths[s], output: maps.pooled[s].data, circular: isPeriodic)
+            }
         }
     }
 
@@ -90,22 +103,20 @@ public struct RandVGGS: Sendable {
         for s in stride(from: 3, through: 0, by: -1) {
             let h = maps.heights[s], w = maps.widths[s]
             if s > 0 {
-                // pooled[s-1] receives its gradient (its forward value is no longer needed). As
-                // soon as a thread's rows of it are final, it spreads them back through the
-                // pooling into gradients[s-1] and applies that stage's ReLU mask there.
+                // pooled[s-1] receives its gradient (its forward value is no longer needed), which
+                // the pooling's adjoint then adds into gradients[s-1], channel by channel, each
+                // channel masked by its ReLU as soon as it is complete.
                 let dPooled = maps.pooled[s - 1].data
                 let below = maps.gradients[s - 1].data, act = maps.activations[s - 1].data
                 let bh = maps.heights[s - 1], bw = maps.widths[s - 1], cb = c[s]
                 convs[s].backwardInputRows(
                     outputGradient: maps.gradients[s].data, height: h, width: w,
-                    inputGradient: dPooled, workspace: maps.workspace.data, workspaceCount: maps.workspace.count
-                ) { rows in
-                    AvgPool2x2.backwardAdd(outputGradient: dPooled, channels: cb, height: bh, width: bw,
-                                           rows: rows, inputGradient: below)
-                    let lower = 2 * rows.lowerBound, upper = rows.upperBound == h ? bh : 2 * rows.upperBound
-                    for ch in 0..<cb {
-                        let off = ch * bh * bw + lower * bw
-                        ReLU.backward(output: act + off, gradient: below + off, count: (upper - lower) * bw)
+                    inputGradient: dPooled, workspace: maps.workspace.data, workspaceCount: maps.workspace.count)
+                let chunks = kernelChunks(channels: cb, elements: cb * bh * bw)
+                parallelFor(chunks: chunks) { p in
+                    TentPool.backwardAdd(outputGradient: dPooled, channels: evenRange(p, of: chunks, count: cb),
+                                         height: bh, width: bw, inputGradient: below, circular: isPeriodic) { ch in
+                        ReLU.backward(output: act + ch * bh * bw, gradient: below + ch * bh * bw, count: bh * bw)
                     }
                 }
             } else {

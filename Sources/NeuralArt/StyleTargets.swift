@@ -46,7 +46,7 @@ public struct StyleTargets: Sendable {
                     let next = Tensor(shape: [3, h / 2, wd / 2])
                     let ws = Tensor(shape: [Downsample2x.workspaceCount(channels: 3, height: h, width: wd)])
                     Downsample2x.forward(input: image.data, channels: 3, height: h, width: wd,
-                                         output: next.data, workspace: ws.data)
+                                         output: next.data, workspace: ws.data, periodic: network.isPeriodic)
                     image = next
                 }
             }

@@ -15,18 +15,27 @@ public enum Initialization: Sendable, Equatable {
 /// The whole style-transfer set-up from user images: sizes, tensors, the loss, and a runner.
 ///
 /// The content is resized so its longer side is `size`; each style image so its longer side is
-/// `size · styleScale` (the Gram loss is normalized by positions, so sizes may differ).
+/// `size · styleScale` (the Gram loss is normalized by positions, so sizes may differ). With a
+/// network that wraps around the edges, the optimized canvas is the picture plus a `WrapMargin`
+/// below and to the right, cropped off by `image(from:)`.
 public final class StyleTransfer {
+    /// The picture's size (the content resized).
     public let width: Int
     public let height: Int
+    /// The optimized canvas: the picture plus `margin`.
+    public var canvasWidth: Int { width + margin.columns }
+    public var canvasHeight: Int { height + margin.rows }
+    public let margin: WrapMargin
+    /// The content resized to the picture's size.
     public let content: Image
+    /// The loss over the canvas's pixels.
     public let problem: StylizationProblem
 
     /// - Parameters:
     ///   - styleWeights: blend weights of the styles (default equal).
     public init(content: Image, styles: [Image], styleWeights: [Float]? = nil, size: Int,
                 styleScale: Double = 1, weights: LossWeights = .default, network: RandVGGS = RandVGGS(),
-                pyramidLevels: Int? = nil) {
+                pyramidLevels: Int? = nil, margin: WrapMargin? = nil) {
         precondition(size >= RandVGGS.minimumSide, "StyleTransfer: size \(size) below \(RandVGGS.minimumSide)")
         let c = content.resized(longestSide: size)
         precondition(min(c.width, c.height) >= RandVGGS.minimumSide,
@@ -34,6 +43,9 @@ public final class StyleTransfer {
         self.content = c
         width = c.width
         height = c.height
+        let margin = margin ?? (network.isPeriodic ? WrapMargin.standard(width: c.width, height: c.height) : .none)
+        self.margin = margin
+        let canvas = c.wrapPadded(margin)
         let styleSide = max(RandVGGS.minimumSide, Int((Double(size) * styleScale).rounded()))
         let styleTensors = styles.map { s -> Tensor in
             var r = s.resized(longestSide: styleSide)
@@ -44,9 +56,9 @@ public final class StyleTransfer {
         }
         let levels = pyramidLevels ?? StylizationProblem.pyramidLevels(height: c.height, width: c.width)
         let targets = StyleTargets(network: network, styles: styleTensors, weights: styleWeights, levels: levels)
-        let contentTensor = Tensor(image: c)
-        problem = StylizationProblem(network: network, content: contentTensor, height: height, width: width,
-                                     styleTargets: targets, weights: weights)
+        let contentTensor = Tensor(image: canvas)
+        problem = StylizationProblem(network: network, content: contentTensor, height: canvas.height,
+                                     width: canvas.width, styleTargets: targets, weights: weights)
         referenceLoss = problem.evaluate(at: contentTensor.data, gradient: nil).total
     }
 
@@ -58,24 +70,29 @@ public final class StyleTransfer {
     /// with the loss weights, so one learning rate (and one learned optimizer) serves every size
     /// and setting. Reported losses are unscaled.
     public var gradientScale: Float {
-        StyleProblem.optimizerScale(width: width, height: height, referenceLoss: referenceLoss)
+        StyleProblem.optimizerScale(width: canvasWidth, height: canvasHeight, referenceLoss: referenceLoss)
     }
 
-    /// Starting pixels `[3, height, width]` in [0, 1].
+    /// Starting pixels of the canvas, `[3, canvasHeight, canvasWidth]` in [0, 1].
     public func initialPixels(_ initialization: Initialization, seed: UInt64) -> Tensor {
         switch initialization {
         case .content:
-            return Tensor(image: content)
+            return Tensor(image: content.wrapPadded(margin))
         case .noise:
             var rng = SeededGenerator(seed: seed)
-            let t = Tensor(shape: [3, height, width])
+            let t = Tensor(shape: [3, canvasHeight, canvasWidth])
             rng.fillUniform(t)
             return t
         case .image(let image):
-            let t = Tensor(image: image.resized(width: width, height: height))
-            for i in 0..<t.count { t.data[i] = min(1, max(0, t.data[i])) }
-            return t
+            return canvas(from: image)
         }
+    }
+
+    /// A picture (any size) resized to the picture's size and padded to the canvas, in [0, 1].
+    public func canvas(from image: Image) -> Tensor {
+        let t = Tensor(image: image.resized(width: width, height: height).wrapPadded(margin))
+        for i in 0..<t.count { t.data[i] = min(1, max(0, t.data[i])) }
+        return t
     }
 
     /// Optimizes `pixels` in place (see `Stylizer.run`), feeding the optimizer size-normalized
@@ -89,9 +106,10 @@ public final class StyleTransfer {
                                            gradientScale: gradientScale, observer: observer)
     }
 
-    /// The picture for `pixels`, optionally keeping the content's colours.
+    /// The picture for canvas `pixels` (the margin cropped off), optionally keeping the content's
+    /// colours.
     public func image(from pixels: Tensor, originalColors: Bool = false) -> Image {
-        let img = Image(tensor: pixels)
+        let img = Image(tensor: pixels).cropped(x: 0, y: 0, width: width, height: height)
         return originalColors ? img.withLuminance(keepingColorsOf: content) : img
     }
 }

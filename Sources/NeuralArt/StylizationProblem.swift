@@ -111,7 +111,8 @@ public final class StylizationProblem {
             let src = l == 1 ? theta : UnsafePointer(levelPixels[l - 2].data)
             let m = levelMaps[l - 1]
             Downsample2x.forward(input: src, channels: 3, height: m.heights[0], width: m.widths[0],
-                                 output: levelPixels[l - 1].data, workspace: downsampleWorkspace.data)
+                                 output: levelPixels[l - 1].data, workspace: downsampleWorkspace.data,
+                                 periodic: network.isPeriodic)
         }
         // Each stage's style loss (Gram, difference, adjoint) and the content loss run as one
         // task per stage; the four have equal FLOPs (C_s²·H_s·W_s is the same at every stage), so
@@ -175,7 +176,7 @@ public final class StylizationProblem {
         let above = levelMaps[l - 1]
         Downsample2x.backward(outputGradient: levelGradients[l - 1].data, channels: 3, height: above.heights[0],
                               width: above.widths[0], inputGradient: target, accumulate: true,
-                              workspace: downsampleWorkspace.data)
+                              workspace: downsampleWorkspace.data, periodic: network.isPeriodic)
     }
 
     /// ‖G_s(Dˡθ) − G_{l,s}(S)‖²_F / ‖G_{l,s}(S)‖²_F for level `l`, stage `s`; with `gradient`, also

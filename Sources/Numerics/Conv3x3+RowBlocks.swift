@@ -123,6 +123,19 @@ extension Conv3x3 {
             for c in 0..<inChannels {
                 (inputGradient + c * n + mine.lowerBound * w).update(repeating: 0, count: mine.count * w)
             }
+            // Circular padding: row 0 also reads output row h − 1 and row h − 1 output row 0, whose
+            // columns no block of this thread computes. Their slots (one row before this thread's
+            // first row, one after its last) are free at the map's ends. Output row 0 enters row
+            // h − 1 through ky = 0, so it is added before the blocks, and output row h − 1 enters
+            // row 0 through ky = 2, after them: each value is then summed in the single-thread order.
+            let wrapped = padding == .circular && split.parts > 1
+            func addWrapped(_ q: Int, slot: UnsafeMutablePointer<Float>) {
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(k), Int32(w), Int32(outChannels),
+                            scale, weights.data, Int32(k), outputGradient + q * w, Int32(n), 0, slot, Int32(w))
+                Self.col2imAdd(slot, channels: 0..<inChannels, height: h, width: w,
+                               positions: q..<(q + 1), targets: mine, into: inputGradient, padding: padding)
+            }
+            if wrapped && mine.upperBound == h { addWrapped(0, slot: base + k * w * (mine.count + 1)) }
             var r0 = mine.lowerBound
             while r0 < mine.upperBound {
                 let r1 = min(mine.upperBound, r0 + step)
@@ -136,6 +149,7 @@ extension Conv3x3 {
                                positions: q0..<q1, targets: mine, into: inputGradient, padding: padding)
                 r0 = r1
             }
+            if wrapped && mine.lowerBound == 0 { addWrapped(h - 1, slot: base) }
             finished(mine)
         }
     }

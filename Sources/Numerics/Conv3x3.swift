@@ -1,5 +1,5 @@
-/// A 3×3 convolution with padding 1 (zero or symmetric) and stride 1 over one CHW image, through
-/// im2col + GEMM.
+/// A 3×3 convolution with padding 1 (zero, symmetric or circular) and stride 1 over one CHW
+/// image, through im2col + GEMM.
 ///
 /// Shapes: input `[inChannels, height, width]`, output `[outChannels, height, width]`,
 /// weights `[outChannels, inChannels, 3, 3]` (row-major, i.e. an `outChannels × 9·inChannels`
@@ -23,16 +23,22 @@ public struct Conv3x3: Sendable {
         /// Zeros (the classic "same" convolution).
         case zero
         /// Half-sample symmetric (the edge repeated, as numpy's "symmetric"): row −1 reads row 0,
-        /// row H reads row H − 1, and likewise for columns. The image's statistics continue across
-        /// the edge and every pixel enters as many windows as an interior one, so an optimized
-        /// image grows no frame along its borders (zero padding makes the edge features differ;
-        /// mirroring around the edge pixel, −1 → 1, gives the edge pixel fewer windows).
+        /// row H reads row H − 1, and likewise for columns.
         case symmetric
+        /// Periodic: row −1 reads row H − 1, row H reads row 0, and likewise for columns. The
+        /// convolution is then exactly translation-equivariant on the torus: no pixel is an edge
+        /// pixel. With zero or mirrored padding the loss's gradient at a flat image is not flat
+        /// near the borders (the adjoint of mirroring adds some taps twice and drops others), and
+        /// an optimized picture grows a coloured frame there.
+        case circular
 
         /// The source index of `i ∈ [−1, n]` for a side of `n ≥ 1`.
         @inline(__always) @usableFromInline
         func source(_ i: Int, _ n: Int) -> Int {
-            i < 0 ? 0 : (i >= n ? n - 1 : i)
+            switch self {
+            case .zero, .symmetric: return i < 0 ? 0 : (i >= n ? n - 1 : i)
+            case .circular: return i < 0 ? n - 1 : (i >= n ? 0 : i)
+            }
         }
     }
 
@@ -106,8 +112,8 @@ public struct Conv3x3: Sendable {
         rows: Range<Int>, columns: UnsafeMutablePointer<Float>, padding: Padding = .zero
     ) {
         let n = h * w, ld = rows.count * w
-        if padding == .symmetric {
-            im2colSymmetric(input, channels: channels, height: h, width: w, rows: rows, columns: columns)
+        if padding != .zero {
+            im2colPadded(input, channels: channels, height: h, width: w, rows: rows, columns: columns, padding: padding)
             return
         }
         for c in channels {
@@ -153,9 +159,9 @@ public struct Conv3x3: Sendable {
         positions: Range<Int>, targets: Range<Int>, into output: UnsafeMutablePointer<Float>,
         padding: Padding = .zero
     ) {
-        if padding == .symmetric {
-            col2imAddSymmetric(columns, channels: channels, height: h, width: w, positions: positions,
-                             targets: targets, into: output)
+        if padding != .zero {
+            col2imAddPadded(columns, channels: channels, height: h, width: w, positions: positions,
+                            targets: targets, into: output, padding: padding)
             return
         }
         let n = h * w, ld = positions.count * w

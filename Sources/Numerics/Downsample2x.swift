@@ -4,8 +4,10 @@
 /// Output `[C, ⌊H/2⌋, ⌊W/2⌋]`; output pixel i along an axis is centred on input position
 /// 2i + ½ and is Σ_k t_k · in[2i − 3 + k], k = 0…7, with the taps t of the Keys cubic (a = −½)
 /// stretched by 2 — the filter of an antialiased bicubic resize by ½ (PIL's and PyTorch's
-/// `antialias=True`). Edges are mirrored half-sample symmetrically (index −1 reads 0, −2 reads
-/// 1, n reads n − 1), so constant images stay constant up to the edge. Separable: a horizontal
+/// `antialias=True`). Beyond the edges the image is mirrored half-sample symmetrically (index −1
+/// reads 0, −2 reads 1, n reads n − 1) or, with `periodic`, wrapped around (index −1 reads
+/// n − 1: every pixel of an even-sided image then has the same total weight, so a uniform
+/// gradient comes back uniform). Constant images stay constant either way. Separable: a horizontal
 /// pass into a workspace of `C·H·⌊W/2⌋` floats, then a vertical pass.
 ///
 /// A 2×2 average pooling pyramid leaves a visible block grid in optimized images; this filter
@@ -24,9 +26,10 @@ public enum Downsample2x {
     }
 
     /// The input index each tap of output `i` reads along an axis of `n ≥ 1` samples.
-    static func sources(_ i: Int, _ n: Int) -> [Int] {
+    static func sources(_ i: Int, _ n: Int, periodic: Bool) -> [Int] {
         (0..<8).map { k in
             var j = 2 * i - 3 + k
+            if periodic { return ((j % n) + n) % n }
             while j < 0 || j >= n { j = j < 0 ? -1 - j : 2 * n - 1 - j }
             return j
         }
@@ -36,11 +39,12 @@ public enum Downsample2x {
     /// `[channels, height/2, width/2]`.
     public static func forward(
         input: UnsafePointer<Float>, channels: Int, height h: Int, width w: Int,
-        output: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>
+        output: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>, periodic: Bool = false
     ) {
         precondition(h >= 2 && w >= 2, "Downsample2x: \(w)×\(h) is too small to halve")
         let oh = h / 2, ow = w / 2
-        let xs = (0..<ow).flatMap { sources($0, w) }, ys = (0..<oh).flatMap { sources($0, h) }
+        let xs = (0..<ow).flatMap { sources($0, w, periodic: periodic) }
+        let ys = (0..<oh).flatMap { sources($0, h, periodic: periodic) }
         let t = taps
         xs.withUnsafeBufferPointer { xs in ys.withUnsafeBufferPointer { ys in t.withUnsafeBufferPointer { t in
             let xs = xs.baseAddress!, ys = ys.baseAddress!, t = t.baseAddress!
@@ -76,11 +80,12 @@ public enum Downsample2x {
     public static func backward(
         outputGradient: UnsafePointer<Float>, channels: Int, height h: Int, width w: Int,
         inputGradient: UnsafeMutablePointer<Float>, accumulate: Bool,
-        workspace: UnsafeMutablePointer<Float>
+        workspace: UnsafeMutablePointer<Float>, periodic: Bool = false
     ) {
         precondition(h >= 2 && w >= 2, "Downsample2x: \(w)×\(h) is too small to halve")
         let oh = h / 2, ow = w / 2
-        let xs = (0..<ow).flatMap { sources($0, w) }, ys = (0..<oh).flatMap { sources($0, h) }
+        let xs = (0..<ow).flatMap { sources($0, w, periodic: periodic) }
+        let ys = (0..<oh).flatMap { sources($0, h, periodic: periodic) }
         let t = taps
         xs.withUnsafeBufferPointer { xs in ys.withUnsafeBufferPointer { ys in t.withUnsafeBufferPointer { t in
             let xs = xs.baseAddress!, ys = ys.baseAddress!, t = t.baseAddress!

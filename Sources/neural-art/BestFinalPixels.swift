@@ -6,9 +6,9 @@ import Numerics
 /// Keeps the best picture at the output size of a coarse-to-fine `stylize` run: a `BestPixels`
 /// over the last scale, fed from `CoarseToFine.run`'s observer.
 ///
-/// The last scale starts from the previous scale's result, upsampled; the observer never shows
-/// those pixels, so they are rebuilt here (the same bicubic resize) and accepted as a candidate
-/// only if their loss is the one the run reported for its start.
+/// The last scale starts from the previous scale's result, upsampled and padded; the observer
+/// never shows those pixels, so they are rebuilt here (as `CoarseToFine.run` does) and accepted
+/// as a candidate only if their loss is the one the run reported for its start.
 final class BestFinalPixels {
     private let run: CoarseToFine
     private let initialization: Initialization
@@ -48,7 +48,8 @@ final class BestFinalPixels {
         if lastScale == 0 {
             start = transfer.initialPixels(initialization, seed: seed)
         } else if let coarser {
-            start = Tensor(image: Image(tensor: coarser).resized(width: transfer.width, height: transfer.height, filter: .bicubic))
+            start = transfer.canvas(from: run.transfers[lastScale - 1].image(from: coarser)
+                .resized(width: transfer.width, height: transfer.height, filter: .bicubic))
         } else {
             return BestPixels(start: transfer.initialPixels(.content, seed: 0), startIsKnown: false)
         }

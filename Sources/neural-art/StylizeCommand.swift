@@ -36,6 +36,9 @@ struct StylizeCommand: ParsableCommand {
     @Option(name: .long, help: "Coarse-to-fine scales (default: 1 up to 256 px, else halvings of --size down to 128 px: 3 at 512, 4 at 1024).")
     var scales: Int?
 
+    @Option(name: .long, help: "Image-pyramid levels of the style loss (default: halvings down to a 32-px shorter side, at most 6; 1: the image alone).")
+    var levels: Int?
+
     @Option(name: .long, help: "Steps at each scale below the output size.")
     var coarseIterations: Int = 100
 
@@ -85,7 +88,7 @@ struct StylizeCommand: ParsableCommand {
 
     @OptionGroup var lossWeights: LossWeightOptions
 
-    @Option(name: .long, help: "Start from: content, noise, or the path of an image.")
+    @Option(name: .long, help: "Start from: content, palette (the content recoloured to the style's colour statistics; also the content reference), noise, or the path of an image.")
     var `init`: String = "content"
 
     @Option(name: .long, help: "Seed for every random choice (noise initialization).")
@@ -118,6 +121,7 @@ struct StylizeCommand: ParsableCommand {
 
     func validate() throws {
         guard size >= 16 && size <= 4096 else { throw ValidationError("--size must be between 16 and 4096 pixels (got \(size))") }
+        if let levels { guard levels >= 1 && levels <= 6 else { throw ValidationError("--levels must be between 1 and 6") } }
         if let scales { guard scales >= 1 && scales <= 6 else { throw ValidationError("--scales must be between 1 and 6") } }
         guard coarseIterations >= 0 && coarseIterations <= 1_000_000 else {
             throw ValidationError("--coarse-iterations must be between 0 and 1000000")
@@ -162,7 +166,7 @@ struct StylizeCommand: ParsableCommand {
             .compactMap { $0 }
         inputs += style.isEmpty ? [BundledAssets.locate(BundledAssets.defaultStyle)].compactMap { $0.map { ("--style", $0) } }
             : style.map { ("--style", $0) }
-        if !["content", "noise"].contains(self.`init`) { inputs.append(("--init", self.`init`)) }
+        if !["content", "noise", "palette"].contains(self.`init`) { inputs.append(("--init", self.`init`)) }
         for (flag, path) in [("--output", output)] + (log.map { [("--log", $0)] } ?? []) {
             if let (inputFlag, input) = inputs.first(where: { sameFile($0.1, path) }) {
                 throw ValidationError("\(flag) '\(path)' is the \(inputFlag) image '\(input)'; choose another output file")
@@ -177,12 +181,18 @@ struct StylizeCommand: ParsableCommand {
     func stylize() throws {
         let contentPath = try content ?? BundledAssets.require(BundledAssets.defaultContent)
         let stylePaths = try style.isEmpty ? [BundledAssets.require(BundledAssets.defaultStyle)] : style
-        let contentImage = try readImage(contentPath, strict: strict)
+        var contentImage = try readImage(contentPath, strict: strict)
         let styleImages = try stylePaths.map { try readImage($0, strict: strict) }
         let initialization: Initialization
         switch self.`init` {
         case "content": initialization = .content
         case "noise": initialization = .noise
+        case "palette":
+            // The photo in the style's colours is both the start and the content reference, so the
+            // content loss does not pull the colours back.
+            contentImage = contentImage.matchingColorStatistics(
+                of: styleImages, weights: styleWeights.isEmpty ? nil : styleWeights)
+            initialization = .content
         default: initialization = .image(try readImage(self.`init`, strict: strict))
         }
         try checkOutputDirectory(output)
@@ -192,7 +202,7 @@ struct StylizeCommand: ParsableCommand {
         let schedule = try self.schedule(forContent: contentPath, width: contentImage.width, height: contentImage.height)
         let run = CoarseToFine(
             content: contentImage, styles: styleImages, styleWeights: styleWeights.isEmpty ? nil : styleWeights,
-            schedule: schedule, styleScale: styleScale, weights: lossWeights.weights)
+            schedule: schedule, styleScale: styleScale, weights: lossWeights.weights, pyramidLevels: levels)
         let transfer = run.final
         BLAS.threads = threads ?? (transfer.width * transfer.height < 96 * 96 ? 1 : ProcessInfo.processInfo.activeProcessorCount)
         let makeOptimizer: (Int) throws -> any Optimizer
@@ -237,7 +247,8 @@ struct StylizeCommand: ParsableCommand {
             }
             if saveEvery > 0 && step % saveEvery == 0 && step < steps {
                 do {
-                    try ImageFile.write(Image(tensor: current), to: Self.intermediatePath(output, step: step))
+                    try ImageFile.write(run.transfers[s.scale].image(from: current, originalColors: originalColors && s.scale == schedule.sizes.count - 1),
+                                        to: Self.intermediatePath(output, step: step))
                 } catch { saveError = error; return false }
             }
             return true

@@ -129,3 +129,33 @@ final class StylizationGradientTests: XCTestCase {
         }
     }
 }
+
+/// No frame: at a flat image the loss's gradient is the same at every pixel, borders included
+/// (the network and the pyramid wrap around the edges). With zero or mirrored padding the
+/// border band's gradient differs from the interior's, and optimized pictures grow a frame.
+final class BorderBandTests: XCTestCase {
+    func testGradientAtAFlatImageIsFlat() {
+        let (h, w) = (32, 48)
+        let net = RandVGGS()
+        let flat = Tensor(shape: [3, h, w])
+        for c in 0..<3 { for i in 0..<(h * w) { flat.data[c * h * w + i] = [0.6, 0.4, 0.3][c] } }
+        let targets = StyleTargets(network: net, styles: [randomImage(seed: 8, height: 40, width: 40)], levels: 2)
+        let p = StylizationProblem(network: net, content: flat, height: h, width: w, styleTargets: targets,
+                                   weights: LossWeights(content: 1, style: 10, tv: 5))
+        XCTAssertEqual(p.levels, 2)
+        let theta = flat.copy()
+        let grad = Tensor(shape: [3, h, w])
+        p.evaluate(at: theta.data, gradient: grad.data)
+        for c in 0..<3 {
+            let plane = Array(UnsafeBufferPointer(start: grad.data + c * h * w, count: h * w))
+            let interior = plane[(h / 2) * w + w / 2]
+            XCTAssertGreaterThan(abs(interior), 1e-6, "channel \(c) has a gradient")
+            // The border band (4 px) against the centre pixel.
+            var worst: Float = 0
+            for y in 0..<h { for x in 0..<w where y < 4 || y >= h - 4 || x < 4 || x >= w - 4 {
+                worst = max(worst, abs(plane[y * w + x] - interior))
+            }}
+            XCTAssertLessThan(worst, 1e-3 * abs(interior), "channel \(c): border band differs from the interior")
+        }
+    }
+}

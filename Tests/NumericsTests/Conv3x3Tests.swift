@@ -117,11 +117,16 @@ final class Conv3x3RowBlockTests: XCTestCase {
 }
 
 /// Symmetric padding: the direct definition with mirrored indices, its adjoint, and the row-blocked
-/// kernels (whose thread boundaries must route mirrored contributions to the right rows).
-final class Conv3x3SymmetricPaddingTests: XCTestCase {
+/// kernels (whose thread boundaries must route mirrored contributions to the right rows). The
+/// circular subclass runs the same tests with wrapped indices.
+class Conv3x3SymmetricPaddingTests: XCTestCase {
     override func tearDown() { BLAS.threads = defaultChunks }
 
-    func mirror(_ i: Int, _ n: Int) -> Int { i < 0 ? 0 : (i >= n ? n - 1 : i) }
+    var padding: Conv3x3.Padding = .symmetric
+
+    func mirror(_ i: Int, _ n: Int) -> Int {
+        padding == .circular ? (i < 0 ? n - 1 : (i >= n ? 0 : i)) : (i < 0 ? 0 : (i >= n ? n - 1 : i))
+    }
 
     func naive(_ conv: Conv3x3, _ input: Tensor, h: Int, w: Int) -> [Float] {
         let cin = conv.inChannels, cout = conv.outChannels
@@ -140,7 +145,7 @@ final class Conv3x3SymmetricPaddingTests: XCTestCase {
     func testForwardGradientAndAdjoint() {
         for (cin, cout, h, w) in [(3, 4, 5, 7), (2, 3, 1, 4), (2, 2, 3, 1)] {
             let conv = Conv3x3(weights: randomTensor([cout, cin, 3, 3], seed: 41), bias: randomTensor([cout], seed: 42),
-                               padding: .symmetric)
+                               padding: padding)
             let x = randomTensor([cin, h, w], seed: 43), r = randomTensor([cout, h, w], seed: 44)
             let ws = Tensor(shape: [conv.workspaceCount(height: h, width: w)])
             let out = Tensor(shape: [cout, h, w])
@@ -159,7 +164,7 @@ final class Conv3x3SymmetricPaddingTests: XCTestCase {
     func testRowBlockedKernelsMatchPlain() {
         for (cin, cout, h, w) in [(5, 7, 13, 9), (24, 36, 10, 7), (3, 4, 6, 5)] {
             let conv = Conv3x3(weights: randomTensor([cout, cin, 3, 3], seed: 51), bias: randomTensor([cout], seed: 52),
-                               padding: .symmetric)
+                               padding: padding)
             let x = randomTensor([cin, h, w], seed: 53), dy = randomTensor([cout, h, w], seed: 54)
             let ws = Tensor(shape: [conv.rowBlockWorkspaceCount(height: h, width: w, threads: 8)])
             let ref = Tensor(shape: [cout, h, w]), refGrad = Tensor(shape: [cin, h, w])
@@ -178,4 +183,8 @@ final class Conv3x3SymmetricPaddingTests: XCTestCase {
             }
         }
     }
+}
+
+final class Conv3x3CircularPaddingTests: Conv3x3SymmetricPaddingTests {
+    override func setUp() { padding = .circular }
 }

@@ -33,20 +33,33 @@ final class Downsample2xTests: XCTestCase {
     /// mirror folds several times), any thread count; `accumulate` adds.
     func testAdjointMatchesForward() {
         for (c, h, w) in [(3, 11, 8), (2, 2, 5), (3, 64, 40)] {
-            for threads in [1, 2] {
+            for (threads, periodic) in [(1, false), (2, false), (1, true), (2, true)] {
                 BLAS.threads = threads
                 let x = randomTensor([c, h, w], seed: 62), r = randomTensor([c, h / 2, w / 2], seed: 63)
                 let y = Tensor(shape: [c, h / 2, w / 2]), back = Tensor(shape: [c, h, w])
                 let ws = Tensor(shape: [Downsample2x.workspaceCount(channels: c, height: h, width: w)])
-                Downsample2x.forward(input: x.data, channels: c, height: h, width: w, output: y.data, workspace: ws.data)
+                Downsample2x.forward(input: x.data, channels: c, height: h, width: w, output: y.data, workspace: ws.data,
+                                     periodic: periodic)
                 Downsample2x.backward(outputGradient: r.data, channels: c, height: h, width: w,
-                                      inputGradient: back.data, accumulate: false, workspace: ws.data)
+                                      inputGradient: back.data, accumulate: false, workspace: ws.data, periodic: periodic)
                 XCTAssertEqual(dot(y.data, r.data, y.count), dot(x.data, back.data, x.count), accuracy: 1e-3)
                 let acc = Tensor(shape: [c, h, w]); acc.fill(1)
                 Downsample2x.backward(outputGradient: r.data, channels: c, height: h, width: w,
-                                      inputGradient: acc.data, accumulate: true, workspace: ws.data)
+                                      inputGradient: acc.data, accumulate: true, workspace: ws.data, periodic: periodic)
                 for i in 0..<acc.count { XCTAssertEqual(acc.data[i], back.data[i] + 1, accuracy: 1e-5) }
             }
         }
+    }
+
+    /// Periodic, even sides: a uniform output gradient comes back uniform (every pixel has the
+    /// same total weight: no edge is special).
+    func testPeriodicAdjointOfUniformIsUniform() {
+        let (c, h, w) = (2, 12, 16)
+        let r = Tensor(shape: [c, h / 2, w / 2]); r.fill(1)
+        let back = Tensor(shape: [c, h, w])
+        let ws = Tensor(shape: [Downsample2x.workspaceCount(channels: c, height: h, width: w)])
+        Downsample2x.backward(outputGradient: r.data, channels: c, height: h, width: w, inputGradient: back.data,
+                              accumulate: false, workspace: ws.data, periodic: true)
+        for i in 0..<back.count { XCTAssertEqual(back.data[i], 0.25, accuracy: 1e-6) }
     }
 }

@@ -1,13 +1,13 @@
 extension Conv3x3 {
-    /// `im2col` with symmetric padding (`Padding.symmetric`): column row `ci·9 + ky·3 + kx` holds,
-    /// at output (y, x), input[ci, r(y + ky − 1), r(x + kx − 1)] with r the mirror map (−1 → 0,
-    /// n → n − 1). Same layout as the zero-padded version: `columns` is `[channels·9,
-    /// rows.count·width]`.
-    static func im2colSymmetric(
+    /// `im2col` with symmetric or circular padding: column row `ci·9 + ky·3 + kx` holds, at output
+    /// (y, x), input[ci, r(y + ky − 1), r(x + kx − 1)] with r = `padding.source` (−1 → 0 or
+    /// n − 1, n → n − 1 or 0). Same layout as the zero-padded version: `columns` is
+    /// `[channels·9, rows.count·width]`.
+    static func im2colPadded(
         _ input: UnsafePointer<Float>, channels: Range<Int>, height h: Int, width w: Int,
-        rows: Range<Int>, columns: UnsafeMutablePointer<Float>
+        rows: Range<Int>, columns: UnsafeMutablePointer<Float>, padding pad: Padding
     ) {
-        let n = h * w, ld = rows.count * w, pad = Padding.symmetric
+        let n = h * w, ld = rows.count * w
         let left = pad.source(-1, w), right = pad.source(w, w)
         for c in channels {
             let plane = input + c * n
@@ -34,16 +34,15 @@ extension Conv3x3 {
         }
     }
 
-    /// Adjoint of `im2colSymmetric` for the columns of output rows `positions`, adding only into
-    /// the input rows `targets`: each column value goes back to the input pixel it was read
-    /// from, so edge pixels also receive the contributions of their mirror images. A target row
-    /// t receives from output rows t − 1 … t + 1 only (the mirror of row −1 is row 0, of row h
-    /// row h − 1), so a thread that owns whole row pairs needs one extra output row at each side.
-    static func col2imAddSymmetric(
+    /// Adjoint of `im2colPadded` for the columns of output rows `positions`, adding only into the
+    /// input rows `targets`: each column value goes back to the input pixel it was read from.
+    /// With symmetric padding a target row t receives from output rows t − 1 … t + 1 only; with
+    /// circular padding row 0 also receives from row h − 1 and row h − 1 from row 0.
+    static func col2imAddPadded(
         _ columns: UnsafePointer<Float>, channels: Range<Int>, height h: Int, width w: Int,
-        positions: Range<Int>, targets: Range<Int>, into output: UnsafeMutablePointer<Float>
+        positions: Range<Int>, targets: Range<Int>, into output: UnsafeMutablePointer<Float>, padding pad: Padding
     ) {
-        let n = h * w, ld = positions.count * w, pad = Padding.symmetric
+        let n = h * w, ld = positions.count * w
         let left = pad.source(-1, w), right = pad.source(w, w)
         for c in channels {
             let plane = output + c * n
