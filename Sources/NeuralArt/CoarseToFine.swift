@@ -1,3 +1,4 @@
+import Foundation
 import ImageIO
 import MetaLearning
 import Numerics
@@ -27,7 +28,8 @@ public struct ScaleSchedule: Sendable, Equatable {
 
     /// The default: one scale up to `singleScaleMaximum` px; above it, sizes halving down from
     /// `size` while they stay at least `coarsest` (e.g. 512 → 128, 256, 512; 1024 → 128 … 1024),
-    /// with `finest` steps at the output size and `coarse` steps at each smaller one.
+    /// with `finest` steps at the output size, `coarse` steps at the coarsest and 0.6× the
+    /// previous scale's steps at each scale between (512: 100, 60, then `finest`).
     public static func standard(size: Int, finest: Int, coarse: Int, scales: Int? = nil,
                                 coarsest: Int = 128, singleScaleMaximum: Int = 256) -> ScaleSchedule {
         var count = 1
@@ -44,7 +46,11 @@ public struct ScaleSchedule: Sendable, Equatable {
         // Very small outputs cannot halve many times: drop repeated sizes.
         var unique: [Int] = []
         for s in sizes where unique.last.map({ s > $0 }) ?? true { unique.append(s) }
-        return ScaleSchedule(sizes: unique, iterations: unique.indices.map { $0 == unique.count - 1 ? finest : coarse })
+        // Each coarse scale costs about 4× the one before it and has less left to do: 0.6× its steps.
+        let steps = unique.indices.map { k -> Int in
+            k == unique.count - 1 ? finest : Int((Double(coarse) * pow(0.6, Double(k))).rounded())
+        }
+        return ScaleSchedule(sizes: unique, iterations: steps)
     }
 }
 
@@ -60,59 +66,109 @@ public struct ScaleStep: Sendable {
 
 /// A stylization run over a `ScaleSchedule`: one `StyleTransfer` per scale, each started from
 /// the previous scale's result. Every scale uses a fresh optimizer state (the moments of ADAM or
-/// the LSTM's memory describe pixels that no longer exist after upsampling).
+/// the LSTM's memory describe pixels that no longer exist after upsampling). Each scale's loss is
+/// built when its turn comes and released after it, so only one scale's buffers are held at a
+/// time.
 public final class CoarseToFine {
     public let schedule: ScaleSchedule
-    /// The finest scale's set-up (output size, content, loss).
-    public var final: StyleTransfer { transfers[transfers.count - 1] }
-    /// Each scale's set-up, coarsest first.
-    public let transfers: [StyleTransfer]
+    /// The picture's size at the output scale.
+    public let width: Int
+    public let height: Int
+    let makeTransfer: (Int) -> StyleTransfer
 
     /// - Parameter pyramidLevels: the style loss's pyramid levels at every scale (default: by size,
     ///   `StylizationProblem.pyramidLevels`).
-    /// Builds every scale's loss up front (style targets of each scale), so that bad input fails
-    /// before any optimization.
     public init(content: Image, styles: [Image], styleWeights: [Float]? = nil, schedule: ScaleSchedule,
                 styleScale: Double = 1, weights: LossWeights = .default, network: RandVGGS = RandVGGS(),
                 pyramidLevels: Int? = nil) {
         self.schedule = schedule
-        transfers = schedule.sizes.map {
-            StyleTransfer(content: content, styles: styles, styleWeights: styleWeights, size: $0,
+        let fit = Image.fittedSize(width: content.width, height: content.height, longestSide: schedule.sizes.last!)
+        width = fit.width
+        height = fit.height
+        makeTransfer = { size in
+            StyleTransfer(content: content, styles: styles, styleWeights: styleWeights, size: size,
                           styleScale: styleScale, weights: weights, network: network, pyramidLevels: pyramidLevels)
         }
     }
 
-    /// Runs the schedule and returns the final canvas pixels (`final.image(from:)` turns them into
-    /// the picture) and the loss history of the last scale (element 0 is f at its start).
+    /// The set-up of scale `k` (built anew on each call).
+    public func transfer(scale k: Int) -> StyleTransfer { makeTransfer(schedule.sizes[k]) }
+
+    /// Runs the schedule and returns the final picture and the loss history of the last scale
+    /// (element 0 is f at its start).
     ///
     /// - Parameters:
     ///   - makeOptimizer: the optimizer for a scale (called once per scale).
     ///   - initialization: where the first scale starts.
-    ///   - observer: called after each step with the step and that scale's current pixels;
-    ///     return `false` to stop the whole run.
+    ///   - observer: called after each step with the step, that scale's set-up and its current
+    ///     canvas pixels (`transfer.image(from:)` gives the picture); return `false` to stop the
+    ///     whole run.
     public func run(
         makeOptimizer: (Int) throws -> any Optimizer, initialization: Initialization, seed: UInt64,
-        observer: (ScaleStep, Tensor) -> Bool = { _, _ in true }
-    ) throws -> (pixels: Tensor, history: [LossBreakdown]) {
-        var pixels = transfers[0].initialPixels(initialization, seed: seed)
+        originalColors: Bool = false,
+        observer: (ScaleStep, StyleTransfer, Tensor) -> Bool = { _, _, _ in true }
+    ) throws -> (image: Image, history: [LossBreakdown]) {
+        var picture: Image?
         var history: [LossBreakdown] = []
         var done = 0
         var stopped = false
-        for (k, transfer) in transfers.enumerated() where !stopped {
-            if k > 0 {
-                // The previous scale's picture (its margin cropped off), upsampled and padded anew.
-                pixels = transfer.canvas(from: transfers[k - 1].image(from: pixels)
-                    .resized(width: transfer.width, height: transfer.height, filter: .bicubic))
-            }
+        for k in schedule.sizes.indices where !stopped {
+            let transfer = self.transfer(scale: k)
+            // The previous scale's picture (its margin cropped off), upsampled and padded anew.
+            let pixels = picture.map {
+                transfer.canvas(from: $0.resized(width: transfer.width, height: transfer.height, filter: .bicubic))
+            } ?? transfer.initialPixels(initialization, seed: seed)
             let optimizer = try makeOptimizer(k)
             history = try transfer.run(optimizer: optimizer, pixels: pixels,
                                        iterations: schedule.iterations[k]) { step, current in
-                let keepGoing = observer(ScaleStep(scale: k, step: step, overallStep: done + step.step), current)
+                let keepGoing = observer(ScaleStep(scale: k, step: step, overallStep: done + step.step), transfer, current)
                 if !keepGoing { stopped = true }
                 return keepGoing
             }
             done += schedule.iterations[k]
+            let last = k == schedule.sizes.count - 1 || stopped
+            picture = transfer.image(from: pixels, originalColors: originalColors && last)
         }
-        return (pixels, history)
+        return (picture!, history)
+    }
+}
+
+extension CoarseToFine {
+    /// Bytes a run of `schedule` allocates at most, estimated before any allocation: at the output
+    /// scale, each pyramid level's activations, their gradients and pooled maps, the level
+    /// images, one shared convolution workspace (only partly touched, so the resident peak is
+    /// lower) and the content features, plus the style-target pass and `floatsPerCoordinate` of
+    /// optimizer state per pixel value (2 for ADAM).
+    public static func estimatedBytes(contentWidth: Int, contentHeight: Int, schedule: ScaleSchedule,
+                                      styleScale: Double = 1, pyramidLevels: Int? = nil,
+                                      floatsPerCoordinate: Int = 2) -> Int {
+        let c = RandVGGS.channels
+        func mapsFloats(_ h: Int, _ w: Int) -> Int {
+            var hs = h, ws = w, total = 3 * h * w
+            for s in 0..<4 {
+                if s > 0 { hs = (hs + 1) / 2; ws = (ws + 1) / 2; total += c[s] * hs * ws }   // pooled input
+                total += 2 * c[s + 1] * hs * ws                                                   // activations, gradients
+            }
+            return total
+        }
+        var floats = 0, largest = 0
+        for size in schedule.sizes.suffix(1) {
+            let fit = Image.fittedSize(width: contentWidth, height: contentHeight, longestSide: size)
+            let margin = WrapMargin.standard(width: fit.width, height: fit.height)
+            var h = fit.height + margin.rows, w = fit.width + margin.columns
+            floats += FeatureMaps.workspaceCount(height: h, width: w) + 4 * 3 * h * w
+            floats += c[StylizationProblem.contentStage + 1] * ((h + 3) / 4) * ((w + 3) / 4)
+            let levels = pyramidLevels ?? StylizationProblem.pyramidLevels(height: fit.height, width: fit.width)
+            for l in 0..<levels {
+                if l > 0 { h /= 2; w /= 2; floats += 2 * 3 * h * w }
+                floats += mapsFloats(h, w)
+            }
+            let styleSide = max(RandVGGS.minimumSide, Int(Double(size) * styleScale))
+            largest = max(largest, mapsFloats(styleSide, styleSide) + FeatureMaps.workspaceCount(height: styleSide, width: styleSide))
+        }
+        let last = schedule.sizes.last!
+        let fit = Image.fittedSize(width: contentWidth, height: contentHeight, longestSide: last)
+        floats += largest + (floatsPerCoordinate + 4) * 3 * fit.width * fit.height
+        return 4 * floats + 40 << 20   // + the binary, images and buffers of the process
     }
 }

@@ -57,8 +57,10 @@ public enum StylizeBenchmark {
         var rng = SeededGenerator(seed: 2)
         let content = Tensor(shape: [3, size, size]), style = Tensor(shape: [3, size, size])
         rng.fillUniform(content); rng.fillUniform(style)
+        // The loss as `stylize` builds it: the style pyramid's levels for this size.
+        let levels = StylizationProblem.pyramidLevels(height: size, width: size)
         let problem = StylizationProblem(network: net, content: content, height: size, width: size,
-                                         styleTargets: StyleTargets(network: net, styles: [style]))
+                                         styleTargets: StyleTargets(network: net, styles: [style], levels: levels))
         let maps = FeatureMaps(height: size, width: size)
         let theta = content.copy()
         let grad = Tensor(shape: [3, size, size])

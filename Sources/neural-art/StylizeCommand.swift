@@ -39,18 +39,18 @@ struct StylizeCommand: ParsableCommand {
     @Option(name: .long, help: "Image-pyramid levels of the style loss (default: halvings down to a 32-px shorter side, at most 6; 1: the image alone).")
     var levels: Int?
 
-    @Option(name: .long, help: "Steps at each scale below the output size.")
+    @Option(name: .long, help: "Steps at the coarsest scale (each finer scale below the output size takes 0.6× the one before).")
     var coarseIterations: Int = 100
 
     @Option(name: .long, parsing: .unconditional, help: "Style images are resized to --size × this factor (larger = larger strokes).")
     var styleScale: Double = 1
 
-    @Option(name: [.short, .long], parsing: .unconditional, help: "Optimization steps at the output size (default: 200 for a single scale, 50 after coarser scales; 128, its training horizon, for the learned optimizer).")
+    @Option(name: [.short, .long], parsing: .unconditional, help: "Optimization steps at the output size (default: 30 after coarser scales; for a single scale 200, or 128, its training horizon, for the learned optimizer).")
     var iterations: Int?
 
     var schedule: ScaleSchedule {
         let single = ScaleSchedule.standard(size: size, finest: 1, coarse: 1, scales: scales).sizes.count == 1
-        let finest = iterations ?? (optimizer.lowercased() == "lstm" ? 128 : (single ? 200 : 50))
+        let finest = iterations ?? (single ? (optimizer.lowercased() == "lstm" ? 128 : 200) : 30)
         return ScaleSchedule.standard(size: size, finest: finest, coarse: coarseIterations, scales: scales)
     }
 
@@ -200,11 +200,11 @@ struct StylizeCommand: ParsableCommand {
         if let log { try checkOutputDirectory(log); try checkNotADirectory(log) }
 
         let schedule = try self.schedule(forContent: contentPath, width: contentImage.width, height: contentImage.height)
+        try checkMemory(content: contentImage, schedule: schedule)
         let run = CoarseToFine(
             content: contentImage, styles: styleImages, styleWeights: styleWeights.isEmpty ? nil : styleWeights,
             schedule: schedule, styleScale: styleScale, weights: lossWeights.weights, pyramidLevels: levels)
-        let transfer = run.final
-        BLAS.threads = threads ?? (transfer.width * transfer.height < 96 * 96 ? 1 : ProcessInfo.processInfo.activeProcessorCount)
+        BLAS.threads = threads ?? (run.width * run.height < 96 * 96 ? 1 : ProcessInfo.processInfo.activeProcessorCount)
         let makeOptimizer: (Int) throws -> any Optimizer
         let description: String
         let learned = optimizer.lowercased() == "lstm"
@@ -230,14 +230,15 @@ struct StylizeCommand: ParsableCommand {
         var doneCost = 0.0
         if !quiet {
             let scalesText = zip(schedule.sizes, schedule.iterations).map { "\($0) px × \($1)" }.joined(separator: ", ")
-            bar.log("\(description) on \(transfer.width)×\(transfer.height) px (\(scalesText) steps), " +
+            bar.log("\(description) on \(run.width)×\(run.height) px (\(scalesText) steps), " +
                     "weights content \(lossWeights.contentWeight) style \(lossWeights.styleWeight) tv \(lossWeights.tvWeight)")
         }
         var saveError: Error?
-        let tracker = BestFinalPixels(run: run, initialization: initialization, seed: seed)
-        let (pixels, history) = try divergenceReported {
-            try run.run(makeOptimizer: makeOptimizer, initialization: initialization, seed: seed) { s, current in
-            tracker.observe(s, current)
+        let tracker = BestFinalPixels(lastScale: schedule.sizes.count - 1, initialization: initialization, seed: seed)
+        let (picture, history) = try divergenceReported {
+            try run.run(makeOptimizer: makeOptimizer, initialization: initialization, seed: seed,
+                        originalColors: originalColors) { s, transfer, current in
+            tracker.observe(s, transfer, current)
             let step = s.overallStep
             doneCost += stepCost[s.scale]
             bar.update(step: step, message: String(format: "%d px, loss %.4g", schedule.sizes[s.scale], s.step.loss.total),
@@ -247,7 +248,7 @@ struct StylizeCommand: ParsableCommand {
             }
             if saveEvery > 0 && step % saveEvery == 0 && step < steps {
                 do {
-                    try ImageFile.write(run.transfers[s.scale].image(from: current, originalColors: originalColors && s.scale == schedule.sizes.count - 1),
+                    try ImageFile.write(transfer.image(from: current, originalColors: originalColors && s.scale == schedule.sizes.count - 1),
                                         to: Self.intermediatePath(output, step: step))
                 } catch { saveError = error; return false }
             }
@@ -255,23 +256,23 @@ struct StylizeCommand: ParsableCommand {
             }
         }
         if let saveError { throw saveError }
-        let best = tracker.finish(history: history, final: pixels)
+        let best = tracker.finish(history: history)
         // The log first: if it cannot be written, no output image is left behind.
         if let log { try writeLog(history, to: log) }
         do {
-            try ImageFile.write(transfer.image(from: best.pixels, originalColors: originalColors), to: output)
+            try ImageFile.write(best.map { tracker.picture(from: $0.pixels, originalColors: originalColors) } ?? picture, to: output)
         } catch {
             if let log { try? FileManager.default.removeItem(atPath: log) }
             throw error
         }
         let first = history.first!, last = history.last!
-        if last.total > first.total {
+        if last.total > first.total, let best {
             FileHandle.standardError.write(Data((Self.divergenceWarning(
                 first: first.total, last: last.total, best: best, steps: history.count - 1,
                 optimizer: description, learned: learned) + "\n").utf8))
         }
         if !quiet {
-            let kept = best.step == history.count - 1 ? "" : String(format: "; kept step %d (loss %.4g)", best.step, best.loss)
+            let kept = best.map { $0.step == history.count - 1 ? "" : String(format: "; kept step %d (loss %.4g)", $0.step, $0.loss) } ?? ""
             bar.log(String(format: "loss %.4g → %.4g (content %.3g, style %.3g, tv %.3g)%@; wrote %@",
                            first.total, last.total, last.content, last.style, last.tv, kept, output))
         }
@@ -283,6 +284,25 @@ struct StylizeCommand: ParsableCommand {
         String(format: "warning: the loss rose from %.4g to %.4g over %d steps with %@; wrote the best picture seen (step %d, loss %.4g)",
                first, last, steps, optimizer, best.step, best.loss)
             + (learned ? "" : "; a smaller --learning-rate may help")
+    }
+
+    /// Refuses, before any work, a run whose estimated memory exceeds 80 % of the machine's (or
+    /// `NEURALART_MEMORY_LIMIT_MB`, for tests and shared machines).
+    func checkMemory(content: Image, schedule: ScaleSchedule) throws {
+        let perCoordinate = optimizer.lowercased() == "lstm" ? 120 : 2
+        let need = CoarseToFine.estimatedBytes(contentWidth: content.width, contentHeight: content.height,
+                                               schedule: schedule, styleScale: styleScale, pyramidLevels: levels,
+                                               floatsPerCoordinate: perCoordinate)
+        let limit: Int
+        if let mb = ProcessInfo.processInfo.environment["NEURALART_MEMORY_LIMIT_MB"].flatMap(Int.init), mb > 0 {
+            limit = mb << 20
+        } else {
+            limit = Int(Double(ProcessInfo.processInfo.physicalMemory) * 0.8)
+        }
+        guard need <= limit else {
+            throw CLIError(String(format: "--size %d needs about %.1f GB of memory, more than the %.1f GB available; use a smaller --size",
+                                  size, Double(need) / 1e9, Double(limit) / 1e9))
+        }
     }
 
     static func describe(_ step: Int, _ l: LossBreakdown) -> String {
