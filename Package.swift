@@ -7,6 +7,7 @@
 //   neural-art (CLI) → NeuralArt → ImageIO, MetaLearning → Numerics → COpenBLAS
 //   MetaLearning → CZlib (gzip'd datasets)
 //   ImageIO → CPNG, CJPEG
+//   ImageIO, MetaLearning → AtomicFile (the one atomic file writer)
 import PackageDescription
 
 // Hot loops rely on AVX2 + FMA. Without a target CPU Swift compiles for baseline
@@ -48,9 +49,11 @@ let package = Package(
             name: "CJPEG", path: "Sources/CJPEG",
             linkerSettings: [.linkedLibrary("jpeg")]),
 
+        // The one atomic file writer (POSIX only), shared by ImageIO and MetaLearning.
+        .target(name: "AtomicFile"),
         .target(name: "Numerics", dependencies: ["COpenBLAS"], swiftSettings: fastFlags),
-        .target(name: "ImageIO", dependencies: ["CPNG", "CJPEG"], swiftSettings: fastFlags),
-        .target(name: "MetaLearning", dependencies: ["Numerics", "CZlib"], swiftSettings: fastFlags),
+        .target(name: "ImageIO", dependencies: ["CPNG", "CJPEG", "AtomicFile"], swiftSettings: fastFlags),
+        .target(name: "MetaLearning", dependencies: ["Numerics", "CZlib", "AtomicFile"], swiftSettings: fastFlags),
         .target(
             name: "NeuralArt", dependencies: ["Numerics", "ImageIO", "MetaLearning"],
             swiftSettings: fastFlags),

@@ -21,7 +21,7 @@ import Numerics
 /// What the optimizer sees (`lossScale`) is f·(H·W/4096)/f_ref, with f_ref the loss at the
 /// content crop itself: per-pixel gradients then neither shrink with the image size nor change
 /// with the user's loss weights, so one learned optimizer (and one learning rate) serves all.
-public final class StyleTask: Task {
+public final class StyleTask: MetaTask {
     public let size: Int
     public let weights: LossWeights
     public let seed: UInt64

@@ -1,5 +1,3 @@
-import COpenBLAS
-
 extension Conv3x3 {
     /// Bytes of im2col columns one row block should fill: small enough to stay in a core's L2
     /// cache between im2col and the GEMM that reads it.
@@ -42,7 +40,6 @@ extension Conv3x3 {
         let split = Self.rowPartition(height: h, threads: ParallelRegion.isInside ? 1 : BLAS.threads)
         let step = blockRows(width: w)
         let hasBias = (0..<outChannels).contains { bias.data[$0] != 0 }
-        _ = BLAS.singleThreadedBLAS
         parallelFor(chunks: split.parts) { p in
             let mine = split.range(p)
             var r0 = mine.lowerBound
@@ -53,8 +50,8 @@ extension Conv3x3 {
                 let cols = workspace + k * r0 * w
                 Self.im2col(input, channels: 0..<inChannels, height: h, width: w, rows: r0..<r1, columns: cols,
                             padding: padding)
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outChannels), Int32(bn), Int32(k),
-                            1, weights.data, Int32(k), cols, Int32(bn), 0, output + r0 * w, Int32(n))
+                BLAS.gemm(m: outChannels, n: bn, k: k, a: weights.data, lda: k, b: cols, ldb: bn,
+                          c: output + r0 * w, ldc: n)
                 for co in 0..<outChannels {
                     let o = output + co * n + r0 * w
                     let b = hasBias ? bias.data[co] : 0
@@ -104,7 +101,7 @@ extension Conv3x3 {
     ) {
         let n = h * w, k = 9 * inChannels
         precondition(workspaceCount >= rowBlockWorkspaceCount(height: h, width: w, threads: 1),
-                     "backwardInputRows: workspace \\(workspaceCount) too small for \\(inChannels)×\\(h)×\\(w)")
+                     "backwardInputRows: workspace \(workspaceCount) too small for \(inChannels)×\(h)×\(w)")
         let threads = ParallelRegion.isInside ? 1 : BLAS.threads
         if threads > 1 && h <= Self.channelSplitMaxHeight && inChannels >= 8 * threads {
             backwardInputChannels(outputGradient: outputGradient, height: h, width: w, scale: scale,
@@ -115,7 +112,6 @@ extension Conv3x3 {
         let fit = (workspaceCount / (k * w) - h) / 2
         let split = Self.rowPartition(height: h, threads: min(threads, fit))
         let step = blockRows(width: w)
-        _ = BLAS.singleThreadedBLAS
         parallelFor(chunks: split.parts) { p in
             let mine = split.range(p)
             // This thread's columns: rows [R0 − 1, R1 + 1) fit in k·w·(R1 − R0 + 2) floats.
@@ -130,8 +126,8 @@ extension Conv3x3 {
             // row 0 through ky = 2, after them: each value is then summed in the single-thread order.
             let wrapped = padding == .circular && split.parts > 1
             func addWrapped(_ q: Int, slot: UnsafeMutablePointer<Float>) {
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(k), Int32(w), Int32(outChannels),
-                            scale, weights.data, Int32(k), outputGradient + q * w, Int32(n), 0, slot, Int32(w))
+                BLAS.gemm(transA: true, m: k, n: w, k: outChannels, alpha: scale, a: weights.data, lda: k,
+                          b: outputGradient + q * w, ldb: n, c: slot, ldc: w)
                 Self.col2imAdd(slot, channels: 0..<inChannels, height: h, width: w,
                                positions: q..<(q + 1), targets: mine, into: inputGradient, padding: padding)
             }
@@ -143,8 +139,8 @@ extension Conv3x3 {
                 let q1 = (r1 == mine.upperBound && r1 < h) ? r1 + 1 : r1
                 let bn = (q1 - q0) * w
                 let cols = base + k * w * (q0 - mine.lowerBound + 1)
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(k), Int32(bn), Int32(outChannels),
-                            scale, weights.data, Int32(k), outputGradient + q0 * w, Int32(n), 0, cols, Int32(bn))
+                BLAS.gemm(transA: true, m: k, n: bn, k: outChannels, alpha: scale, a: weights.data, lda: k,
+                          b: outputGradient + q0 * w, ldb: n, c: cols, ldc: bn)
                 Self.col2imAdd(cols, channels: 0..<inChannels, height: h, width: w,
                                positions: q0..<q1, targets: mine, into: inputGradient, padding: padding)
                 r0 = r1
@@ -174,14 +170,13 @@ extension Conv3x3 {
         threads: Int, finished: (Range<Int>) -> Void
     ) {
         let n = h * w, k = 9 * inChannels
-        _ = BLAS.singleThreadedBLAS
         parallelFor(chunks: threads) { p in
             let mine = evenRange(p, of: threads, count: inChannels)
             if mine.isEmpty { return }
             inputGradient.advanced(by: mine.lowerBound * n).update(repeating: 0, count: mine.count * n)
             let cols = workspace + 9 * mine.lowerBound * n
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(9 * mine.count), Int32(n), Int32(outChannels),
-                        scale, weights.data + 9 * mine.lowerBound, Int32(k), outputGradient, Int32(n), 0, cols, Int32(n))
+            BLAS.gemm(transA: true, m: 9 * mine.count, n: n, k: outChannels, alpha: scale,
+                      a: weights.data + 9 * mine.lowerBound, lda: k, b: outputGradient, ldb: n, c: cols, ldc: n)
             Self.col2imAdd(workspace, channels: mine, height: h, width: w, positions: 0..<h, targets: 0..<h,
                            into: inputGradient, padding: padding)
         }

@@ -105,14 +105,37 @@ public struct Conv3x3: Sendable {
         }
     }
 
+    /// Expands a batch `[channels, batch, height, width]` (channel-major) into `columns`
+    /// `[channels·9, batch·height·width]` (zero padding): row `ci·9 + ky·3 + kx` holds, image after
+    /// image, input channel ci shifted by (ky−1, kx−1) — `im2col`'s rows with the batch folded
+    /// into the columns, so a batch's forward, weight gradient and input gradient are one GEMM each.
+    public static func im2col(
+        _ input: UnsafePointer<Float>, channels: Int, batch: Int, height h: Int, width w: Int,
+        columns: UnsafeMutablePointer<Float>
+    ) {
+        let n = h * w
+        let chunks = kernelChunks(channels: channels, elements: 9 * channels * batch * n)
+        parallelFor(chunks: chunks) { chunk in
+            let mine = evenRange(chunk, of: chunks, count: channels)
+            for b in 0..<batch {
+                im2col(input + b * n, channels: mine, height: h, width: w, rows: 0..<h, columns: columns + b * n,
+                       planeStride: batch * n, rowStride: batch * n)
+            }
+        }
+    }
+
     /// im2col restricted to the output rows `rows`: `columns` is `[channels·9, rows.count·width]`
     /// (row stride rows.count·width), column `(y − rows.lowerBound)·width + x` for output (y, x).
+    /// With zero padding, `rowStride` may set another row stride of `columns` and `planeStride`
+    /// where channel c of the input starts (`input + c·planeStride`; default h·w).
     static func im2col(
         _ input: UnsafePointer<Float>, channels: Range<Int>, height h: Int, width w: Int,
-        rows: Range<Int>, columns: UnsafeMutablePointer<Float>, padding: Padding = .zero
+        rows: Range<Int>, columns: UnsafeMutablePointer<Float>, padding: Padding = .zero,
+        planeStride: Int? = nil, rowStride: Int? = nil
     ) {
-        let n = h * w, ld = rows.count * w
+        let n = planeStride ?? h * w, ld = rowStride ?? rows.count * w
         if padding != .zero {
+            precondition(planeStride == nil && rowStride == nil, "im2col: strides are for zero padding")
             im2colPadded(input, channels: channels, height: h, width: w, rows: rows, columns: columns, padding: padding)
             return
         }
@@ -152,19 +175,38 @@ public struct Conv3x3: Sendable {
         }
     }
 
+    /// Adjoint of the batched `im2col`: adds each shifted column row back into `output`
+    /// `[channels, batch, h, w]`.
+    public static func col2imAdd(
+        _ columns: UnsafePointer<Float>, channels: Int, batch: Int, height h: Int, width w: Int,
+        into output: UnsafeMutablePointer<Float>
+    ) {
+        let n = h * w
+        let chunks = kernelChunks(channels: channels, elements: 9 * channels * batch * n)
+        parallelFor(chunks: chunks) { chunk in
+            let mine = evenRange(chunk, of: chunks, count: channels)
+            for b in 0..<batch {
+                col2imAdd(columns + b * n, channels: mine, height: h, width: w, positions: 0..<h, targets: 0..<h,
+                          into: output + b * n, planeStride: batch * n, rowStride: batch * n)
+            }
+        }
+    }
+
     /// col2imAdd for the columns of output rows `positions` (`columns` is
-    /// `[channels·9, positions.count·width]`), adding only into the input rows `targets`.
+    /// `[channels·9, positions.count·width]`), adding only into the input rows `targets`. With
+    /// zero padding, `rowStride` and `planeStride` as in `im2col`.
     static func col2imAdd(
         _ columns: UnsafePointer<Float>, channels: Range<Int>, height h: Int, width w: Int,
         positions: Range<Int>, targets: Range<Int>, into output: UnsafeMutablePointer<Float>,
-        padding: Padding = .zero
+        padding: Padding = .zero, planeStride: Int? = nil, rowStride: Int? = nil
     ) {
         if padding != .zero {
+            precondition(planeStride == nil && rowStride == nil, "col2imAdd: strides are for zero padding")
             col2imAddPadded(columns, channels: channels, height: h, width: w, positions: positions,
                             targets: targets, into: output, padding: padding)
             return
         }
-        let n = h * w, ld = positions.count * w
+        let n = planeStride ?? h * w, ld = rowStride ?? positions.count * w
         let t0 = max(0, targets.lowerBound), t1 = min(h, targets.upperBound)
         for c in channels {
             let plane = output + c * n

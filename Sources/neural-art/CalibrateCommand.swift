@@ -19,13 +19,7 @@ struct CalibrateCommand: ParsableCommand {
             Example: neural-art calibrate --task mlp --model runs/mlp.lstm --output models/mlp.lstm
             """)
 
-    @Option(help: "Task: \(TaskCatalog.names.joined(separator: ", ")).")
-    var task = "quadratic"
-
-    @OptionGroup(title: "Style task") var styleOptions: StyleTaskOptions
-
-    @OptionGroup(title: "Dataset tasks (mlp, conv)")
-    var dataOptions: DatasetTaskOptions
+    @OptionGroup var taskSelection: TaskSelection
 
     @Option(help: "The learned optimizer to calibrate (a model file from meta-train).")
     var model: String
@@ -33,17 +27,10 @@ struct CalibrateCommand: ParsableCommand {
     @Option(help: "Where to write the calibrated model (default: <model>-calibrated.lstm).")
     var output: String?
 
-    @Option(help: "Number of validation problems.")
-    var problems = 100
-
-    @Option(help: "Optimization steps (default: the task's horizon).")
-    var steps: Int?
+    @OptionGroup var grid: GridSearchOptions
 
     @Option(help: "What to minimize: final (the last step's mean loss) or sum (Σ of the mean loss over all steps).")
     var criterion: TuningCriterion = .final
-
-    @Option(help: "Grid points per decade of the multiplier.")
-    var pointsPerDecade = 3
 
     @Flag(help: "No progress bar or summary (the saved file is still named).")
     var quiet = false
@@ -52,17 +39,11 @@ struct CalibrateCommand: ParsableCommand {
         output ?? (model.hasSuffix(".lstm") ? String(model.dropLast(5)) : model) + "-calibrated.lstm"
     }
 
-    func validate() throws {
-        if problems < 1 { throw ValidationError("--problems must be ≥ 1") }
-        if let steps, steps < 1 { throw ValidationError("--steps must be ≥ 1") }
-        if pointsPerDecade < 1 { throw ValidationError("--points-per-decade must be ≥ 1") }
-    }
-
     func run() throws {
-        useOneBLASThread()
+        ComputeThreads.setForMetaLearning()
         try runReportingErrors {
-            let task = try TaskCatalog.make(self.task, options: dataOptions, style: styleOptions)
-            let steps = self.steps ?? task.defaultHorizon
+            let task = try taskSelection.makeTask()
+            let steps = grid.steps(for: task), problems = grid.problems
             // ~11 grid points (5 on the initial grid, 6 refining): an estimate for the bar.
             let bar = ProgressBar(label: "calibrate", total: 11, quiet: quiet)
             var done = 0
@@ -70,11 +51,14 @@ struct CalibrateCommand: ParsableCommand {
                 done += 1
                 bar.update(step: done, message: "×\(String(format: "%.3g", Double(m))): \(formatLoss(v))", estimated: true)
             }
-            let file = try LearnedOptimizerModel(path: model, task: task)
+            let file = try ModelFile.load(path: model)
+            try file.requireTask(task.name, path: model)
+            let groups = try file.partition(for: task, path: model)
             let calibration = StepScaleCalibrator.calibrate(
                 configuration: file.configuration, task: task, steps: steps, problems: problems, criterion: criterion,
-                pointsPerDecade: pointsPerDecade, optimizer: file.withConfiguration, progress: progress)
-            let data = try file.calibratedData(calibration)
+                pointsPerDecade: grid.pointsPerDecade, optimizer: { file.optimizer(groups: groups, configuration: $0) },
+                progress: progress)
+            let data = try file.calibrated(calibration).encoded()
             bar.finish(step: done, message: "\(done) runs")
             guard calibration.value.map({ $0.isFinite }) ?? false else {
                 throw CLIError("calibrate: the optimizer diverged at every step scale tried on \(problems) validation problems of task '\(task.name)'; nothing written")

@@ -84,9 +84,7 @@ struct CompareCommand: ParsableCommand {
             var optimizers: [(name: String, learningRate: Float?, optimizer: any Optimizer)] = []
             let modelPath = model ?? BundledAssets.locate("models/neural-art.lstm")
             if let modelPath, modelPath != "none" {
-                let file = try ModelFile.load(path: modelPath)
-                try file.requireTask("style", path: modelPath)
-                optimizers.append(("lstm", nil, file.optimizer))
+                optimizers.append(("lstm", nil, try ModelFile.load(path: modelPath).optimizer(forTaskNamed: "style", path: modelPath)))
             } else if model == nil && !quiet {
                 FileHandle.standardError.write(Data("note: models/neural-art.lstm not found; comparing the baselines only\n".utf8))
             }
@@ -113,7 +111,7 @@ struct CompareCommand: ParsableCommand {
             var done = 0, doneCost = 0.0
             for (k, image) in contents.enumerated() {
                 let transfer = StyleTransfer(content: image, styles: [styleImage], size: size, weights: weights)
-                BLAS.threads = transfer.width * transfer.height < 96 * 96 ? 1 : ProcessInfo.processInfo.activeProcessorCount
+                ComputeThreads.setForImage(width: transfer.width, height: transfer.height)
                 let runs = try divergenceReported {
                     try OptimizerComparison.run(
                         transfer: transfer, optimizers: optimizers, steps: steps, snapshotSteps: snapshots

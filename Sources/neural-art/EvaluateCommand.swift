@@ -17,13 +17,7 @@ struct EvaluateCommand: ParsableCommand {
             Example: neural-art evaluate --task quadratic --model models/quadratic.lstm
             """)
 
-    @Option(help: "Task: \(TaskCatalog.names.joined(separator: ", ")).")
-    var task = "quadratic"
-
-    @OptionGroup(title: "Style task") var styleOptions: StyleTaskOptions
-
-    @OptionGroup(title: "Dataset tasks (mlp, conv)")
-    var dataOptions: DatasetTaskOptions
+    @OptionGroup var taskSelection: TaskSelection
 
     @Option(help: "The learned optimizer (a model file from meta-train).")
     var model: String?
@@ -64,13 +58,13 @@ struct EvaluateCommand: ParsableCommand {
     }
 
     func run() throws {
-        useOneBLASThread()
+        ComputeThreads.setForMetaLearning()
         try runReportingErrors {
-            let task = try TaskCatalog.make(self.task, options: dataOptions, style: styleOptions)
+            let task = try taskSelection.makeTask()
             let steps = self.steps ?? task.defaultHorizon
             var optimizers: [(name: String, learningRate: Float?, optimizer: any Optimizer)] = []
             if let model {
-                optimizers.append(("lstm", nil, try LearnedOptimizerModel(path: model, task: task).optimizer))
+                optimizers.append(("lstm", nil, try ModelFile.load(path: model).optimizer(for: task, path: model)))
             }
             let rates: BaselineRates
             if let baselines {
@@ -95,7 +89,7 @@ struct EvaluateCommand: ParsableCommand {
             // Classifiers also report the test-set loss and accuracy of the final parameters.
             let classification = (task as? any ClassificationTask).map {
                 ClassificationEvaluation.run(task: $0, optimizers: optimizers, problems: problems, steps: steps,
-                                             testLimit: dataOptions.testSamples, progress: report)
+                                             testLimit: taskSelection.data.testSamples, progress: report)
             }
             let result = classification?.result
                 ?? EvaluationResult.run(task: task, optimizers: optimizers, problems: problems, steps: steps, progress: report)
@@ -103,7 +97,7 @@ struct EvaluateCommand: ParsableCommand {
             let stem = model.map { name in
                 let file = (name as NSString).lastPathComponent
                 return file.hasSuffix(".lstm") ? String(file.dropLast(5)) : file
-            } ?? "\(self.task)"
+            } ?? "\(taskSelection.task)"
             let dir = outputDir as NSString
             let csvPath = csv ?? dir.appendingPathComponent(stem + "-eval.csv")
             let plotPath = plot ?? dir.appendingPathComponent(stem + "-eval.svg")

@@ -58,14 +58,13 @@ struct GeneralizationCommand: ParsableCommand {
 
     func run() throws {
         try runReportingErrors {
-            let file = try ModelFile.load(path: model)
-            try file.requireTask("mlp", path: model)
+            let learned = try ModelFile.load(path: model).optimizer(forTaskNamed: "mlp", path: model)
             let data = try dataOptions.loadData()
             let wanted = only.map { Set($0.split(separator: ",").map(String.init)) }
             let variants = Generalization.paperVariants.filter { wanted?.contains($0.slug) ?? true }
             let start = Date()
             let rows = Generalization.run(
-                data: data, learned: file.optimizer, variants: variants, problems: problems,
+                data: data, learned: learned, variants: variants, problems: problems,
                 tuningProblems: tuningProblems, criterion: criterion, pointsPerDecade: pointsPerDecade,
                 batchSize: dataOptions.batchSize, testLimit: dataOptions.testSamples
             ) { message in

@@ -17,13 +17,7 @@ struct MetaTrainCommand: ParsableCommand {
             Example: neural-art meta-train --task quadratic --output models/quadratic.lstm
             """)
 
-    @Option(help: "Task: \(TaskCatalog.names.joined(separator: ", ")).")
-    var task = "quadratic"
-
-    @OptionGroup(title: "Style task") var styleOptions: StyleTaskOptions
-
-    @OptionGroup(title: "Dataset tasks (mlp, conv)")
-    var dataOptions: DatasetTaskOptions
+    @OptionGroup var taskSelection: TaskSelection
 
     @Option(name: [.customLong("meta-steps"), .customLong("steps")],
             help: "Meta-steps (ADAM updates of the LSTM weights, one per unroll). Default: the task's (\(MetaTrainDefaults.summary(\.metaSteps))); with --resume, the checkpoint's.")
@@ -115,7 +109,7 @@ struct MetaTrainCommand: ParsableCommand {
     @Flag(help: "No progress bar or summary.")
     var quiet = false
 
-    var outputPath: String { output ?? "models/\(task).lstm" }
+    var outputPath: String { output ?? "models/\(taskSelection.task).lstm" }
     var logPath: String {
         log ?? (outputPath.hasSuffix(".lstm") ? String(outputPath.dropLast(5)) : outputPath) + ".csv"
     }
@@ -142,9 +136,9 @@ struct MetaTrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        useOneBLASThread()
+        ComputeThreads.setForMetaLearning()
         try runReportingErrors {
-            let task = try TaskCatalog.make(self.task, options: dataOptions, style: styleOptions)
+            let task = try taskSelection.makeTask()
             let trainer = try makeTrainer(task: task)
             try ensureParentDirectory(outputPath)
             try ensureParentDirectory(logPath)
@@ -152,7 +146,7 @@ struct MetaTrainCommand: ParsableCommand {
             let s = trainer.settings
             if !quiet {
                 FileHandle.standardError.write(Data((
-                    "meta-train \(self.task): " + (trainer.groups.map(groupsSummary) ?? "")
+                    "meta-train \(taskSelection.task): " + (trainer.groups.map { "one LSTM per parameter group (\($0.summary) coordinates per problem); " } ?? "")
                     + "\(s.metaSteps) meta-steps, horizon \(s.horizon), unroll \(s.unroll), "
                     + "\(s.problemsPerStep) problems/step, meta-lr \(s.metaLearningRate), clip \(s.clipNorm), "
                     + "objective \(s.objective.rawValue), " + (s.lateWeight.map { "late weight \($0), " } ?? "") + (s.selection == .final ? "selection by final loss, " : "") + (s.secondOrder ? "second order over the last \(s.secondOrderSteps) steps, " : "") + (s.randomScale.map { "random scale ±\($0) decades, " } ?? "") + "LSTM \(trainer.configuration.layers)×\(trainer.configuration.hiddenSize) "
@@ -202,7 +196,7 @@ struct MetaTrainCommand: ParsableCommand {
 
     /// A trainer that resumes --checkpoint, or a fresh one: one LSTM per parameter group for a
     /// task with groups (`GroupedParameterTask`), else one LSTM over all coordinates.
-    func makeTrainer(task: any Task) throws -> MetaTrainer {
+    func makeTrainer(task: any MetaTask) throws -> MetaTrainer {
         if resume, let checkpoint {
             // Without --meta-steps the checkpoint's planned count stands (not a task default).
             return try Checkpoint.load(path: checkpoint).makeTrainer(task: task, metaSteps: metaSteps, path: checkpoint)
@@ -214,11 +208,10 @@ struct MetaTrainCommand: ParsableCommand {
             inputs: InputFeatures(gradient: inputs, p: p, rmsInputs: rmsInputs ?? defaults.rmsInputs, momentumDecays: momentumInputs),
             outputScale: outputScale, momentumReadoutScale: momentumReadout ? 10 : 0)
         var start: [Float]?
-        if let initialModel, let groups {
-            (lstm, start) = try loadGroupedModel(initialModel, task: task, groups: groups)
-        } else if let initialModel {
+        if let initialModel {
             let file = try ModelFile.load(path: initialModel)
             try file.requireTask(task.name, path: initialModel)
+            try file.requireGroups(groups, path: initialModel)
             lstm = file.configuration
             start = file.weights
         }
@@ -234,19 +227,14 @@ struct MetaTrainCommand: ParsableCommand {
         return try MetaTrainer(task: task, configuration: lstm, settings: settings, groups: groups, initialWeights: start)
     }
 
-    /// Writes the trainer's best φ to --output: a model file, or a grouped one for a trainer with groups.
+    /// Writes the trainer's best φ to --output (with the trainer's groups, if any).
     func writeModel(_ t: MetaTrainer) throws {
         let task = TaskDescription(t.task)
         let metadata = ModelMetadata(
             tool: "neural-art meta-train", metaStepsDone: t.progress.metaStep,
             bestMetaStep: t.progress.bestMetaStep, bestValidationLoss: t.progress.bestValidationLoss,
             trainingSeconds: t.progress.elapsedSeconds)
-        if let groups = t.groups {
-            try GroupedModelFile(configuration: t.configuration, groups: groups, weights: t.weightsPerGroup(t.bestWeights),
-                                 task: task, training: t.settings, metadata: metadata).write(to: outputPath)
-        } else {
-            try ModelFile(configuration: t.configuration, weights: t.bestWeights, task: task, training: t.settings,
-                          metadata: metadata).write(to: outputPath)
-        }
+        try ModelFile(configuration: t.configuration, groups: t.groups, weights: t.bestWeights, task: task,
+                      training: t.settings, metadata: metadata).write(to: outputPath)
     }
 }

@@ -38,12 +38,12 @@ struct MetaTrainDefaults {
 
     /// "quadratic 8000, style 480, mlp 600, conv 300" for one setting, for --help.
     static func summary<T>(_ key: KeyPath<MetaTrainDefaults, T>) -> String {
-        TaskCatalog.names.map { "\($0) \(forTask($0)[keyPath: key])" }.joined(separator: ", ")
+        TaskSelection.names.map { "\($0) \(forTask($0)[keyPath: key])" }.joined(separator: ", ")
     }
 
     /// The horizons for --help: the ones set here, and the tasks' own for the others.
     static var horizonSummary: String {
-        let set = TaskCatalog.names.compactMap { name in forTask(name).horizon.map { "\(name) \($0)" } }
+        let set = TaskSelection.names.compactMap { name in forTask(name).horizon.map { "\(name) \($0)" } }
         return (set + ["the others 100"]).joined(separator: ", ")
     }
 }

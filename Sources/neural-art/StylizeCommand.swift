@@ -50,7 +50,7 @@ struct StylizeCommand: ParsableCommand {
 
     var schedule: ScaleSchedule {
         let single = ScaleSchedule.standard(size: size, finest: 1, coarse: 1, scales: scales).sizes.count == 1
-        let finest = iterations ?? (single ? (optimizer.lowercased() == "lstm" ? 128 : 200) : 30)
+        let finest = iterations ?? (single ? (optimizer == .lstm ? 128 : 200) : 30)
         return ScaleSchedule.standard(size: size, finest: finest, coarse: coarseIterations, scales: scales)
     }
 
@@ -69,13 +69,13 @@ struct StylizeCommand: ParsableCommand {
         }
         guard keep.count < full.sizes.count else { return full }
         if keep.count == 1 && iterations == nil {
-            return ScaleSchedule(sizes: [size], iterations: [optimizer.lowercased() == "lstm" ? 128 : 200])
+            return ScaleSchedule(sizes: [size], iterations: [optimizer == .lstm ? 128 : 200])
         }
         return ScaleSchedule(sizes: keep.map { full.sizes[$0] }, iterations: keep.map { full.iterations[$0] })
     }
 
     @Option(name: .long, help: "Optimizer: lstm (the learned optimizer), sgd, nag, rmsprop or adam.")
-    var optimizer: String = "adam"
+    var optimizer: OptimizerChoice = .adam
 
     @Option(name: .long, help: "Learned optimizer for --optimizer lstm (default: the shipped models/neural-art.lstm).")
     var model: String?
@@ -131,10 +131,7 @@ struct StylizeCommand: ParsableCommand {
                 throw ValidationError("--iterations must be between 1 and 1000000 (got \(iterations))")
             }
         }
-        guard optimizer.lowercased() == "lstm" || Baseline(rawValue: optimizer.lowercased()) != nil else {
-            throw ValidationError("--optimizer must be one of lstm, sgd, nag, rmsprop, adam (got '\(optimizer)')")
-        }
-        if model != nil && optimizer.lowercased() != "lstm" {
+        if model != nil && optimizer != .lstm {
             throw ValidationError("--model is for --optimizer lstm")
         }
         if let lr = learningRate, !(lr > 0 && lr.isFinite) { throw ValidationError("--learning-rate must be positive") }
@@ -204,21 +201,19 @@ struct StylizeCommand: ParsableCommand {
         let run = CoarseToFine(
             content: contentImage, styles: styleImages, styleWeights: styleWeights.isEmpty ? nil : styleWeights,
             schedule: schedule, styleScale: styleScale, weights: lossWeights.weights, pyramidLevels: levels)
-        BLAS.threads = threads ?? (run.width * run.height < 96 * 96 ? 1 : ProcessInfo.processInfo.activeProcessorCount)
+        ComputeThreads.setForImage(width: run.width, height: run.height, requested: threads)
         let makeOptimizer: (Int) throws -> any Optimizer
         let description: String
-        let learned = optimizer.lowercased() == "lstm"
-        if learned {
-            let path = try model ?? BundledAssets.require("models/neural-art.lstm")
-            let file = try ModelFile.load(path: path)
-            try file.requireTask("style", path: path)
-            makeOptimizer = { _ in file.optimizer }
-            description = "learned optimizer \((path as NSString).lastPathComponent)"
-        } else {
-            let kind = Baseline(rawValue: optimizer.lowercased())!
+        let learned = optimizer == .lstm
+        if let kind = optimizer.baseline {
             let lr = learningRate ?? kind.stylizeLearningRate
             makeOptimizer = { [epsilon] _ in kind.make(learningRate: lr, epsilon: epsilon) }
             description = "\(kind.rawValue) (lr \(lr))"
+        } else {
+            let path = try model ?? BundledAssets.require("models/neural-art.lstm")
+            let learned = try ModelFile.load(path: path).optimizer(forTaskNamed: "style", path: path)
+            makeOptimizer = { _ in learned }
+            description = "learned optimizer \((path as NSString).lastPathComponent)"
         }
 
         let steps = schedule.totalIterations
@@ -289,7 +284,7 @@ struct StylizeCommand: ParsableCommand {
     /// Refuses, before any work, a run whose estimated memory exceeds 80 % of the machine's (or
     /// `NEURALART_MEMORY_LIMIT_MB`, for tests and shared machines).
     func checkMemory(content: Image, schedule: ScaleSchedule) throws {
-        let perCoordinate = optimizer.lowercased() == "lstm" ? 120 : 2
+        let perCoordinate = optimizer == .lstm ? 120 : 2
         let need = CoarseToFine.estimatedBytes(contentWidth: content.width, contentHeight: content.height,
                                                schedule: schedule, styleScale: styleScale, pyramidLevels: levels,
                                                floatsPerCoordinate: perCoordinate)
@@ -324,6 +319,17 @@ struct StylizeCommand: ParsableCommand {
         }
         try writeAtomically(csv, to: path)
     }
+}
+
+/// The optimizers `stylize --optimizer` takes: the learned one or a hand-designed baseline.
+enum OptimizerChoice: String, CaseIterable, ExpressibleByArgument {
+    case lstm, sgd, nag, rmsprop, adam
+
+    /// Case-insensitive (`--optimizer ADAM`).
+    init?(argument: String) { self.init(rawValue: argument.lowercased()) }
+
+    /// The hand-designed optimizer, nil for the learned one.
+    var baseline: Baseline? { Baseline(rawValue: rawValue) }
 }
 
 /// Fails early (before long work) if the folder of an output path does not exist.

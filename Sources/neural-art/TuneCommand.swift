@@ -14,25 +14,12 @@ struct TuneCommand: ParsableCommand {
             Example: neural-art tune --task quadratic --output models/quadratic-baselines.json
             """)
 
-    @Option(help: "Task: \(TaskCatalog.names.joined(separator: ", ")).")
-    var task = "quadratic"
+    @OptionGroup var taskSelection: TaskSelection
 
-    @OptionGroup(title: "Style task") var styleOptions: StyleTaskOptions
-
-    @OptionGroup(title: "Dataset tasks (mlp, conv)")
-    var dataOptions: DatasetTaskOptions
-
-    @Option(help: "Optimization steps per problem (default: the task's horizon).")
-    var steps: Int?
-
-    @Option(help: "Number of validation problems.")
-    var problems = 100
+    @OptionGroup var grid: GridSearchOptions
 
     @Option(help: "What to minimize: sum (Σ of the mean loss over all steps, the meta-training objective) or final (the last step's mean loss).")
     var criterion: TuningCriterion = .sum
-
-    @Option(help: "Grid points per decade of learning rate.")
-    var pointsPerDecade = 3
 
     @Option(help: "Where to save the chosen rates (default: models/<task>-baselines.json).")
     var output: String?
@@ -40,19 +27,13 @@ struct TuneCommand: ParsableCommand {
     @Flag(help: "No progress bar or summary (the saved file is still named).")
     var quiet = false
 
-    func validate() throws {
-        if problems < 1 { throw ValidationError("--problems must be ≥ 1") }
-        if let steps, steps < 1 { throw ValidationError("--steps must be ≥ 1") }
-        if pointsPerDecade < 1 { throw ValidationError("--points-per-decade must be ≥ 1") }
-    }
-
     func run() throws {
-        useOneBLASThread()
+        ComputeThreads.setForMetaLearning()
         try runReportingErrors {
-            let task = try TaskCatalog.make(self.task, options: dataOptions, style: styleOptions)
-            let path = output ?? "models/\(self.task)-baselines.json"
-            let rates = tuneBaselines(task: task, steps: steps ?? task.defaultHorizon, problems: problems,
-                                      criterion: criterion, pointsPerDecade: pointsPerDecade, quiet: quiet)
+            let task = try taskSelection.makeTask()
+            let path = output ?? "models/\(taskSelection.task)-baselines.json"
+            let rates = tuneBaselines(task: task, steps: grid.steps(for: task), problems: grid.problems,
+                                      criterion: criterion, pointsPerDecade: grid.pointsPerDecade, quiet: quiet)
             try writeAtomically(try rates.encoded(), to: path)
             if !quiet { print(rates.summary) }
             print("saved \(path)")
@@ -61,7 +42,7 @@ struct TuneCommand: ParsableCommand {
 }
 
 /// Runs the tuner with a progress bar (shared by `tune` and `evaluate`).
-func tuneBaselines(task: any Task, steps: Int, problems: Int, criterion: TuningCriterion,
+func tuneBaselines(task: any MetaTask, steps: Int, problems: Int, criterion: TuningCriterion,
                    pointsPerDecade: Int, quiet: Bool) -> BaselineRates {
     // ~22 grid points per baseline before widening/refining: an estimate for the bar, which
     // grows it when the grid widens and ends at the real count.

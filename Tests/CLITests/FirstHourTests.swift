@@ -60,7 +60,7 @@ final class FirstHourTests: CLITestCase {
         assertFails(try run(lstm + [fifo], timeout: 20), mentioning: "cannot read \(fifo): is a FIFO (named pipe), not a regular file")
         assertFails(try run(lstm + ["/dev/zero"], timeout: 20), mentioning: "cannot read /dev/zero: is a device, not a regular file")
         assertFails(try run(lstm + [tempDir.path], timeout: 20), mentioning: "is a directory, not a file")
-        assertFails(try run(lstm + ["models/conv.lstm"], timeout: 20), mentioning: "models/conv.lstm does not match: it is a grouped model")
+        assertFails(try run(lstm + ["models/conv.lstm"], timeout: 20), mentioning: "models/conv.lstm does not match: trained on task 'conv', not 'style'")
         var model = try Data(contentsOf: CLITestCase.packageRoot.appendingPathComponent("models/neural-art.lstm"))
         model.append(contentsOf: [0, 0, 0, 0])
         let long = temp("long.lstm")

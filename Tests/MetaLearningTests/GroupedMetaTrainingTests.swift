@@ -144,7 +144,8 @@ final class GroupedMetaTrainingTests: XCTestCase {
         XCTAssertLessThan(t.progress.bestValidationLoss!, before)
         XCTAssertEqual(t.logText.split(separator: "\n").count, 61)
         XCTAssertEqual(t.weightsPerGroup(t.bestWeights), [Array(t.bestWeights[0..<n]), Array(t.bestWeights[n...])])
-        XCTAssertEqual(t.groupedOptimizer(weights: t.bestWeights).members.map(\.weights), t.weightsPerGroup(t.bestWeights))
+        let best = try XCTUnwrap(t.optimizer(weights: t.bestWeights) as? GroupedOptimizer<LSTMOptimizer>)
+        XCTAssertEqual(best.members.map(\.weights), t.weightsPerGroup(t.bestWeights))
     }
 
     func smallSettings(metaSteps: Int) -> MetaTrainingSettings {
@@ -182,7 +183,7 @@ final class GroupedMetaTrainingTests: XCTestCase {
         try Checkpoint(t).write(to: path)
         let checkpoint = try Checkpoint.load(path: path)
         XCTAssertEqual(checkpoint, Checkpoint(t))
-        for other in [GroupedQuadraticTask(groups: ParameterGroups(names: ["a", "b"], counts: [2, 2])) as any Task,
+        for other in [GroupedQuadraticTask(groups: ParameterGroups(names: ["a", "b"], counts: [2, 2])) as any MetaTask,
                       GroupedQuadraticTask(groups: ParameterGroups(names: ["b", "a"], counts: [3, 1])),
                       QuadraticTask(dimension: 4)] {
             XCTAssertThrowsError(try checkpoint.makeTrainer(task: other, path: path)) {

@@ -43,30 +43,37 @@ final class GroupedOptimizerTests: XCTestCase {
         var g = SeededGenerator(seed: 9)
         let w = [LSTMOptimizer.initialWeights(c, generator: &g), LSTMOptimizer.initialWeights(c, generator: &g)]
         let groups = ParameterGroups(names: ["conv", "fc"], counts: [100, 50])
-        let file = GroupedModelFile(configuration: c, groups: groups, weights: w,
+        let file = ModelFile(configuration: c, groups: groups, weights: w.flatMap { $0 },
                                     task: TaskDescription(name: "conv", settings: ["x": "1"]), training: nil,
                                     metadata: ModelMetadata(created: "now", tool: "test"))
         let dir = try temporaryDirectory(self)
         let path = dir.appendingPathComponent("g.lstm").path
         try file.write(to: path)
-        XCTAssertTrue(GroupedModelFile.isGroupedModel(path: path))
-        let back = try GroupedModelFile.load(path: path)
+        XCTAssertTrue(try Data(contentsOf: URL(fileURLWithPath: path)).starts(with: ModelFile.groupedMagic))
+        let back = try ModelFile.load(path: path)
         XCTAssertEqual(back, file)
         // Any partition with the same names works; other names do not.
-        let opt = try back.optimizer(for: ParameterGroups(names: ["conv", "fc"], counts: [7, 3]))
+        let target = ParameterGroups(names: ["conv", "fc"], counts: [7, 3])
+        try back.requireGroups(target, path: path)
+        let opt = try XCTUnwrap(back.optimizer(groups: target) as? GroupedOptimizer<LSTMOptimizer>)
+        XCTAssertEqual(opt.groups, target)
         XCTAssertEqual(opt.members.map(\.weights), w)
-        XCTAssertThrowsError(try back.optimizer(for: ParameterGroups(names: ["fc", "conv"], counts: [7, 3]), path: path)) {
+        XCTAssertThrowsError(try back.requireGroups(ParameterGroups(names: ["fc", "conv"], counts: [7, 3]), path: path)) {
             XCTAssertTrue("\($0)".contains("parameter groups"))
         }
         // A flipped byte fails the checksum; a single-LSTM model file is the wrong kind.
         var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
         bytes[bytes.count / 2] ^= 0xff
         try bytes.write(to: URL(fileURLWithPath: path))
-        XCTAssertThrowsError(try GroupedModelFile.load(path: path))
+        XCTAssertThrowsError(try ModelFile.load(path: path))
         let single = dir.appendingPathComponent("s.lstm").path
         try ModelFile(configuration: c, weights: w[0], task: TaskDescription(name: "mlp", settings: [:]), training: nil,
                       metadata: ModelMetadata()).write(to: single)
-        XCTAssertFalse(GroupedModelFile.isGroupedModel(path: single))
-        XCTAssertThrowsError(try GroupedModelFile.load(path: single)) { XCTAssertTrue("\($0)".contains("is not")) }
+        // A model with one LSTM is not one for groups, and the other way round.
+        let one = try ModelFile.load(path: single)
+        XCTAssertNil(one.groups)
+        XCTAssertTrue(one.optimizer(groups: target) is LSTMOptimizer)
+        XCTAssertThrowsError(try one.requireGroups(target, path: single)) { XCTAssertTrue("\($0)".contains("one LSTM over every coordinate")) }
+        XCTAssertThrowsError(try file.requireGroups(nil, path: path)) { XCTAssertTrue("\($0)".contains("no groups")) }
     }
 }

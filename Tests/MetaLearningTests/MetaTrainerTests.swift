@@ -4,7 +4,7 @@ import XCTest
 import Numerics
 
 /// A task whose problems (of chosen training indices) return NaN gradients.
-final class PoisonedTask: Task {
+final class PoisonedTask: MetaTask {
     let base = QuadraticTask(dimension: 4)
     let poisoned: (Int) -> Bool
     init(poisoned: @escaping (Int) -> Bool) { self.poisoned = poisoned }
@@ -107,7 +107,7 @@ final class MetaTrainerTests: XCTestCase {
         try trainer.run(checkpointEvery: 4, checkpoint: { t in try Checkpoint(t).write(to: path) })
         let resumed = try Checkpoint.load(path: path).makeTrainer(task: QuadraticTask(dimension: 4))
         XCTAssertEqual(resumed.settings.objective, .log)
-        let curve = Evaluator.meanLossCurve(trainer.optimizer, problems: (0..<3).map {
+        let curve = Evaluator.meanLossCurve(trainer.optimizer(), problems: (0..<3).map {
             QuadraticTask(dimension: 4).makeProblem(split: .validation, index: $0) }, steps: 6)
         XCTAssertEqual(trainer.validationLoss(), curve.dropFirst().map { Foundation.log($0) }.reduce(0, +), accuracy: 1e-9)
 
@@ -130,7 +130,7 @@ final class MetaTrainerTests: XCTestCase {
         let task = QuadraticTask(dimension: 4)
         let trainer = try MetaTrainer(task: task, configuration: config, settings: s)
         try trainer.run(checkpointEvery: 4, checkpoint: { t in try Checkpoint(t).write(to: path) })
-        let curve = Evaluator.meanLossCurve(trainer.optimizer, problems: (0..<3).map {
+        let curve = Evaluator.meanLossCurve(trainer.optimizer(), problems: (0..<3).map {
             task.makeProblem(split: .validation, index: $0) }, steps: 6)
         XCTAssertEqual(trainer.validationLoss(), curve[6], accuracy: 1e-12)
         XCTAssertNotEqual(trainer.validationLoss(), Evaluator.summedLoss(curve))

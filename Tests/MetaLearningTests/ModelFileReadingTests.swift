@@ -31,7 +31,6 @@ final class ModelFileReadingTests: XCTestCase {
         let fifo = dir.appendingPathComponent("m.lstm").path
         XCTAssertEqual(mkfifo(fifo, 0o644), 0)
         XCTAssertEqual(loadError(fifo), "cannot read \(fifo): is a FIFO (named pipe), not a regular file")
-        XCTAssertFalse(GroupedModelFile.isGroupedModel(path: fifo))
         XCTAssertEqual(loadError("/dev/zero"), "cannot read /dev/zero: is a device, not a regular file")
         XCTAssertEqual(loadError(dir.path), "cannot read \(dir.path): is a directory, not a file")
         XCTAssertEqual(loadError(dir.path + "/none.lstm"), "cannot read \(dir.path)/none.lstm: no such file")
@@ -46,18 +45,5 @@ final class ModelFileReadingTests: XCTestCase {
         let text = try XCTUnwrap(loadError(path))
         XCTAssertTrue(text.hasPrefix("\(path) is damaged: 4 extra byte(s) after its end"), text)
         XCTAssertFalse(text.contains("truncated"), text)
-    }
-
-    func testAGroupedModelIsNamedAsSuch() throws {
-        let config = LSTMConfiguration(hiddenSize: 3)
-        let weights = randomWeights(config, seed: 2, scale: 0.3)
-        let grouped = GroupedModelFile(configuration: config, groups: ParameterGroups(names: ["conv", "fc"], counts: [4, 2]),
-                                       weights: [weights, weights], task: TaskDescription(QuadraticTask()),
-                                       training: nil, metadata: ModelMetadata())
-        let path = try temporaryDirectory(self).appendingPathComponent("conv.lstm").path
-        try grouped.write(to: path)
-        let text = try XCTUnwrap(loadError(path))
-        XCTAssertTrue(text.contains("grouped model (one LSTM per parameter group"), text)
-        XCTAssertFalse(text.contains("not a learned-optimizer model file"), text)
     }
 }

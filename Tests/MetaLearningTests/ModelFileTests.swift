@@ -18,7 +18,7 @@ final class ModelFileTests: XCTestCase {
         try model.write(to: path)
         let loaded = try ModelFile.load(path: path)
         XCTAssertEqual(loaded, model)
-        let a = model.optimizer, b = loaded.optimizer
+        let a = model.optimizer as! LSTMOptimizer, b = loaded.optimizer as! LSTMOptimizer
         let sa = a.makeState(count: 50), sb = b.makeState(count: 50)
         var da = [Float](repeating: 0, count: 50), db = da
         for t in 0..<4 {
@@ -111,6 +111,32 @@ final class ModelFileTests: XCTestCase {
         let model = dir.appendingPathComponent("m.lstm").path
         try makeModel().write(to: model)
         XCTAssertThrowsError(try Checkpoint.load(path: model)) { XCTAssertTrue("\($0)".contains("not a meta-training checkpoint")) }
+    }
+}
+
+/// One `ModelFile` type reads every learned optimizer shipped in models/, with one LSTM or one
+/// per parameter group, and writes each back byte for byte.
+final class ShippedModelFileTests: XCTestCase {
+    func testEveryShippedModelLoadsAndReencodesByteForByte() throws {
+        let models = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("models")
+        let names = try FileManager.default.contentsOfDirectory(atPath: models.path).filter { $0.hasSuffix(".lstm") }.sorted()
+        XCTAssertTrue(names.contains("conv.lstm") && names.contains("quadratic.lstm"), "\(names)")
+        for name in names {
+            let path = models.appendingPathComponent(name).path
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+            let file = try ModelFile.load(path: path)
+            XCTAssertEqual(try file.encoded(), bytes, "\(name) re-encodes differently")
+            XCTAssertEqual(file.weights.count, (file.groups?.count ?? 1) * file.configuration.layout.weightCount, name)
+            if name == "conv.lstm" {
+                XCTAssertEqual(file.groups?.names, ["conv", "fc"])
+                XCTAssertTrue(bytes.starts(with: ModelFile.groupedMagic))
+                XCTAssertTrue(file.optimizer is GroupedOptimizer<LSTMOptimizer>)
+            } else {
+                XCTAssertNil(file.groups, name)
+                XCTAssertTrue(file.optimizer is LSTMOptimizer, name)
+            }
+        }
     }
 }
 

@@ -4,7 +4,7 @@ import XCTest
 import Numerics
 
 /// Records which splits were asked for.
-final class SpyTask: Task {
+final class SpyTask: MetaTask {
     let base = QuadraticTask(dimension: 4)
     var splits = Set<Split>()
     var name: String { base.name }

@@ -262,7 +262,7 @@ func temporaryDirectory(_ test: XCTestCase) throws -> URL {
 
 /// Runs `full` to its end, writing its first checkpoint (after `every` meta-steps) to `path`;
 /// then loads that checkpoint, resumes it on `task` and runs the resumed trainer to the end.
-func runStraightAndResumed(_ full: MetaTrainer, task: any Task, every: Int, path: String) throws
+func runStraightAndResumed(_ full: MetaTrainer, task: any MetaTask, every: Int, path: String) throws
     -> (checkpoint: Checkpoint, resumed: MetaTrainer) {
     var saved = false
     try full.run(checkpointEvery: every, checkpoint: { t in

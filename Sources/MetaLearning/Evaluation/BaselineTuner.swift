@@ -1,0 +1,104 @@
+import Foundation
+import Numerics
+
+/// The hand-designed baselines, by name.
+public enum Baseline: String, CaseIterable, Codable, Sendable {
+    case sgd, nag, rmsprop, adam
+
+    /// The optimizer at a learning rate, other settings at their usual defaults
+    /// (NAG momentum 0.9; RMSprop decay 0.99; ADAM β 0.9/0.999; ε 1e-8 unless given).
+    public func make(learningRate lr: Float, epsilon: Float = 1e-8) -> any Optimizer {
+        switch self {
+        case .sgd: return SGD(learningRate: lr)
+        case .nag: return NAG(learningRate: lr, momentum: 0.9)
+        case .rmsprop: return RMSprop(learningRate: lr, epsilon: epsilon)
+        case .adam: return Adam(learningRate: lr, epsilon: epsilon)
+        }
+    }
+}
+
+/// What a tuning run minimizes over the validation problems.
+public enum TuningCriterion: String, Codable, CaseIterable, Sendable {
+    /// Σ_{t=1..H} of the mean loss (the meta-training objective).
+    case sum
+    /// The mean loss at the last step.
+    case final
+
+    public func value(_ curve: [Double]) -> Double {
+        switch self {
+        case .sum: return Evaluator.summedLoss(curve)
+        case .final: return curve.last.map { $0.isFinite ? $0 : .infinity } ?? .infinity
+        }
+    }
+}
+
+/// Learning rates chosen for the baselines on validation problems, with the search behind them.
+public struct BaselineRates: Codable, Equatable, Sendable {
+    public struct GridPoint: Codable, Equatable, Sendable {
+        public var learningRate: Float
+        public var value: Double
+    }
+    public var task: TaskDescription
+    public var split: Split
+    public var criterion: TuningCriterion
+    public var steps: Int
+    public var problems: Int
+    /// The chosen learning rate of each baseline (by `Baseline.rawValue`).
+    public var rates: [String: Float]
+    /// Every learning rate tried, in increasing order, with its criterion value.
+    public var grids: [String: [GridPoint]]
+
+    public static let formatName = "neural-art-baseline-rates"
+
+    /// JSON (with a `format` field), pretty-printed with sorted keys.
+    public func encoded() throws -> Data {
+        struct File: Codable { var format: String; var rates: BaselineRates }
+        return try BinaryContainer.jsonEncoder().encode(File(format: Self.formatName, rates: self))
+    }
+
+    public static func load(path: String) throws -> BaselineRates {
+        struct File: Codable { var format: String; var rates: BaselineRates }
+        let data: Data
+        data = try readRegularFile(path, limit: 1 << 20)
+        let file: File
+        do { file = try BinaryContainer.jsonDecoder().decode(File.self, from: data) } catch {
+            throw ModelFileError.damaged(path: path, detail: "not a baseline-rates file (\(BinaryContainer.describe(error)))")
+        }
+        guard file.format == formatName else { throw ModelFileError.wrongKind(path: path, expected: "a \(formatName) file") }
+        for (name, lr) in file.rates.rates where Baseline(rawValue: name) == nil || !(lr > 0 && lr.isFinite) {
+            throw ModelFileError.damaged(path: path, detail: "invalid entry '\(name)': \(lr)")
+        }
+        return file.rates
+    }
+}
+
+/// Grid search of each baseline's learning rate on a task's *validation* problems.
+///
+/// `LogGridSearch` over `initialRange` (`pointsPerDecade` per decade), widened within
+/// 1e-8 … 1e4 while the best rate sits at an edge, then refined. Diverging runs count as +∞.
+/// Test problems are never touched (there is no parameter to ask for them).
+public enum BaselineTuner {
+    public static func tune(
+        task: any MetaTask, baselines: [Baseline] = Baseline.allCases, steps: Int, problems count: Int,
+        criterion: TuningCriterion = .sum, pointsPerDecade: Int = 3,
+        initialRange: ClosedRange<Double> = 1e-4...1e1,
+        progress: ((Baseline, Float, Double) -> Void)? = nil
+    ) -> BaselineRates {
+        precondition(count >= 1 && steps >= 1 && pointsPerDecade >= 1, "BaselineTuner: bad arguments")
+        let problems = (0..<count).map { task.makeProblem(split: .validation, index: $0) }
+        var rates: [String: Float] = [:], grids: [String: [BaselineRates.GridPoint]] = [:]
+        for b in baselines {
+            let search = LogGridSearch.minimize(initialRange: initialRange, pointsPerDecade: pointsPerDecade,
+                                                limits: 1e-8...1e4) { e in
+                let lr = Float(pow(10, e))
+                let v = criterion.value(Evaluator.meanLossCurve(b.make(learningRate: lr), problems: problems, steps: steps))
+                progress?(b, lr, v)
+                return v
+            }
+            rates[b.rawValue] = Float(search.best)
+            grids[b.rawValue] = search.tried.map { BaselineRates.GridPoint(learningRate: Float($0.x), value: $0.value) }
+        }
+        return BaselineRates(task: TaskDescription(task), split: .validation, criterion: criterion, steps: steps,
+                             problems: count, rates: rates, grids: grids)
+    }
+}

@@ -1,0 +1,277 @@
+import Foundation
+import Numerics
+
+/// The architecture and fixed settings of a coordinatewise LSTM optimizer.
+///
+/// Defaults are the paper's: 2 layers × 20 hidden units, forget-gate bias +1, gradient
+/// preprocessing (log|∇|/p, sign ∇) with p = 10, read-out 20 → 1 multiplied by `outputScale`.
+public struct LSTMConfiguration: Codable, Equatable, Sendable {
+    public var layers: Int
+    public var hiddenSize: Int
+    public var inputs: InputFeatures
+    /// The constant the read-out is multiplied by (0.1 for MNIST in the paper).
+    public var outputScale: Float
+    /// Initial bias of the forget gates.
+    public var forgetBias: Float
+    /// Initial read-out weights are uniform(±1/√H) times this (small, for stable early training).
+    public var readoutInitScale: Float
+    /// 0 (the paper), or the scale c of the momentum read-out: Δ += Σ_k c·w_k·m̂_k, one learned
+    /// weight w_k (initially 0) per momentum decay of `inputs` (see `addMomentumReadout`).
+    public var momentumReadoutScale: Float
+
+    public init(layers: Int = 2, hiddenSize: Int = 20, inputs: InputFeatures = .paper,
+                outputScale: Float = 0.1, forgetBias: Float = 1, readoutInitScale: Float = 0.1,
+                momentumReadoutScale: Float = 0) {
+        precondition(layers >= 1 && hiddenSize >= 1, "LSTMConfiguration: need ≥ 1 layer and hidden unit")
+        precondition(momentumReadoutScale == 0 || !inputs.momentumDecays.isEmpty,
+                     "LSTMConfiguration: a momentum read-out needs momentum inputs")
+        self.layers = layers; self.hiddenSize = hiddenSize; self.inputs = inputs
+        self.outputScale = outputScale; self.forgetBias = forgetBias; self.readoutInitScale = readoutInitScale
+        self.momentumReadoutScale = momentumReadoutScale
+    }
+
+    /// The number of momentum read-out weights (0 without the read-out).
+    public var momentumReadoutCount: Int { momentumReadoutScale != 0 ? inputs.momentumDecays.count : 0 }
+    /// Whether second-order meta-gradients can be taken: the backward pass differentiates the
+    /// input features, which it can for the stateless ones (the paper's log-sign, raw) but not
+    /// for running averages (RMS or momentum inputs, and the momentum read-out that needs them).
+    public var allowsSecondOrder: Bool { inputs.stateCount == 0 }
+
+    public var layout: LSTMLayout {
+        LSTMLayout(inputs: inputs.count, hidden: hiddenSize, layers: layers, momentumReadouts: momentumReadoutCount)
+    }
+
+    /// Whether a decoded configuration is usable (files are checked with this before use).
+    public var isValid: Bool {
+        layers >= 1 && hiddenSize >= 1 && layers <= 16 && hiddenSize <= 4096 && outputScale.isFinite && inputs.isValid
+            && momentumReadoutScale.isFinite && momentumReadoutScale >= 0
+            && (momentumReadoutScale == 0 || !inputs.momentumDecays.isEmpty)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case layers, hiddenSize, inputs, outputScale, forgetBias, readoutInitScale, momentumReadoutScale
+    }
+
+    /// Files written before the momentum read-out existed have no `momentumReadoutScale` key.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        layers = try c.decode(Int.self, forKey: .layers)
+        hiddenSize = try c.decode(Int.self, forKey: .hiddenSize)
+        inputs = try c.decode(InputFeatures.self, forKey: .inputs)
+        outputScale = try c.decode(Float.self, forKey: .outputScale)
+        forgetBias = try c.decode(Float.self, forKey: .forgetBias)
+        readoutInitScale = try c.decode(Float.self, forKey: .readoutInitScale)
+        momentumReadoutScale = try c.decodeIfPresent(Float.self, forKey: .momentumReadoutScale) ?? 0
+    }
+
+    /// Writes `momentumReadoutScale` only when it is used, so the paper's header is unchanged.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(layers, forKey: .layers); try c.encode(hiddenSize, forKey: .hiddenSize)
+        try c.encode(inputs, forKey: .inputs); try c.encode(outputScale, forKey: .outputScale)
+        try c.encode(forgetBias, forKey: .forgetBias); try c.encode(readoutInitScale, forKey: .readoutInitScale)
+        if momentumReadoutScale != 0 { try c.encode(momentumReadoutScale, forKey: .momentumReadoutScale) }
+    }
+}
+
+/// Where each parameter block of φ lives in the flat weight vector.
+///
+/// Layer l: W_l, 4H × (in_l + H + 1) row-major (in_0 = number of input features, in_l = H
+/// above), gate blocks i, f, g, o, last column the bias. Then the read-out: H weights and a bias;
+/// then the momentum read-out's weights, if any.
+public struct LSTMLayout: Equatable, Sendable {
+    public let inputs: Int
+    public let hidden: Int
+    public let layers: Int
+    /// The number of momentum read-out weights.
+    public let momentumReadouts: Int
+
+    public init(inputs: Int, hidden: Int, layers: Int, momentumReadouts: Int = 0) {
+        self.inputs = inputs; self.hidden = hidden; self.layers = layers; self.momentumReadouts = momentumReadouts
+    }
+
+    /// in_l: the number of input rows of layer l.
+    @inlinable public func inputSize(layer l: Int) -> Int { l == 0 ? inputs : hidden }
+    /// in_l + H + 1: the rows of layer l's input matrix xh (inputs, recurrent h, ones).
+    @inlinable public func columns(layer l: Int) -> Int { inputSize(layer: l) + hidden + 1 }
+    /// Offset of W_l in φ.
+    public func weightOffset(layer l: Int) -> Int {
+        (0..<l).reduce(0) { $0 + 4 * hidden * columns(layer: $1) }
+    }
+    /// Offset of the read-out (H weights, then the bias).
+    public var readoutOffset: Int { weightOffset(layer: layers) }
+    /// Offset of the momentum read-out's weights.
+    public var momentumReadoutOffset: Int { readoutOffset + hidden + 1 }
+    /// The length of φ.
+    public var weightCount: Int { momentumReadoutOffset + momentumReadouts }
+}
+
+/// The coordinatewise LSTM optimizer of Andrychowicz et al. (2016).
+///
+/// Every coordinate of θ is one row (column, in our feature-major buffers) of one batched
+/// LSTM: its own hidden and cell states, the same weights φ. Conforms to `Optimizer`, so it
+/// drops in wherever ADAM does:
+///
+///     let lstm = try ModelFile.load(path).optimizer
+///     let state = lstm.makeState(count: n)         // allocates all workspaces once
+///     lstm.update(gradient: g, delta: d, state: state)   // allocates nothing
+///
+/// Cost per step: two GEMMs of 80 × 43 (× 22 for layer 1) by N plus O(40·N) fast exps.
+public struct LSTMOptimizer: Optimizer {
+    public let configuration: LSTMConfiguration
+    /// φ, laid out as `configuration.layout` describes.
+    public let weights: [Float]
+    public var name: String { "lstm" }
+
+    public init(configuration: LSTMConfiguration, weights: [Float]) {
+        precondition(weights.count == configuration.layout.weightCount,
+                     "LSTMOptimizer: \(weights.count) weights for a layout of \(configuration.layout.weightCount)")
+        self.configuration = configuration
+        self.weights = weights
+    }
+
+    /// Freshly initialized weights from `seed` (see `initialWeights`).
+    public init(configuration: LSTMConfiguration, seed: UInt64) {
+        var g = SeededGenerator(seed: seed)
+        self.init(configuration: configuration, weights: Self.initialWeights(configuration, generator: &g))
+    }
+
+    /// φ₀: LSTM weights uniform(±1/√H), biases 0 except the forget gates' (`forgetBias`),
+    /// read-out weights uniform(±1/√H)·`readoutInitScale`, read-out bias and momentum read-out 0.
+    public static func initialWeights(_ c: LSTMConfiguration, generator g: inout SeededGenerator) -> [Float] {
+        let L = c.layout, H = c.hiddenSize
+        var w = [Float](repeating: 0, count: L.weightCount)
+        let bound = 1 / Double(H).squareRoot()
+        for l in 0..<L.layers {
+            let off = L.weightOffset(layer: l), cols = L.columns(layer: l)
+            for row in 0..<(4 * H) {
+                for col in 0..<(cols - 1) { w[off + row * cols + col] = Float(g.nextUniform(in: -bound, bound)) }
+                w[off + row * cols + cols - 1] = (row >= H && row < 2 * H) ? c.forgetBias : 0
+            }
+        }
+        for j in 0..<H {
+            w[L.readoutOffset + j] = Float(g.nextUniform(in: -bound, bound)) * c.readoutInitScale
+        }
+        return w
+    }
+
+    public func makeState(count: Int) -> LSTMOptimizerState {
+        LSTMOptimizerState(configuration: configuration, count: count)
+    }
+
+    public func update(gradient: UnsafePointer<Float>, delta: UnsafeMutablePointer<Float>, state: LSTMOptimizerState) {
+        update(gradient: gradient, gradientScale: 1, delta: delta, state: state)
+    }
+
+    /// `update` for the gradient of `gradientScale · f` (see `Problem.lossScale`).
+    public func update(
+        gradient: UnsafePointer<Float>, gradientScale: Float,
+        delta: UnsafeMutablePointer<Float>, state: LSTMOptimizerState
+    ) {
+        precondition(state.configuration == configuration, "LSTMOptimizer: state made for another configuration")
+        state.step += 1
+        let N = state.count, step = state.step, featureState = state.featureState?.data
+        let buffers = state.buffers, configuration = self.configuration
+        let parts = LSTMCell.chunks(for: N)
+        weights.withUnsafeBufferPointer { phi in
+            let w = phi.baseAddress!
+            // One dispatch per step: each chunk of coordinates runs the whole step on its thread.
+            parallelFor(chunks: parts) { chunk in
+                LSTMCell.step(configuration, weights: w, count: N, range: chunkRange(chunk, of: parts, count: N),
+                              gradient: gradient, gradientScale: gradientScale, featureState: featureState,
+                              featureStep: step, buffers: buffers, delta: delta, momentumRecord: nil)
+            }
+        }
+    }
+}
+
+extension LSTMOptimizer {
+    /// φ₀ of a learned optimizer with `groups` (nil: one LSTM): `initialWeights` per group,
+    /// group 0 from `generator` and group g > 0 from its fork g, concatenated like φ. With
+    /// `learned(configuration:groups:weights:)` the init / apply pair of a learned optimizer.
+    public static func initialWeights(_ c: LSTMConfiguration, groups: ParameterGroups?,
+                                      generator root: SeededGenerator) -> [Float] {
+        (0..<(groups?.count ?? 1)).flatMap { g -> [Float] in
+            var gen = g == 0 ? root : root.fork(UInt64(g))
+            return initialWeights(c, generator: &gen)
+        }
+    }
+
+    /// The learned optimizer with φ = `weights`: one LSTM over every coordinate (`groups` nil),
+    /// or one LSTM of `configuration` per parameter group, φ the groups' weight vectors
+    /// concatenated in `groups.names` order (a `GroupedOptimizer`). The one way the trainer,
+    /// the evaluators and the CLI build a learned optimizer; modelled on torch.optim's param
+    /// groups, where a flat list is one group.
+    public static func learned(configuration: LSTMConfiguration, groups: ParameterGroups?, weights: [Float]) -> any Optimizer {
+        guard let groups else { return LSTMOptimizer(configuration: configuration, weights: weights) }
+        let n = configuration.layout.weightCount
+        precondition(weights.count == groups.count * n,
+                     "LSTMOptimizer.learned: \(weights.count) weights for \(groups.count) groups of \(n)")
+        return GroupedOptimizer(groups: groups, members: (0..<groups.count).map {
+            LSTMOptimizer(configuration: configuration, weights: Array(weights[($0 * n)..<(($0 + 1) * n)]))
+        })
+    }
+}
+
+/// Per-run state of the LSTM optimizer for `count` coordinates, feature-major.
+///
+/// For each layer l: `xh[l]` ((in_l + H + 1) × count: inputs, hidden state h_l, ones) and
+/// `c[l]` (H × count); a shared gate workspace (4H × count); the running averages of the
+/// optional RMS and momentum inputs. Memory: about (in + 8H + 3)·4 bytes per coordinate plus 16H for gates
+/// (≈ 0.9 KB per coordinate for 2 × 20). Everything is allocated here, once.
+public final class LSTMOptimizerState: OptimizerState {
+    public let configuration: LSTMConfiguration
+    public let count: Int
+    public internal(set) var step: Int = 0
+    let xh: [Tensor]
+    let c: [Tensor]
+    let gates: Tensor
+    /// The input features' running averages (`inputs.stateCount` × count), if any.
+    let featureState: Tensor?
+    /// The step's buffers, in place: each layer's xh and c are read and overwritten, one gate
+    /// workspace serves every layer (read from worker threads without touching Swift arrays).
+    let buffers: LSTMStepBuffers
+
+    init(configuration: LSTMConfiguration, count: Int) {
+        precondition(count >= 1, "LSTMOptimizerState: count must be positive")
+        self.configuration = configuration
+        self.count = count
+        let L = configuration.layout
+        xh = (0..<L.layers).map { Tensor(shape: [L.columns(layer: $0), count]) }
+        c = (0..<L.layers).map { _ in Tensor(shape: [L.hidden, count]) }
+        gates = Tensor(shape: [4 * L.hidden, count])
+        let k = configuration.inputs.stateCount
+        featureState = k > 0 ? Tensor(shape: [k, count]) : nil
+        buffers = LSTMStepBuffers(table: .allocate(capacity: LSTMStepBuffers.slots * L.layers))
+        for l in 0..<L.layers {
+            buffers.set(layer: l, xhIn: xh[l].data, xhOut: xh[l].data, cIn: c[l].data, cOut: c[l].data, gates: gates.data)
+        }
+        reset()
+    }
+
+    deinit { buffers.table.deallocate() }
+
+    /// Back to t = 0: zero hidden and cell states and moments (the ones rows stay ones).
+    public func reset() {
+        let L = configuration.layout
+        for l in 0..<L.layers {
+            xh[l].fill(0)
+            let ones = xh[l].data + (L.columns(layer: l) - 1) * count
+            ones.update(repeating: 1, count: count)
+            c[l].fill(0)
+        }
+        featureState?.fill(0)
+        step = 0
+    }
+
+    /// The hidden state of `layer` for coordinate `index` (H values; for tests and inspection).
+    public func hidden(layer: Int, coordinate index: Int) -> [Float] {
+        let L = configuration.layout, base = L.inputSize(layer: layer)
+        return (0..<L.hidden).map { xh[layer].data[(base + $0) * count + index] }
+    }
+
+    /// The cell state of `layer` for coordinate `index` (H values).
+    public func cell(layer: Int, coordinate index: Int) -> [Float] {
+        (0..<configuration.hiddenSize).map { c[layer].data[$0 * count + index] }
+    }
+}

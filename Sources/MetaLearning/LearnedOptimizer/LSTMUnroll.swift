@@ -1,0 +1,418 @@
+import Numerics
+
+/// One truncated-BPTT unroll of the learned optimizer on a problem batch — one LSTM over every
+/// coordinate, or one LSTM per parameter group, all stepping θ together — with its hand-written
+/// backward pass (first-order, or with the second-order terms over the last K steps).
+///
+/// **Groups** (as torch.optim's param groups: a flat list is one group). Without `groups` one
+/// LSTM sees every coordinate of the batch. With `groups`, θ of each problem is partitioned
+/// (`ParameterGroups`) and group g has its own φ_g; φ is the concatenation [φ_0, φ_1, …]
+/// (`weightOffset(group:)`). Each group is a *lane* with its own records over its coordinates
+/// (problem-major, `ParameterGroups.gather`); only the optimizee evaluation couples them. With
+/// one group the unroll computes exactly what it computes without groups (tested).
+///
+/// **Meta-loss** of an unroll of T steps from θ₀ (carried over, detached):
+/// L = (1/P) Σ_p Σ_{t=1..T} s_p f_p(θ_t), with θ_{t+1} = clamp(θ_t + Δ_t), Δ_t = m(s·∇f(θ_t), state; φ)
+/// (`MetaObjective.sum`), or the same with log(s_p f_p(θ_t)) (`.log`, whose θ-gradient is the
+/// scaled gradient weighted by 1/(s_p f_p(θ_t))); each step's term may also carry a constant
+/// weight (`StepWeighting`). Below, ĝ includes both factors, w_{p,t}.
+///
+/// **First-order**: the gradient fed to the LSTM is a constant, but the θ path is
+/// differentiated. With a_t = ∂L/∂(θ_{t−1} + Δ_{t−1}) (the adjoint of the unclamped update),
+///     a_T = mask_T ⊙ ĝ_T,   a_t = mask_t ⊙ (ĝ_t + a_{t+1}),   ĝ_t = w_t·s·∇f(θ_t)/P,
+/// and ∂L/∂Δ_{t−1} = a_t; each step's LSTM backward (`LSTMCell.reverseStep`) then runs from that
+/// adjoint. The adjoint is coordinatewise, so each lane's meta-gradient depends on its own
+/// coordinates only, and the optimizee is never differentiated twice: one problem call per step.
+///
+/// **Second-order** (`secondOrderSteps` = K > 0): the gradients fed to the LSTM in the last K
+/// steps of the unroll are differentiated too. Step t's LSTM backward also yields
+/// ∂L/∂(s·∇f(θ_t)) =: b_t (through the first layer's inputs and the preprocessing,
+/// `preprocessGradientBackward`), and for t ≥ T − K
+///     a_t = mask_t ⊙ (ĝ_t + a_{t+1} + s·H_t·b_t),   H_t = ∇²f(θ_t) on step t's minibatch,
+/// with H_t·b_t by finite differences of the replayed gradient (`ProblemBatch.hessianVectorProduct`:
+/// two more problem calls per step, in the backward pass). H_t couples the groups: the reverse
+/// sweep then runs step by step over all lanes, the lanes' b_t are scattered into θ's layout for
+/// the product and gathered back. With K ≥ T this is the exact meta-gradient of the unroll (the
+/// carried start state stays detached); over long unrolls it explodes (on the MLP task its norm
+/// reached 10⁶–10⁷ over 100 steps, against ~10³ first-order), so K bounds the length of the
+/// curvature chains. Needs stateless input features (the paper's) and problems that can replay
+/// a step.
+///
+/// **Threads.** With one lane, coordinates are split into chunks (`LSTMCell.chunks`) and each
+/// chunk runs a whole step — and in the backward pass the whole reverse sweep, into its own
+/// weight-gradient accumulator, added in chunk order (deterministic for a given thread count).
+/// Several lanes run one after another, each as one chunk (their GEMMs split by `BLAS`).
+///
+/// **Records** (allocated once, reused every unroll; feature-major, N = a lane's coordinates),
+/// per layer: T+1 slots of xh ((in + H + 1) × N) and c (H × N), T slots of activated gates
+/// (4H × N); T+1 scaled gradients and masks. ≈ (in + 13H + 2)·4 bytes per coordinate per step
+/// (1.05 KB for 2 × 20): 20 steps × 12,288 coordinates ≈ 260 MB. Second order adds T+1 slots of θ.
+/// Bounds (masks) need one lane.
+final class LSTMUnroll {
+    /// Deliberate mistakes, for tests proving that the gradient check catches them.
+    enum Fault { case none, dropThetaPath, dropCellRecurrence }
+
+    /// The records of one lane's LSTM over its `count` coordinates (feature-major).
+    final class Lane {
+        let count: Int
+        /// Whether each step is split into column chunks (see the type's documentation, "Threads").
+        let chunked: Bool
+        /// The column chunks each step is split into.
+        var parts: Int { chunked ? LSTMCell.chunks(for: count) : 1 }
+        var xh: [[Tensor]], c: [[Tensor]]
+        let gates: [[Tensor]]
+        var grads: [Tensor]
+        let delta: Tensor
+        /// The input features' running averages (`inputs.stateCount` × N), if any.
+        let featureState: Tensor?
+        /// Per step, the momentum read-out's m̂ (K × N; empty without the read-out).
+        let momentumRecords: [Tensor]
+        let dh: [Tensor], dc: [Tensor], dz: Tensor, adjoint: Tensor
+        /// Per-chunk weight-gradient accumulators (up to `defaultChunks` × the lane's weight count).
+        let accumulators: Tensor
+        /// Second order: ∂L/∂x of the first layer's inputs (in × N) and b_t (N); nil in first order.
+        let inputAdjoint: Tensor?, gradientAdjoint: Tensor?
+        /// Start of each problem's coordinates in the lane (P + 1 values).
+        var problemOffsets: [Int] = []
+
+        init(configuration: LSTMConfiguration, count N: Int, chunked: Bool, maxSteps T: Int, secondOrder: Bool) {
+            count = N
+            self.chunked = chunked
+            let L = configuration.layout, H = L.hidden
+            xh = (0..<L.layers).map { l in (0...T).map { _ in Tensor(shape: [L.columns(layer: l), N]) } }
+            c = (0..<L.layers).map { _ in (0...T).map { _ in Tensor(shape: [H, N]) } }
+            gates = (0..<L.layers).map { _ in (0..<T).map { _ in Tensor(shape: [4 * H, N]) } }
+            grads = (0...T).map { _ in Tensor(shape: [N]) }
+            delta = Tensor(shape: [N])
+            let k = configuration.inputs.stateCount
+            featureState = k > 0 ? Tensor(shape: [k, N]) : nil
+            let readouts = configuration.momentumReadoutCount
+            momentumRecords = readouts > 0 ? (0..<T).map { _ in Tensor(shape: [readouts, N]) } : []
+            dh = (0..<L.layers).map { _ in Tensor(shape: [H, N]) }
+            dc = (0..<L.layers).map { _ in Tensor(shape: [H, N]) }
+            dz = Tensor(shape: [4 * H, N])
+            adjoint = Tensor(shape: [N])
+            accumulators = Tensor(shape: [chunked ? max(1, defaultChunks) : 1, L.weightCount])
+            inputAdjoint = secondOrder ? Tensor(shape: [configuration.inputs.count, N]) : nil
+            gradientAdjoint = secondOrder ? Tensor(shape: [N]) : nil
+            for l in 0..<L.layers {
+                for slot in xh[l] { (slot.data + (L.columns(layer: l) - 1) * N).update(repeating: 1, count: N) }
+            }
+        }
+
+        /// Writes step t's buffers (records t → t+1) into `b`.
+        func buffers(step t: Int, into b: LSTMStepBuffers) {
+            for l in xh.indices {
+                b.set(layer: l, xhIn: xh[l][t].data, xhOut: xh[l][t + 1].data, cIn: c[l][t].data,
+                      cOut: c[l][t + 1].data, gates: gates[l][t].data)
+            }
+        }
+    }
+
+    let configuration: LSTMConfiguration
+    /// One LSTM per group of these; nil: one LSTM over every coordinate.
+    let groups: ParameterGroups?
+    /// Coordinates of the problem batches this unroll was made for (all problems' θ together).
+    let count: Int
+    let maxSteps: Int
+    /// The last this many steps of an unroll get the second-order terms (0: first order).
+    let secondOrderSteps: Int
+    var secondOrder: Bool { secondOrderSteps > 0 }
+    var fault: Fault = .none
+    let lanes: [Lane]
+    let theta: Tensor
+    private let delta: Tensor, gradient: Tensor
+    private let masks: [Tensor]
+    private var losses: [Double] = []
+    /// Per-step, per-problem factor of ĝ: w_{p,t}/P, row t (0…T) of P values (row 0 unused).
+    private var stepWeights: [Float] = []
+    private var featureStep = 0
+    /// The number of steps recorded by the last `forward`.
+    private(set) var recordedSteps = 0
+    /// Steps taken on the current problem batch since `reset`.
+    private(set) var stepsTaken = 0
+    /// Whether the last forward's batch had bounds (masks recorded).
+    private var masked = false
+    /// Second order: θ_t per step (T+1 slots), b_t and H_t·b_t in θ's layout; the problem call
+    /// that evaluated the last forward's θ₀, and its batch.
+    private var thetas: [Tensor] = []
+    private let fullAdjoint: Tensor?, curvature: Tensor?
+    private var firstCall = 0
+    private var lastBatch: ProblemBatch?
+    /// One step's buffers (forward, on the calling thread).
+    private let stepBuffers: LSTMStepBuffers
+
+    /// - Parameters:
+    ///   - count: coordinates of a batch; with `groups`, a whole number of problems.
+    ///   - groups: one LSTM (of `configuration`) per group; nil: one LSTM.
+    init(configuration: LSTMConfiguration, groups: ParameterGroups? = nil, count N: Int, maxSteps T: Int,
+         secondOrderSteps: Int = 0) {
+        precondition(N >= 1 && T >= 1, "LSTMUnroll: need ≥ 1 coordinate and step")
+        precondition(groups.map { N % $0.period == 0 } ?? true,
+                     "LSTMUnroll: \(N) coordinates is not a whole number of \(groups?.period ?? 0)-coordinate problems")
+        precondition(secondOrderSteps >= 0, "LSTMUnroll: negative second-order steps")
+        precondition(secondOrderSteps == 0 || configuration.allowsSecondOrder,
+                     "LSTMUnroll: second order needs stateless input features")
+        self.configuration = configuration
+        self.groups = groups
+        count = N
+        maxSteps = T
+        self.secondOrderSteps = secondOrderSteps
+        let secondOrder = secondOrderSteps > 0
+        if let groups {
+            let k = N / groups.period
+            lanes = groups.counts.map {
+                Lane(configuration: configuration, count: k * $0, chunked: false, maxSteps: T, secondOrder: secondOrder)
+            }
+        } else {
+            lanes = [Lane(configuration: configuration, count: N, chunked: true, maxSteps: T,
+                          secondOrder: secondOrder)]
+        }
+        theta = Tensor(shape: [N])
+        delta = Tensor(shape: [N])
+        gradient = Tensor(shape: [N])
+        masks = groups == nil ? (0...T).map { _ in Tensor(shape: [N]) } : []
+        if secondOrder {
+            thetas = (0...T).map { _ in Tensor(shape: [N]) }
+            fullAdjoint = Tensor(shape: [N]); curvature = Tensor(shape: [N])
+        } else {
+            fullAdjoint = nil; curvature = nil
+        }
+        stepBuffers = LSTMStepBuffers(table: .allocate(capacity: LSTMStepBuffers.slots * configuration.layers))
+    }
+
+    deinit { stepBuffers.table.deallocate() }
+
+    /// Offset of group g's LSTM weights in the concatenated φ.
+    func weightOffset(group g: Int) -> Int { g * configuration.layout.weightCount }
+    /// The length of the concatenated φ.
+    var weightCount: Int { weightOffset(group: lanes.count) }
+
+    /// Copies lane g's part of a θ-layout vector into `lane` (a plain copy for one LSTM).
+    private func toLane(_ g: Int, from full: UnsafePointer<Float>, problems: Int, into lane: UnsafeMutablePointer<Float>) {
+        if let groups { groups.gather(g, from: full, problems: problems, into: lane) } else { lane.update(from: full, count: count) }
+    }
+
+    /// The inverse of `toLane`.
+    private func fromLane(_ g: Int, from lane: UnsafePointer<Float>, problems: Int, into full: UnsafeMutablePointer<Float>) {
+        if let groups { groups.scatter(g, from: lane, problems: problems, into: full) } else { full.update(from: lane, count: count) }
+    }
+
+    /// Starts a problem batch: θ = θ₀, zero LSTM states and moments, and the one problem call at θ₀.
+    /// Returns the problems' mean unscaled initial loss.
+    @discardableResult
+    func reset(batch: ProblemBatch) -> Double {
+        precondition(batch.count == count && (groups == nil || !batch.hasBounds),
+                     "LSTMUnroll: batch of \(batch.count) coordinates (bounds: \(batch.hasBounds)), made for \(count)")
+        let L = configuration.layout
+        for lane in lanes {
+            for l in 0..<L.layers {
+                (lane.xh[l][0].data + L.inputSize(layer: l) * lane.count).update(repeating: 0, count: L.hidden * lane.count)
+                lane.c[l][0].fill(0)
+            }
+            lane.featureState?.fill(0)
+        }
+        featureStep = 0
+        stepsTaken = 0
+        if secondOrder {
+            precondition(batch.startReplay(), "LSTMUnroll: second order needs problems that can replay a step")
+        }
+        batch.initialParameters(into: theta.data)
+        if secondOrder { thetas[0].data.update(from: theta.data, count: count) }
+        if losses.count != batch.problems.count { losses = [Double](repeating: 0, count: batch.problems.count) }
+        evaluate(batch, slot: 0)
+        return losses.reduce(0, +) / Double(losses.count)
+    }
+
+    /// Evaluates the batch at θ and hands every lane its part of the scaled gradient (`grads[slot]`).
+    private func evaluate(_ batch: ProblemBatch, slot: Int) {
+        losses.withUnsafeMutableBufferPointer {
+            batch.evaluate(at: theta.data, scaledGradient: gradient.data, losses: $0.baseAddress!)
+        }
+        for (g, lane) in lanes.enumerated() {
+            toLane(g, from: gradient.data, problems: batch.problems.count, into: lane.grads[slot].data)
+        }
+    }
+
+    /// Runs `steps` ≤ `maxSteps` optimizer steps from the carried state with φ = `weights`,
+    /// recording them. Returns the meta-loss (1/P) Σ_p Σ_t w_t·term_p(θ_t) (`MetaObjective.term`,
+    /// w_t of `weighting` at the horizon's step `stepsTaken + t`); `stepLosses` receives the
+    /// horizon's step number and the mean unscaled loss after each step.
+    func forward(batch: ProblemBatch, weights: UnsafePointer<Float>, steps T: Int, objective: MetaObjective = .sum,
+                 weighting: StepWeighting = .uniform, stepLosses: ((Int, Double) -> Void)? = nil) -> Double {
+        precondition(T >= 1 && T <= maxSteps, "LSTMUnroll: \(T) steps, room for \(maxSteps)")
+        precondition(batch.count == count, "LSTMUnroll: batch of \(batch.count) coordinates, made for \(count)")
+        let P = batch.problems.count
+        masked = batch.hasBounds
+        for (g, lane) in lanes.enumerated() {
+            lane.problemOffsets = groups.map { gs in (0...P).map { $0 * gs.counts[g] } } ?? batch.offsets
+        }
+        if stepWeights.count != (T + 1) * P { stepWeights = [Float](repeating: 0, count: (T + 1) * P) }
+        var metaLoss = 0.0
+        firstCall = stepsTaken; lastBatch = batch
+        let configuration = self.configuration, buffers = stepBuffers
+        for t in 0..<T {
+            featureStep += 1
+            for (g, lane) in lanes.enumerated() {
+                let N = lane.count, parts = lane.parts, w = weights + weightOffset(group: g), step = featureStep
+                let grad = lane.grads[t].data, state = lane.featureState?.data, d = lane.delta.data
+                let record = lane.momentumRecords.isEmpty ? nil : lane.momentumRecords[t].data
+                lane.buffers(step: t, into: buffers)
+                // One dispatch per step: each chunk of coordinates runs the whole LSTM step.
+                parallelFor(chunks: parts) { chunk in
+                    LSTMCell.step(configuration, weights: w, count: N, range: chunkRange(chunk, of: parts, count: N),
+                                  gradient: grad, gradientScale: 1, featureState: state, featureStep: step,
+                                  buffers: buffers, delta: d, momentumRecord: record)
+                }
+                fromLane(g, from: d, problems: P, into: delta.data)
+            }
+            batch.applyUpdate(theta: theta.data, delta: delta.data, mask: masked ? masks[t + 1].data : nil)
+            if secondOrder { thetas[t + 1].data.update(from: theta.data, count: count) }
+            evaluate(batch, slot: t + 1)
+            let term = stepWeights.withUnsafeMutableBufferPointer {
+                stepMetaLoss(losses: losses, scales: batch.scales, objective: objective,
+                             weight: weighting.weight(step: stepsTaken + t + 1), factors: $0.baseAddress! + (t + 1) * P)
+            }
+            metaLoss += term.metaLoss
+            stepLosses?(stepsTaken + t + 1, term.meanLoss)
+        }
+        recordedSteps = T
+        stepsTaken += T
+        return metaLoss
+    }
+
+    /// The first step t of a T-step unroll whose gradient input gets second-order terms when the
+    /// last `K` steps do: max(1, T − K) (θ₀ of an unroll is detached, so step 0 never does), or T
+    /// (none) for K = 0.
+    static func firstSecondOrderStep(steps T: Int, lastSteps K: Int) -> Int {
+        K > 0 ? max(1, T - K) : T
+    }
+
+    /// Accumulates the meta-gradient ∂L/∂φ of the last `forward` (first-order, or with the
+    /// second-order terms) into `dWeights` (laid out like φ), for the problems that forward saw.
+    ///
+    /// First order: lanes and chunks are independent, so each chunk runs the whole reverse sweep
+    /// into its own accumulator. Second order couples the coordinates of a problem through
+    /// H_t·b_t, so the chunks of every lane run one step at a time, each step followed by the
+    /// Hessian-vector products.
+    func backward(weights: UnsafePointer<Float>, dWeights: UnsafeMutablePointer<Float>) {
+        let T = recordedSteps, W = configuration.layout.weightCount, layers = configuration.layers
+        let P = lanes[0].problemOffsets.count - 1
+        precondition(P >= 1 && T >= 1, "LSTMUnroll.backward: no forward pass recorded")
+        let secondOrderFrom = Self.firstSecondOrderStep(steps: T, lastSteps: secondOrderSteps)
+        let configuration = self.configuration, fault = self.fault, masked = self.masked
+        let slots = LSTMStepBuffers.slots * layers
+        // Tables for the workers (no Swift arrays touched off the calling thread), per lane:
+        // step t's buffers, the factors of ĝ, the problem offsets, the coefficients s·w_j of the
+        // read-out, and the per-layer dh and dc.
+        let lanes = self.lanes, G = lanes.count
+        let buffers = UnsafeMutablePointer<UnsafeMutablePointer<Float>>.allocate(capacity: G * T * slots)
+        let factors = UnsafeMutableBufferPointer<Float>.allocate(capacity: stepWeights.count)
+        _ = factors.initialize(from: stepWeights)
+        let offsets = UnsafeMutablePointer<Int>.allocate(capacity: G * (P + 1))
+        let H = configuration.hiddenSize
+        let coefficients = UnsafeMutablePointer<Float>.allocate(capacity: G * H)
+        let adjoints = UnsafeMutablePointer<UnsafeMutablePointer<Float>>.allocate(capacity: G * 2 * layers)
+        defer {
+            buffers.deallocate(); factors.deallocate(); offsets.deallocate(); coefficients.deallocate()
+            adjoints.deallocate()
+        }
+        for (g, lane) in lanes.enumerated() {
+            for t in 0..<T { lane.buffers(step: t, into: LSTMStepBuffers(table: buffers + (g * T + t) * slots)) }
+            for k in 0...P { offsets[g * (P + 1) + k] = lane.problemOffsets[k] }
+            let readout = weights + weightOffset(group: g) + configuration.layout.readoutOffset
+            for j in 0..<H { coefficients[g * H + j] = configuration.outputScale * readout[j] }
+            for l in 0..<layers {
+                adjoints[(g * 2) * layers + l] = lane.dh[l].data
+                adjoints[(g * 2 + 1) * layers + l] = lane.dc[l].data
+                lane.dh[l].fill(0); lane.dc[l].fill(0)
+            }
+            lane.adjoint.fill(0)
+            lane.accumulators.fill(0)
+        }
+        let maskTable = UnsafeMutablePointer<UnsafeMutablePointer<Float>?>.allocate(capacity: T + 1)
+        defer { maskTable.deallocate() }
+        for t in 0...T { maskTable[t] = masked ? masks[t].data : nil }
+
+        /// The reverse sweep of lane g's step t over its coordinates `r`, into the accumulator `dW`.
+        func reverseStep(_ g: Int, _ t: Int, _ r: Range<Int>, _ dW: UnsafeMutablePointer<Float>) {
+            let lane = lanes[g], a = lane.adjoint.data, grad = lane.grads[t + 1].data
+            // θ adjoint: a_{t+1} = mask ⊙ (ĝ_{t+1} + a_{t+2}), problem by problem.
+            let o = offsets + g * (P + 1)
+            for k in 0..<P {
+                let lo = max(r.lowerBound, o[k]), hi = min(r.upperBound, o[k + 1])
+                guard lo < hi else { continue }
+                let w = factors[(t + 1) * P + k]
+                if fault == .dropThetaPath {
+                    for n in lo..<hi { a[n] = grad[n] * w }
+                } else {
+                    for n in lo..<hi { a[n] = grad[n] * w + a[n] }
+                }
+            }
+            if let m = maskTable[t + 1] { for n in r { a[n] *= m[n] } }
+            let curvatureStep = t >= secondOrderFrom
+            LSTMCell.reverseStep(
+                configuration, weights: weights + weightOffset(group: g), count: lane.count, range: r,
+                buffers: LSTMStepBuffers(table: buffers + (g * T + t) * slots), adjoint: a,
+                outputCoefficients: coefficients + g * H,
+                momentumRecord: lane.momentumRecords.isEmpty ? nil : lane.momentumRecords[t].data,
+                dh: adjoints + (g * 2) * layers, dc: adjoints + (g * 2 + 1) * layers, dz: lane.dz.data, dWeights: dW,
+                gradient: lane.grads[t].data, inputAdjoint: curvatureStep ? lane.inputAdjoint?.data : nil,
+                gradientAdjoint: curvatureStep ? lane.gradientAdjoint?.data : nil,
+                dropCellRecurrence: fault == .dropCellRecurrence)
+        }
+        if !secondOrder {
+            for g in 0..<G {
+                let lane = lanes[g], parts = lane.parts, N = lane.count, acc = lane.accumulators.data
+                parallelFor(chunks: parts) { chunk in
+                    let r = chunkRange(chunk, of: parts, count: N)
+                    guard !r.isEmpty else { return }
+                    for t in stride(from: T - 1, through: 0, by: -1) { reverseStep(g, t, r, acc + chunk * W) }
+                }
+            }
+        } else {
+            let batch = lastBatch!, full = fullAdjoint!.data, hb = curvature!.data
+            for t in stride(from: T - 1, through: 0, by: -1) {
+                for g in 0..<G {
+                    let lane = lanes[g], parts = lane.parts, N = lane.count, acc = lane.accumulators.data
+                    parallelFor(chunks: parts) { chunk in
+                        let r = chunkRange(chunk, of: parts, count: N)
+                        guard !r.isEmpty else { return }
+                        reverseStep(g, t, r, acc + chunk * W)
+                    }
+                    if t >= secondOrderFrom { fromLane(g, from: lane.gradientAdjoint!.data, problems: P, into: full) }
+                }
+                guard t >= secondOrderFrom else { continue }
+                // a ← a + s·H_t·b_t: the adjoint of θ_t through the gradient the LSTM saw, over all of θ.
+                batch.hessianVectorProduct(call: firstCall + t, at: thetas[t].data, vector: full, into: hb)
+                for (g, lane) in lanes.enumerated() {
+                    let b = lane.gradientAdjoint!.data, a = lane.adjoint.data
+                    toLane(g, from: hb, problems: P, into: b)
+                    for i in 0..<lane.count { a[i] += b[i] }
+                }
+            }
+        }
+        for (g, lane) in lanes.enumerated() {
+            let dW = dWeights + weightOffset(group: g)
+            for chunk in 0..<lane.parts {
+                let src = lane.accumulators.data + chunk * W
+                for i in 0..<W { dW[i] += src[i] }
+            }
+        }
+    }
+
+    /// Carries θ, the LSTM states and the last gradient over to the next unroll (detached).
+    func carry() {
+        let T = recordedSteps
+        guard T > 0 else { return }
+        for lane in lanes {
+            for l in 0..<configuration.layers {
+                lane.xh[l].swapAt(0, T)
+                lane.c[l].swapAt(0, T)
+            }
+            lane.grads.swapAt(0, T)
+        }
+        if secondOrder { thetas.swapAt(0, T) }
+        recordedSteps = 0
+    }
+}
