@@ -51,11 +51,19 @@ static void on_error_exit(j_common_ptr cinfo) {
 
 /* Warnings and trace messages: never printed. Running out of data (a
    truncated file, or a scan cut short) is fatal: libjpeg would otherwise pad
-   the picture with grey and report success. */
+   the picture with grey and report success. The first other warning of a
+   decode (e.g. corrupt scan data libjpeg recovered from) is kept in err, so
+   the caller can show it or refuse the file. */
 static void on_emit_message(j_common_ptr cinfo, int msg_level) {
     if (msg_level >= 0) return; /* trace message */
     int code = cinfo->err->msg_code;
     if (code == JWRN_JPEG_EOF || code == JWRN_HIT_MARKER) fail_with_current_message(cinfo);
+    if (cinfo->err->num_warnings == 0 && cinfo->is_decompressor) {
+        cjpeg_error_mgr *mgr = (cjpeg_error_mgr *)cinfo->err;
+        char buffer[JMSG_LENGTH_MAX];
+        (*cinfo->err->format_message)(cinfo, buffer);
+        set_message(mgr->err, mgr->errlen, buffer);
+    }
     cinfo->err->num_warnings++;
 }
 
@@ -247,6 +255,12 @@ int cjpeg_decode(const unsigned char *data, size_t size,
         }
     }
     jpeg_finish_decompress(&cinfo);
+    if (jerr.pub.num_warnings > 1 && err != NULL && errlen > 0) {
+        size_t used = strlen(err);
+        if (used + 1 < errlen)
+            snprintf(err + used, errlen - used, " (and %ld more warning%s)", jerr.pub.num_warnings - 1,
+                     jerr.pub.num_warnings > 2 ? "s" : "");
+    }
     jpeg_destroy_decompress(&cinfo);
     free(cmyk_row);
     *width = (int)ow;

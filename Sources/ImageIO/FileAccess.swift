@@ -13,19 +13,22 @@ enum FileAccess {
     ///
     /// Throws `.notFound`, `.notAFile` (directories, devices, FIFOs), `.unreadable`,
     /// `.empty`, or `.tooLarge` when the file has more than `limit` bytes (checked with
-    /// `fstat` before anything is allocated).
+    /// `fstat` before anything is allocated). The file is opened with `O_NONBLOCK`, so a FIFO
+    /// with no writer is refused at once instead of blocking the open.
     static func readAll(_ path: String, limit: Int) throws -> [UInt8] {
         func fail(_ kind: ImageIOError.Kind, _ reason: String) -> ImageIOError {
             ImageIOError(path: path, kind: kind, reason: reason)
         }
         guard !path.isEmpty else { throw fail(.notFound, "empty path") }
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: opening a FIFO for reading otherwise waits for a writer, forever.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         if fd < 0 {
             let code = errno
             switch code {
             case ENOENT: throw fail(.notFound, "no such file")
             case ENOTDIR: throw fail(.notFound, "a parent of the file is not a directory")
             case EACCES, EPERM: throw fail(.unreadable, "permission denied")
+            case ENXIO: throw fail(.notAFile, "not a regular file")
             default: throw fail(.unreadable, errorText(code))
             }
         }
@@ -35,7 +38,9 @@ enum FileAccess {
         guard fstat(fd, &info) == 0 else { throw fail(.unreadable, errorText(errno)) }
         let type = info.st_mode & S_IFMT
         if type == S_IFDIR { throw fail(.notAFile, "is a directory, not an image file") }
-        if type != S_IFREG { throw fail(.notAFile, "not a regular file") }
+        if type != S_IFREG { throw fail(.notAFile, "\(describeSpecial(type)), not a regular file") }
+        // Back to blocking reads for the regular file (O_NONBLOCK has no effect on them anyway).
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
         let size = Int(info.st_size)
         if size == 0 { throw fail(.empty, "file is empty (0 bytes)") }
         if size > limit {
@@ -64,6 +69,17 @@ enum FileAccess {
     static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
         do { try AtomicFile.write(bytes, to: path) } catch let e as AtomicFile.WriteError {
             throw ImageIOError(path: path, kind: .writeFailed, reason: e.reason)
+        }
+    }
+
+    /// "a FIFO", "a character device", … for a non-regular `st_mode & S_IFMT`.
+    static func describeSpecial(_ type: mode_t) -> String {
+        switch type {
+        case S_IFIFO: return "a FIFO (named pipe)"
+        case S_IFCHR: return "a character device"
+        case S_IFBLK: return "a block device"
+        case S_IFSOCK: return "a socket"
+        default: return "a special file"
         }
     }
 

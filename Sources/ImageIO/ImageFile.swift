@@ -49,8 +49,23 @@ public enum ImageFile {
     /// - Throws: `ImageIOError` with kind `.notFound`, `.notAFile`, `.unreadable`, `.empty`,
     ///   `.unsupportedFormat`, `.corrupt` (including truncated files) or `.tooLarge`.
     public static func read(_ path: String) throws -> Image {
+        try read(path, strict: false) { _ in }
+    }
+
+    /// Reads a PNG or JPEG file like `read(_:)`, reporting damage the decoder recovered from
+    /// (today: libjpeg's warnings, such as corrupt JPEG scan data).
+    ///
+    /// - Parameters:
+    ///   - strict: refuse such a file (`.corrupt`) instead of decoding it.
+    ///   - warning: called with a one-line `ImageIOWarning` when `strict` is false.
+    public static func read(_ path: String, strict: Bool, warning: (ImageIOWarning) -> Void) throws -> Image {
         let bytes = try FileAccess.readAll(path, limit: maxFileBytes)
-        return try decode(bytes, path: path)
+        return try decode(bytes, path: path) { message in
+            if strict {
+                throw ImageIOError(path: path, kind: .corrupt, reason: "damaged JPEG data (\(message)); refused in strict mode")
+            }
+            warning(ImageIOWarning(path: path, message: message))
+        }
     }
 
     /// Writes an image as PNG or JPEG, chosen by the path's extension (`.png`, `.jpg`,
@@ -75,7 +90,8 @@ public enum ImageFile {
     }
 
     /// Decodes file content already in memory; `path` is only used in errors.
-    static func decode(_ bytes: [UInt8], path: String) throws -> Image {
+    static func decode(_ bytes: [UInt8], path: String,
+                       warning: (String) throws -> Void = { _ in }) throws -> Image {
         guard !bytes.isEmpty else {
             throw ImageIOError(path: path, kind: .empty, reason: "file is empty (0 bytes)")
         }
@@ -89,7 +105,7 @@ public enum ImageFile {
         return try bytes.withUnsafeBytes { raw in
             switch format {
             case .png: return try PNG.decode(raw, path: path)
-            case .jpeg: return try JPEG.decode(raw, path: path)
+            case .jpeg: return try JPEG.decode(raw, path: path, warning: warning)
             }
         }
     }

@@ -51,3 +51,24 @@ public struct ImageIOError: Error, CustomStringConvertible, Equatable, Sendable 
         String(s.map { $0.isNewline ? " " : $0 })
     }
 }
+
+/// Damage a decoder recovered from: the picture was decoded, but may show artefacts.
+///
+/// `description` is one line, e.g. `'x.jpg': damaged JPEG data, decoded anyway (Corrupt JPEG
+/// data: 3 extraneous bytes before marker 0xd9)`.
+public struct ImageIOWarning: CustomStringConvertible, Equatable, Sendable {
+    /// The path as given by the caller.
+    public let path: String
+    /// The decoder's message.
+    public let message: String
+
+    public init(path: String, message: String) {
+        self.path = path
+        self.message = message
+    }
+
+    public var description: String {
+        let oneLine = { (s: String) in String(s.map { $0.isNewline ? " " : $0 }) }
+        return "'\(oneLine(path))': damaged JPEG data, decoded anyway (\(oneLine(message)))"
+    }
+}

@@ -9,7 +9,12 @@ enum JPEG {
     /// orientation tag is applied, so the picture comes out upright. A truncated file is
     /// an error (`.corrupt`), never a grey-padded picture. The size limits of `ImageFile`
     /// are checked on the header, before the pixel buffer is allocated.
-    static func decode(_ data: UnsafeRawBufferPointer, path: String) throws -> Image {
+    ///
+    /// Damage libjpeg recovers from (e.g. corrupt scan data) decodes anyway; its first warning
+    /// is passed to `warning` (libjpeg's message, e.g. `Corrupt JPEG data: 3 extraneous bytes
+    /// before marker 0xd9`).
+    static func decode(_ data: UnsafeRawBufferPointer, path: String,
+                       warning: (String) throws -> Void = { _ in }) throws -> Image {
         var out: UnsafeMutablePointer<UInt8>?
         var width: Int32 = 0, height: Int32 = 0, orientation: Int32 = 1
         var message = [CChar](repeating: 0, count: 256)
@@ -23,6 +28,7 @@ enum JPEG {
         switch Int(status) {
         case Int(CJPEG_OK):
             guard let out else { throw corrupt("decoder returned no pixels", path: path) }
+            if !text.isEmpty { try warning(text) }
             let w = Int(width), h = Int(height)
             let image = Image(interleavedRGB8: UnsafeBufferPointer(start: out, count: 3 * w * h),
                               width: w, height: h)

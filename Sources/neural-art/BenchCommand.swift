@@ -23,8 +23,12 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "Timed repetitions per measurement (the median is reported).")
     var repeats: Int = 21
 
-    @Option(name: .long, help: "Use only this BLAS thread count (default: try 1 and the core count, keep the faster).")
+    @Option(name: .long, parsing: .unconditional,
+            help: "Use only this compute-thread count, at most \(StylizeCommand.maximumThreads) (default: try 1 and the core count, keep the faster).")
     var threads: Int?
+
+    @Flag(name: [.short, .long], help: "No progress lines on standard error.")
+    var quiet = false
 
     @Flag(name: .long, help: "Skip the learned-optimizer benchmarks (coordinates and unrolls).")
     var skipMeta = false
@@ -35,7 +39,9 @@ struct BenchCommand: ParsableCommand {
     func validate() throws {
         guard sizes.allSatisfy({ $0 >= 16 && $0 <= 2048 }) else { throw ValidationError("--sizes must be between 16 and 2048") }
         guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let threads, !(1...StylizeCommand.maximumThreads).contains(threads) {
+            throw ValidationError("--threads must be between 1 and \(StylizeCommand.maximumThreads) (got \(threads))")
+        }
     }
 
     func run() throws {
@@ -43,10 +49,15 @@ struct BenchCommand: ParsableCommand {
     }
 
     func bench() throws {
+        // Results appear as they are measured, also through a pipe (`| tee`).
+        setvbuf(stdout, nil, _IOLBF, 0)
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let candidates = threads.map { [$0] } ?? Array(Set([1, cores])).sorted()
+        // A measurement takes seconds to a minute: say what is being measured, on stderr.
+        let note = { (text: String) in if !quiet { FileHandle.standardError.write(Data("bench: \(text)…\n".utf8)) } }
         var peaks: [Int: Double] = [:]
         for t in candidates {
+            note("GEMM peak with \(t) thread(s)")
             BLAS.threads = t
             peaks[t] = StylizeBenchmark.gemmPeakGFlops()
         }
@@ -58,6 +69,7 @@ struct BenchCommand: ParsableCommand {
         for size in sizes {
             var best: StylizeBenchmark.SizeResult?
             for t in candidates {
+                note("\(size) px with \(t) thread(s), \(repeats) repeat(s)")
                 BLAS.threads = t
                 let r = StylizeBenchmark.run(size: size, repeats: repeats)
                 if best == nil || r.adamStepMs < best!.adamStepMs { best = r }
@@ -84,6 +96,7 @@ struct BenchCommand: ParsableCommand {
         ]
         if !skipMeta {
             BLAS.threads = 1
+            note("a 20-step style unroll at 64 px")
             let unroll = try StylizeBenchmark.unrollSeconds(size: 64, steps: 20, repeats: max(3, repeats / 4))
             print(String(format: "style meta-training: one 20-step unroll at 64 px (forward + BPTT + ADAM on φ): %.3f s", unroll))
             if var s64 = sizesJSON["64"] as? [String: Any] {
@@ -93,6 +106,7 @@ struct BenchCommand: ParsableCommand {
                 sizesJSON["64"] = ["unroll20_s": unroll]
             }
             object["sizes"] = sizesJSON
+            note("the learned optimizer alone at 10, 12288 and 49152 coordinates")
             let meta = MetaBench.run(repetitions: max(3, repeats / 4))
             print("learned optimizer alone (2×20 LSTM, separable quadratic):")
             print(MetaBench.table(meta), terminator: "")

@@ -32,7 +32,7 @@ struct CalibrateCommand: ParsableCommand {
     @Option(help: "What to minimize: final (the last step's mean loss) or sum (Σ of the mean loss over all steps).")
     var criterion: TuningCriterion = .final
 
-    @Flag(help: "No progress bar or summary.")
+    @Flag(help: "No progress bar or summary (the saved file is still named).")
     var quiet = false
 
     var outputPath: String {
@@ -45,11 +45,11 @@ struct CalibrateCommand: ParsableCommand {
             let task = try taskSelection.makeTask()
             let steps = grid.steps(for: task), problems = grid.problems
             // ~11 grid points (5 on the initial grid, 6 refining): an estimate for the bar.
-            let bar = ProgressBar(label: "calibrate", total: 12, quiet: quiet)
+            let bar = ProgressBar(label: "calibrate", total: 11, quiet: quiet)
             var done = 0
             func progress(_ m: Float, _ v: Double) {
                 done += 1
-                bar.update(step: min(done, 11), message: "×\(String(format: "%.3g", Double(m))): \(formatLoss(v))")
+                bar.update(step: done, message: "×\(String(format: "%.3g", Double(m))): \(formatLoss(v))", estimated: true)
             }
             let file = try ModelFile.load(path: model)
             try file.requireTask(task.name, path: model)
@@ -59,7 +59,7 @@ struct CalibrateCommand: ParsableCommand {
                 pointsPerDecade: grid.pointsPerDecade, optimizer: { file.optimizer(groups: groups, configuration: $0) },
                 progress: progress)
             let data = try file.calibrated(calibration).encoded()
-            bar.update(step: 12, message: "\(done) runs")
+            bar.finish(step: done, message: "\(done) runs")
             guard calibration.value.map({ $0.isFinite }) ?? false else {
                 throw CLIError("calibrate: the optimizer diverged at every step scale tried on \(problems) validation problems of task '\(task.name)'; nothing written")
             }
@@ -71,6 +71,8 @@ struct CalibrateCommand: ParsableCommand {
                       + "(\(calibration.previousOutputScale) → \(calibration.previousOutputScale * calibration.multiplier)); "
                       + "validation \(criterion.rawValue) loss \(before) → \(calibration.value.map(formatLoss) ?? "-") "
                       + "on \(problems) problems; saved \(outputPath)")
+            } else {
+                print("saved \(outputPath)")
             }
         }
     }

@@ -27,10 +27,10 @@ struct CompareCommand: ParsableCommand {
     @Option(name: .long, help: "Style image (default: the bundled swirls.png).")
     var style: String?
 
-    @Option(name: .long, help: "Longest side of the pictures, in pixels.")
+    @Option(name: .long, parsing: .unconditional, help: "Longest side of the pictures, in pixels.")
     var size: Int = 128
 
-    @Option(name: .long, help: "Optimization steps for every optimizer.")
+    @Option(name: .long, parsing: .unconditional, help: "Optimization steps for every optimizer.")
     var steps: Int = 128
 
     @Option(name: .long, help: "The learned optimizer (default: models/neural-art.lstm; 'none' to leave it out).")
@@ -50,12 +50,19 @@ struct CompareCommand: ParsableCommand {
 
     @OptionGroup var lossWeights: LossWeightOptions
 
-    @Flag(name: [.short, .long], help: "No progress bar.")
+    @Flag(name: [.short, .long], help: "No progress bar (warnings are still shown).")
     var quiet = false
 
+    @Flag(name: .long, help: "Refuse input images with recoverable damage (libjpeg warnings such as corrupt scan data) instead of warning.")
+    var strict = false
+
+    /// A learned-optimizer step costs about this many hand-designed steps (`bench`: 2.1–3.2×
+    /// at 64–256 px); the progress bar's ETA weighs the steps by it.
+    static let learnedStepCost = 2.5
+
     func validate() throws {
-        guard size >= 16 && size <= 2048 else { throw ValidationError("--size must be between 16 and 2048") }
-        guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
+        guard size >= 16 && size <= 2048 else { throw ValidationError("--size must be between 16 and 2048 pixels (got \(size))") }
+        guard steps >= 1 && steps <= 1_000_000 else { throw ValidationError("--steps must be between 1 and 1000000 (got \(steps))") }
         guard snapshots.allSatisfy({ $0 >= 1 }) else { throw ValidationError("--snapshots must be positive steps") }
     }
 
@@ -64,8 +71,15 @@ struct CompareCommand: ParsableCommand {
             let contentPaths = try content.isEmpty
                 ? StyleTask.bundledHeldOut.map { try BundledAssets.require("images/" + $0) } : content
             let stylePath = try style ?? BundledAssets.require(BundledAssets.defaultStyle)
-            let contents = try contentPaths.map { try ImageFile.read($0) }
-            let styleImage = try ImageFile.read(stylePath)
+            let contents = try contentPaths.map { try readImage($0, strict: strict) }
+            let styleImage = try readImage(stylePath, strict: strict)
+            for (path, image) in zip(contentPaths, contents) {
+                do {
+                    _ = try StyleTransfer.validatedContentSize(width: image.width, height: image.height, size: size, maximumSize: 2048)
+                } catch let e as ContentSizeError {
+                    throw CLIError("cannot compare on '\(path)': \(e)")
+                }
+            }
 
             var optimizers: [(name: String, learningRate: Float?, optimizer: any Optimizer)] = []
             let modelPath = model ?? BundledAssets.locate("models/neural-art.lstm")
@@ -90,16 +104,29 @@ struct CompareCommand: ParsableCommand {
             try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
             let weights = lossWeights.weights
             let bar = ProgressBar(label: "compare", total: contents.count * optimizers.count * steps, quiet: quiet)
+            // The ETA weighs learned-optimizer steps by their cost (it runs first and is slower).
+            let cost = { (name: String) in name == "lstm" ? Self.learnedStepCost : 1 }
+            let totalCost = Double(contents.count * steps) * optimizers.map { cost($0.name) }.reduce(0, +)
             var allRuns: [[OptimizerComparison.Run]] = []
-            var done = 0
+            var done = 0, doneCost = 0.0
             for (k, image) in contents.enumerated() {
                 let transfer = StyleTransfer(content: image, styles: [styleImage], size: size, weights: weights)
                 ComputeThreads.setForImage(width: transfer.width, height: transfer.height)
-                let runs = try OptimizerComparison.run(
-                    transfer: transfer, optimizers: optimizers, steps: steps, snapshotSteps: snapshots
-                ) { name, step in
-                    done += 1
-                    if step % 8 == 0 || step == steps { bar.update(step: done, message: "\(name) on \(Self.stem(contentPaths[k]))") }
+                let runs = try divergenceReported {
+                    try OptimizerComparison.run(
+                        transfer: transfer, optimizers: optimizers, steps: steps, snapshotSteps: snapshots
+                    ) { name, step in
+                        done += 1
+                        doneCost += cost(name)
+                        if step % 8 == 0 || step == steps {
+                            bar.update(step: done, message: "\(name) on \(Self.stem(contentPaths[k]))", fraction: doneCost / totalCost)
+                        }
+                    }
+                }
+                for r in runs where r.losses.last! > r.losses.first! {
+                    FileHandle.standardError.write(Data(String(
+                        format: "warning: %@ on %@: the loss rose from %.4g to %.4g over %d steps (best %.4g)\n",
+                        r.name, Self.stem(contentPaths[k]), r.losses.first!, r.losses.last!, steps, r.losses.min()!).utf8))
                 }
                 allRuns.append(runs)
                 let rowSteps = Array(Set(snapshots.filter { $0 < steps } + [steps])).sorted()

@@ -34,10 +34,13 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Tuning criterion when tuning now: sum or final.")
     var criterion: TuningCriterion = .sum
 
-    @Option(help: "CSV of the mean loss curves (default: <model or task>-eval.csv).")
+    @Option(help: "Folder for the CSV and the plot when --csv or --plot is not given (default: the working directory).")
+    var outputDir: String = "."
+
+    @Option(help: "CSV of the mean loss curves (default: <output-dir>/<model name or task>-eval.csv).")
     var csv: String?
 
-    @Option(help: "SVG plot of log10 mean loss against step (default: <model or task>-eval.svg).")
+    @Option(help: "SVG plot of log10 mean loss against step (default: <output-dir>/<model name or task>-eval.svg).")
     var plot: String?
 
     @Option(help: "Write {task, steps, optimizers: {name: {learning_rate, mean_loss}}} as JSON to this file.")
@@ -90,8 +93,14 @@ struct EvaluateCommand: ParsableCommand {
             }
             let result = classification?.result
                 ?? EvaluationResult.run(task: task, optimizers: optimizers, problems: problems, steps: steps, progress: report)
-            let stem = model.map { $0.hasSuffix(".lstm") ? String($0.dropLast(5)) : $0 } ?? "\(taskSelection.task)"
-            let csvPath = csv ?? stem + "-eval.csv", plotPath = plot ?? stem + "-eval.svg"
+            // Named after the model's file (not its folder: models/ stays free of untracked files).
+            let stem = model.map { name in
+                let file = (name as NSString).lastPathComponent
+                return file.hasSuffix(".lstm") ? String(file.dropLast(5)) : file
+            } ?? "\(taskSelection.task)"
+            let dir = outputDir as NSString
+            let csvPath = csv ?? dir.appendingPathComponent(stem + "-eval.csv")
+            let plotPath = plot ?? dir.appendingPathComponent(stem + "-eval.svg")
             try writeAtomically(result.csv(), to: csvPath)
             try writeAtomically(SVGPlot.lossCurves(result), to: plotPath)
             if let json { try writeAtomically(try classification?.json() ?? result.json(), to: json) }

@@ -3,20 +3,25 @@ import NeuralArt
 
 /// The loss-weight options shared by `stylize` and `compare`.
 struct LossWeightOptions: ParsableArguments {
-    @Option(name: .long, help: "Weight of the content loss.")
+    @Option(name: .long, parsing: .unconditional, help: "Weight of the content loss (0 to 1e6).")
     var contentWeight: Float = LossWeights.default.content
 
-    @Option(name: .long, help: "Weight of the style loss.")
+    @Option(name: .long, parsing: .unconditional, help: "Weight of the style loss (0 to 1e6).")
     var styleWeight: Float = LossWeights.default.style
 
-    @Option(name: .long, help: "Weight of the smoothness (total variation) loss.")
+    @Option(name: .long, parsing: .unconditional, help: "Weight of the smoothness (total variation) loss (0 to 1e6).")
     var tvWeight: Float = LossWeights.default.tv
+
+    /// The largest weight accepted: larger ones overflow the loss (Float) on ordinary pictures.
+    static let maximumWeight: Float = 1e6
 
     var weights: LossWeights { LossWeights(content: contentWeight, style: styleWeight, tv: tvWeight) }
 
     func validate() throws {
         for (name, w) in [("--content-weight", contentWeight), ("--style-weight", styleWeight), ("--tv-weight", tvWeight)] {
-            guard w >= 0 && w.isFinite else { throw ValidationError("\(name) must be a non-negative number") }
+            guard w >= 0 && w <= Self.maximumWeight else {
+                throw ValidationError("\(name) must be a number between 0 and 1e6 (got \(w))")
+            }
         }
     }
 }

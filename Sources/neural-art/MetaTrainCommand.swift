@@ -19,29 +19,30 @@ struct MetaTrainCommand: ParsableCommand {
 
     @OptionGroup var taskSelection: TaskSelection
 
-    @Option(name: [.customLong("meta-steps"), .customLong("steps")], help: "Meta-steps (ADAM updates of the LSTM weights, one per unroll).")
-    var metaSteps = 8000
+    @Option(name: [.customLong("meta-steps"), .customLong("steps")],
+            help: "Meta-steps (ADAM updates of the LSTM weights, one per unroll). Default: the task's (\(MetaTrainDefaults.summary(\.metaSteps))); with --resume, the checkpoint's.")
+    var metaSteps: Int?
 
-    @Option(help: "Optimization steps per problem (default: the task's, 100 for quadratic).")
+    @Option(help: "Optimization steps per problem (default: the task's: \(MetaTrainDefaults.horizonSummary)).")
     var horizon: Int?
 
-    @Option(help: "Steps per truncated unroll.")
-    var unroll = 20
+    @Option(help: "Steps per truncated unroll (default: the task's: \(MetaTrainDefaults.summary(\.unroll))).")
+    var unroll: Int?
 
-    @Option(help: "Problems optimized together in each meta-step.")
-    var problemsPerStep = 32
+    @Option(help: "Problems optimized together in each meta-step (default: the task's: \(MetaTrainDefaults.summary(\.problemsPerStep))).")
+    var problemsPerStep: Int?
 
-    @Option(help: "ADAM learning rate on the LSTM weights.")
-    var metaLearningRate: Float = 1e-3
+    @Option(help: "ADAM learning rate on the LSTM weights (default: the task's: \(MetaTrainDefaults.summary(\.metaLearningRate))).")
+    var metaLearningRate: Float?
 
     @Option(help: "Clip the meta-gradient to this global norm (0: no clipping).")
     var clip: Float = 1
 
-    @Option(help: "Meta-objective over an unroll's steps: sum (Σ f, the paper's) or log (Σ log f: late progress counts as much as early). Validation ranks by the same.")
-    var objective: MetaObjective = .sum
+    @Option(help: "Meta-objective over an unroll's steps: sum (Σ f, the paper's) or log (Σ log f: late progress counts as much as early). Validation ranks by the same. Default: the task's (style: log, others: sum).")
+    var objective: MetaObjective?
 
-    @Option(help: "Multiply each training problem's loss scale by 10^u, u uniform in [-r, r] (random scaling: step sizes that do not depend on one gradient magnitude). 0: off.")
-    var randomScale: Float = 0
+    @Option(help: "Multiply each training problem's loss scale by 10^u, u uniform in [-r, r] (random scaling: step sizes that do not depend on one gradient magnitude). 0: off. Default: the task's (style: 1, others: 0).")
+    var randomScale: Float?
 
     @Option(help: "Weight step t of the H-step horizon in the meta-loss by (k+1)(t/H)^k: 0 is the paper's uniform sum, 1 a linear ramp, larger k move the weight onto the last steps. Validation by 'objective' uses the same weights.")
     var lateWeight: Float = 0
@@ -52,11 +53,11 @@ struct MetaTrainCommand: ParsableCommand {
     @Option(help: "How validation ranks the weights: objective (the meta-objective's criterion over the horizon) or final (the mean loss after the last step).")
     var select: ValidationSelection = .objective
 
-    @Option(help: "Validate every this many meta-steps (and at the end); the best weights are kept.")
-    var validateEvery = 500
+    @Option(help: "Validate every this many meta-steps (and at the end); the best weights are kept. Default: the task's (\(MetaTrainDefaults.summary(\.validateEvery))).")
+    var validateEvery: Int?
 
-    @Option(help: "Number of validation problems.")
-    var validationProblems = 100
+    @Option(help: "Number of validation problems (default: the task's: \(MetaTrainDefaults.summary(\.validationProblems))).")
+    var validationProblems: Int?
 
     @Option(help: "Checkpoint file (written atomically at problem boundaries).")
     var checkpoint: String?
@@ -91,8 +92,9 @@ struct MetaTrainCommand: ParsableCommand {
     @Option(help: "Preprocessing exponent p of log-sign inputs.")
     var p: Float = 10
 
-    @Flag(help: "Add scale-invariant inputs: gradient and momentum over a running RMS (β 0.95, clipped to ±5).")
-    var rmsInputs = false
+    @Flag(inversion: .prefixedNo,
+          help: "Add scale-invariant inputs: gradient and momentum over a running RMS (β 0.95, clipped to ±5). Default: the task's (on for style).")
+    var rmsInputs: Bool?
 
     @Option(help: ArgumentHelp("Add momentum inputs at these decays, e.g. 0.5,0.9,0.99: log-sign features of each bias-corrected running average of the gradient.",
                                valueName: "β,β,…"), transform: { try MetaTrainCommand.parseDecays($0) })
@@ -196,12 +198,14 @@ struct MetaTrainCommand: ParsableCommand {
     /// task with groups (`GroupedParameterTask`), else one LSTM over all coordinates.
     func makeTrainer(task: any MetaTask) throws -> MetaTrainer {
         if resume, let checkpoint {
+            // Without --meta-steps the checkpoint's planned count stands (not a task default).
             return try Checkpoint.load(path: checkpoint).makeTrainer(task: task, metaSteps: metaSteps, path: checkpoint)
         }
         let groups = (task as? any GroupedParameterTask)?.parameterGroups
+        let defaults = MetaTrainDefaults.forTask(task.name)
         var lstm = LSTMConfiguration(
             layers: layers, hiddenSize: hidden,
-            inputs: InputFeatures(gradient: inputs, p: p, rmsInputs: rmsInputs, momentumDecays: momentumInputs),
+            inputs: InputFeatures(gradient: inputs, p: p, rmsInputs: rmsInputs ?? defaults.rmsInputs, momentumDecays: momentumInputs),
             outputScale: outputScale, momentumReadoutScale: momentumReadout ? 10 : 0)
         var start: [Float]?
         if let initialModel {
@@ -212,10 +216,12 @@ struct MetaTrainCommand: ParsableCommand {
             start = file.weights
         }
         let settings = MetaTrainingSettings(
-            metaSteps: metaSteps, horizon: horizon ?? task.defaultHorizon, unroll: unroll,
-            problemsPerStep: problemsPerStep, metaLearningRate: metaLearningRate, clipNorm: clip,
-            validateEvery: validateEvery, validationProblems: validationProblems, seed: seed,
-            objective: objective, randomScale: randomScale, selection: select,
+            metaSteps: metaSteps ?? defaults.metaSteps, horizon: horizon ?? defaults.horizon ?? task.defaultHorizon,
+            unroll: unroll ?? defaults.unroll, problemsPerStep: problemsPerStep ?? defaults.problemsPerStep,
+            metaLearningRate: metaLearningRate ?? defaults.metaLearningRate, clipNorm: clip,
+            validateEvery: validateEvery ?? defaults.validateEvery,
+            validationProblems: validationProblems ?? defaults.validationProblems, seed: seed,
+            objective: objective ?? defaults.objective, randomScale: randomScale ?? defaults.randomScale, selection: select,
             lateWeight: lateWeight, secondOrderSteps: secondOrderSteps)
         do { try settings.validate() } catch let e as MetaTrainingError { throw ValidationError(e.description) }
         return try MetaTrainer(task: task, configuration: lstm, settings: settings, groups: groups, initialWeights: start)

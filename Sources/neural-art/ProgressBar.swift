@@ -4,9 +4,12 @@ import Foundation
 ///
 /// On a terminal it redraws in place (at most ~10 times a second); when standard error is not
 /// a terminal (logs, CI) it prints a plain line at every tenth of the way. `quiet` silences it.
+///
+/// When the amount of work is only estimated (a grid search that may widen), `update` grows the
+/// total past a step that reaches it, and `finish` makes the last line's counter the real count.
 final class ProgressBar {
     private let label: String
-    private let total: Int
+    private(set) var total: Int
     private let quiet: Bool
     private let isTTY: Bool
     private let start = Date()
@@ -21,21 +24,32 @@ final class ProgressBar {
     }
 
     /// Reports that `step` of `total` units are done; `message` is shown after the counter.
-    func update(step: Int, message: String = "") {
+    /// With `estimated`, a step that reaches the total grows it (by a tenth, at least 1), so the
+    /// bar never claims to be done early. `fraction`, the share of the work done when steps
+    /// differ in cost (e.g. learned-optimizer steps against ADAM steps), drives the ETA instead
+    /// of step/total.
+    func update(step: Int, message: String = "", estimated: Bool = false, fraction: Double? = nil) {
+        if estimated && step >= total { total = step + max(1, total / 10) }
         guard !quiet else { return }
         let now = Date()
         let done = step >= total
         if isTTY {
             guard done || now.timeIntervalSince(lastDraw) >= 0.1 else { return }
             lastDraw = now
-            FileHandle.standardError.write(Data(("\r\u{1B}[K" + line(step: step, message: message, now: now)).utf8))
+            FileHandle.standardError.write(Data(("\r\u{1B}[K" + line(step: step, message: message, now: now, fraction: fraction)).utf8))
             if done { FileHandle.standardError.write(Data("\n".utf8)) }
         } else {
             let tenth = step * 10 / total
             guard tenth != lastTenth else { return }
             lastTenth = tenth
-            FileHandle.standardError.write(Data((line(step: step, message: message, now: now) + "\n").utf8))
+            FileHandle.standardError.write(Data((line(step: step, message: message, now: now, fraction: fraction) + "\n").utf8))
         }
+    }
+
+    /// Ends the bar at `step`, which becomes the total: for work whose size was estimated.
+    func finish(step: Int, message: String = "") {
+        total = max(step, 1)
+        update(step: total, message: message)
     }
 
     /// Prints a message on its own line without disturbing the bar.
@@ -45,7 +59,7 @@ final class ProgressBar {
         lastDraw = .distantPast
     }
 
-    private func line(step: Int, message: String, now: Date) -> String {
+    private func line(step: Int, message: String, now: Date, fraction: Double?) -> String {
         let width = 24
         let filled = min(width, step * width / total)
         let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
@@ -53,8 +67,10 @@ final class ProgressBar {
         let timing: String
         if step >= total {
             timing = "done in \(Self.format(seconds: elapsed))"
-        } else if step > 0 {
-            timing = "ETA \(Self.format(seconds: elapsed / Double(step) * Double(total - step)))"
+        } else if let f = fraction ?? (step > 0 ? Double(step) / Double(total) : nil), f > 0, f < 1,
+                  f >= 0.05 || elapsed >= 30 {
+            // Not before 5 % of the work (or 30 s): the first steps carry the set-up time.
+            timing = "ETA \(Self.format(seconds: elapsed / f * (1 - f)))"
         } else {
             timing = "ETA --"
         }

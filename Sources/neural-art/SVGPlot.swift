@@ -35,7 +35,7 @@ enum SVGPlot {
             s += "<line x1=\"\(left)\" y1=\"\(yy)\" x2=\"\(left + pw)\" y2=\"\(yy)\" stroke=\"#ddd\"/>\n"
             s += "<text x=\"\(left - 8)\" y=\"\(yy + 4)\" text-anchor=\"end\">1e\(e)</text>\n"
         }
-        let tick = max(1, Int((steps / 5).rounded()))
+        let tick = niceTickSpacing(span: r.steps)
         for t in stride(from: 0, through: r.steps, by: tick) {
             s += "<line x1=\"\(x(t))\" y1=\"\(top + ph)\" x2=\"\(x(t))\" y2=\"\(top + ph + 5)\" stroke=\"black\"/>\n"
             s += "<text x=\"\(x(t))\" y=\"\(top + ph + 20)\" text-anchor=\"middle\">\(t)</text>\n"
@@ -51,12 +51,26 @@ enum SVGPlot {
                 path += (pen ? " L" : " M") + String(format: "%.1f %.1f", x(t), y(v))
                 pen = true
             }
-            s += "<path d=\"\(path)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"\(k == 0 ? 2.5 : 1.5)\"/>\n"
+            // Round joins: with the default miter join, converters draw a long spike (a false
+            // straight line) where a thick curve turns sharply.
+            s += "<path d=\"\(path)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"\(k == 0 ? 2.5 : 1.5)\" "
+                + "stroke-linejoin=\"round\" stroke-linecap=\"round\"/>\n"
             let ly = top + 10 + Double(k) * 20
             s += "<line x1=\"\(left + pw + 15)\" y1=\"\(ly)\" x2=\"\(left + pw + 40)\" y2=\"\(ly)\" stroke=\"\(color)\" stroke-width=\"2.5\"/>\n"
             let lr = r.curves[k].learningRate.map { String(format: " (lr %.3g)", Double($0)) } ?? ""
             s += "<text x=\"\(left + pw + 45)\" y=\"\(ly + 4)\">\(name)\(lr)</text>\n"
         }
         return s + "</svg>\n"
+    }
+
+    /// The spacing of at most 6 ticks over 0…`span`, the smallest of 1, 2, 5, 10, 20, 25, 50,
+    /// 100, 200, 250, 500, … that fits (128 steps: 25, giving 0, 25, 50, 75, 100, 125).
+    static func niceTickSpacing(span: Int) -> Int {
+        var unit = 1
+        while true {
+            let candidates = unit >= 10 ? [unit, 2 * unit, 25 * unit / 10, 5 * unit] : [unit, 2 * unit, 5 * unit]
+            for spacing in candidates where span / spacing <= 5 { return spacing }
+            unit *= 10
+        }
     }
 }

@@ -30,7 +30,7 @@ struct StylizeCommand: ParsableCommand {
     @Option(name: [.short, .long], help: "Output image; .png or .jpg.")
     var output: String = "stylized.png"
 
-    @Option(name: .long, help: "Longest side of the output, in pixels.")
+    @Option(name: .long, parsing: .unconditional, help: "Longest side of the output, in pixels.")
     var size: Int = 512
 
     @Option(name: .long, help: "Coarse-to-fine scales (default: 1 up to 256 px, else halvings of --size down to 128 px: 3 at 512, 4 at 1024).")
@@ -42,10 +42,10 @@ struct StylizeCommand: ParsableCommand {
     @Option(name: .long, help: "Steps at the coarsest scale (each finer scale below the output size takes 0.6× the one before).")
     var coarseIterations: Int = 100
 
-    @Option(name: .long, help: "Style images are resized to --size × this factor (larger = larger strokes).")
+    @Option(name: .long, parsing: .unconditional, help: "Style images are resized to --size × this factor (larger = larger strokes).")
     var styleScale: Double = 1
 
-    @Option(name: [.short, .long], help: "Optimization steps at the output size (default: 30 after coarser scales; for a single scale 200, or 128, its training horizon, for the learned optimizer).")
+    @Option(name: [.short, .long], parsing: .unconditional, help: "Optimization steps at the output size (default: 30 after coarser scales; for a single scale 200, or 128, its training horizon, for the learned optimizer).")
     var iterations: Int?
 
     var schedule: ScaleSchedule {
@@ -54,16 +54,36 @@ struct StylizeCommand: ParsableCommand {
         return ScaleSchedule.standard(size: size, finest: finest, coarse: coarseIterations, scales: scales)
     }
 
+    /// `schedule` without the coarse scales at which a `width`×`height` content picture would be
+    /// thinner than the network allows (an elongated picture then starts at a finer scale).
+    /// Throws `CLIError` naming `path` when even the output size is too thin.
+    func schedule(forContent path: String, width: Int, height: Int) throws -> ScaleSchedule {
+        let full = schedule
+        do {
+            _ = try StyleTransfer.validatedContentSize(width: width, height: height, size: size)
+        } catch let e as ContentSizeError {
+            throw CLIError("cannot stylize '\(path)': \(e)")
+        }
+        let keep = full.sizes.indices.filter {
+            (try? StyleTransfer.validatedContentSize(width: width, height: height, size: full.sizes[$0])) != nil
+        }
+        guard keep.count < full.sizes.count else { return full }
+        if keep.count == 1 && iterations == nil {
+            return ScaleSchedule(sizes: [size], iterations: [optimizer == .lstm ? 128 : 200])
+        }
+        return ScaleSchedule(sizes: keep.map { full.sizes[$0] }, iterations: keep.map { full.iterations[$0] })
+    }
+
     @Option(name: .long, help: "Optimizer: lstm (the learned optimizer), sgd, nag, rmsprop or adam.")
     var optimizer: OptimizerChoice = .adam
 
     @Option(name: .long, help: "Learned optimizer for --optimizer lstm (default: the shipped models/neural-art.lstm).")
     var model: String?
 
-    @Option(name: .long, help: "Learning rate (default: a per-optimizer rate that works: sgd 30, nag 3, rmsprop 0.01, adam 0.02).")
+    @Option(name: .long, parsing: .unconditional, help: "Learning rate (default: a per-optimizer rate that works: sgd 30, nag 3, rmsprop 0.01, adam 0.02).")
     var learningRate: Float?
 
-    @Option(name: .long, help: "ε of RMSprop and ADAM.")
+    @Option(name: .long, parsing: .unconditional, help: "ε of RMSprop and ADAM.")
     var epsilon: Float = 1e-8
 
     @OptionGroup var lossWeights: LossWeightOptions
@@ -74,10 +94,10 @@ struct StylizeCommand: ParsableCommand {
     @Option(name: .long, help: "Seed for every random choice (noise initialization).")
     var seed: UInt64 = 0
 
-    @Option(name: .long, help: "Print the losses every N steps (0: never).")
+    @Option(name: .long, parsing: .unconditional, help: "Print the losses every N steps (0: never).")
     var printEvery: Int = 0
 
-    @Option(name: .long, help: "Save an intermediate image every N steps as <output>_<step>.<ext> (0: never).")
+    @Option(name: .long, parsing: .unconditional, help: "Save an intermediate image every N steps as <output>_<step>.<ext> (0: never).")
     var saveEvery: Int = 0
 
     @Flag(name: .long, help: "Keep the content image's colours (transfer only luminance).")
@@ -86,20 +106,31 @@ struct StylizeCommand: ParsableCommand {
     @Option(name: .long, help: "Write the per-step losses to this CSV file.")
     var log: String?
 
-    @Option(name: .long, help: "Compute threads (default: 1 below 96×96 pixels, else the core count).")
+    @Option(name: .long, parsing: .unconditional,
+            help: "Compute threads for the network and the optimizer, at most \(maximumThreads) (default: 1 below 96×96 pixels, else the core count).")
     var threads: Int?
 
-    @Flag(name: [.short, .long], help: "No progress bar or messages.")
+    @Flag(name: [.short, .long], help: "No progress bar or messages (warnings are still shown).")
     var quiet = false
 
+    @Flag(name: .long, help: "Refuse input images with recoverable damage (libjpeg warnings such as corrupt scan data) instead of warning.")
+    var strict = false
+
+    /// The largest --threads accepted (more threads than this only add overhead on any machine).
+    static let maximumThreads = 256
+
     func validate() throws {
-        guard size >= 16 && size <= 4096 else { throw ValidationError("--size must be between 16 and 4096 pixels") }
+        guard size >= 16 && size <= 4096 else { throw ValidationError("--size must be between 16 and 4096 pixels (got \(size))") }
         if let levels { guard levels >= 1 && levels <= 6 else { throw ValidationError("--levels must be between 1 and 6") } }
         if let scales { guard scales >= 1 && scales <= 6 else { throw ValidationError("--scales must be between 1 and 6") } }
         guard coarseIterations >= 0 && coarseIterations <= 1_000_000 else {
             throw ValidationError("--coarse-iterations must be between 0 and 1000000")
         }
-        if let iterations { guard iterations >= 1 && iterations <= 1_000_000 else { throw ValidationError("--iterations must be at least 1") } }
+        if let iterations {
+            guard iterations >= 1 && iterations <= 1_000_000 else {
+                throw ValidationError("--iterations must be between 1 and 1000000 (got \(iterations))")
+            }
+        }
         if model != nil && optimizer != .lstm {
             throw ValidationError("--model is for --optimizer lstm")
         }
@@ -110,15 +141,34 @@ struct StylizeCommand: ParsableCommand {
             guard styleWeights.count == max(style.count, 1) else {
                 throw ValidationError("--style-weights needs one weight per --style (\(max(style.count, 1))), got \(styleWeights.count)")
             }
-            guard styleWeights.allSatisfy({ $0 >= 0 }) && styleWeights.reduce(0, +) > 0 else {
-                throw ValidationError("--style-weights must be non-negative with a positive sum")
+            guard styleWeights.allSatisfy({ $0 >= 0 && $0 <= 1e6 }) && styleWeights.reduce(0, +) > 0 else {
+                throw ValidationError("--style-weights must be numbers between 0 and 1e6 with a positive sum")
             }
         }
         guard printEvery >= 0, saveEvery >= 0 else { throw ValidationError("--print-every and --save-every must be ≥ 0") }
         guard ImageFile.Format(pathExtensionOf: output) != nil else {
             throw ValidationError("--output must end in .png, .jpg or .jpeg (got '\(output)')")
         }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let threads, !(1...Self.maximumThreads).contains(threads) {
+            throw ValidationError("--threads must be between 1 and \(Self.maximumThreads) (got \(threads))")
+        }
+        try checkOutputIsNotAnInput()
+    }
+
+    /// Refuses an --output (or --log) that names one of the input images: the run would
+    /// replace the photo.
+    func checkOutputIsNotAnInput() throws {
+        // The defaults too: `-o images/chelsea.png` would replace the bundled photo.
+        var inputs: [(String, String)] = [(content ?? BundledAssets.locate(BundledAssets.defaultContent)).map { ("--content", $0) }]
+            .compactMap { $0 }
+        inputs += style.isEmpty ? [BundledAssets.locate(BundledAssets.defaultStyle)].compactMap { $0.map { ("--style", $0) } }
+            : style.map { ("--style", $0) }
+        if !["content", "noise", "palette"].contains(self.`init`) { inputs.append(("--init", self.`init`)) }
+        for (flag, path) in [("--output", output)] + (log.map { [("--log", $0)] } ?? []) {
+            if let (inputFlag, input) = inputs.first(where: { sameFile($0.1, path) }) {
+                throw ValidationError("\(flag) '\(path)' is the \(inputFlag) image '\(input)'; choose another output file")
+            }
+        }
     }
 
     func run() throws {
@@ -128,8 +178,8 @@ struct StylizeCommand: ParsableCommand {
     func stylize() throws {
         let contentPath = try content ?? BundledAssets.require(BundledAssets.defaultContent)
         let stylePaths = try style.isEmpty ? [BundledAssets.require(BundledAssets.defaultStyle)] : style
-        var contentImage = try ImageFile.read(contentPath)
-        let styleImages = try stylePaths.map { try ImageFile.read($0) }
+        var contentImage = try readImage(contentPath, strict: strict)
+        let styleImages = try stylePaths.map { try readImage($0, strict: strict) }
         let initialization: Initialization
         switch self.`init` {
         case "content": initialization = .content
@@ -140,12 +190,13 @@ struct StylizeCommand: ParsableCommand {
             contentImage = contentImage.matchingColorStatistics(
                 of: styleImages, weights: styleWeights.isEmpty ? nil : styleWeights)
             initialization = .content
-        default: initialization = .image(try ImageFile.read(self.`init`))
+        default: initialization = .image(try readImage(self.`init`, strict: strict))
         }
         try checkOutputDirectory(output)
-        if let log { try checkOutputDirectory(log) }
+        try checkNotADirectory(output)
+        if let log { try checkOutputDirectory(log); try checkNotADirectory(log) }
 
-        let schedule = self.schedule
+        let schedule = try self.schedule(forContent: contentPath, width: contentImage.width, height: contentImage.height)
         try checkMemory(content: contentImage, schedule: schedule)
         let run = CoarseToFine(
             content: contentImage, styles: styleImages, styleWeights: styleWeights.isEmpty ? nil : styleWeights,
@@ -153,6 +204,7 @@ struct StylizeCommand: ParsableCommand {
         ComputeThreads.setForImage(width: run.width, height: run.height, requested: threads)
         let makeOptimizer: (Int) throws -> any Optimizer
         let description: String
+        let learned = optimizer == .lstm
         if let kind = optimizer.baseline {
             let lr = learningRate ?? kind.stylizeLearningRate
             makeOptimizer = { [epsilon] _ in kind.make(learningRate: lr, epsilon: epsilon) }
@@ -166,16 +218,26 @@ struct StylizeCommand: ParsableCommand {
 
         let steps = schedule.totalIterations
         let bar = ProgressBar(label: "stylize", total: steps, quiet: quiet)
+        // The ETA weighs each step by its scale's pixel count: a 128-px step costs about a 16th of
+        // a 512-px one, so counting steps alone put the first ETAs far too low.
+        let stepCost = schedule.sizes.map { Double($0 * $0) }
+        let totalCost = zip(stepCost, schedule.iterations).map { $0 * Double($1) }.reduce(0, +)
+        var doneCost = 0.0
         if !quiet {
             let scalesText = zip(schedule.sizes, schedule.iterations).map { "\($0) px × \($1)" }.joined(separator: ", ")
             bar.log("\(description) on \(run.width)×\(run.height) px (\(scalesText) steps), " +
                     "weights content \(lossWeights.contentWeight) style \(lossWeights.styleWeight) tv \(lossWeights.tvWeight)")
         }
         var saveError: Error?
-        let (picture, history) = try run.run(makeOptimizer: makeOptimizer, initialization: initialization, seed: seed,
-                                             originalColors: originalColors) { s, transfer, current in
+        let tracker = BestFinalPixels(lastScale: schedule.sizes.count - 1, initialization: initialization, seed: seed)
+        let (picture, history) = try divergenceReported {
+            try run.run(makeOptimizer: makeOptimizer, initialization: initialization, seed: seed,
+                        originalColors: originalColors) { s, transfer, current in
+            tracker.observe(s, transfer, current)
             let step = s.overallStep
-            bar.update(step: step, message: String(format: "%d px, loss %.4g", schedule.sizes[s.scale], s.step.loss.total))
+            doneCost += stepCost[s.scale]
+            bar.update(step: step, message: String(format: "%d px, loss %.4g", schedule.sizes[s.scale], s.step.loss.total),
+                       fraction: totalCost > 0 ? doneCost / totalCost : nil)
             if printEvery > 0 && step % printEvery == 0 {
                 bar.log(Self.describe(step, s.step.loss))
             }
@@ -186,15 +248,37 @@ struct StylizeCommand: ParsableCommand {
                 } catch { saveError = error; return false }
             }
             return true
+            }
         }
         if let saveError { throw saveError }
-        try ImageFile.write(picture, to: output)
+        let best = tracker.finish(history: history)
+        // The log first: if it cannot be written, no output image is left behind.
         if let log { try writeLog(history, to: log) }
-        if !quiet {
-            let first = history.first!, last = history.last!
-            bar.log(String(format: "loss %.4g → %.4g (content %.3g, style %.3g, tv %.3g); wrote %@",
-                           first.total, last.total, last.content, last.style, last.tv, output))
+        do {
+            try ImageFile.write(best.map { tracker.picture(from: $0.pixels, originalColors: originalColors) } ?? picture, to: output)
+        } catch {
+            if let log { try? FileManager.default.removeItem(atPath: log) }
+            throw error
         }
+        let first = history.first!, last = history.last!
+        if last.total > first.total, let best {
+            FileHandle.standardError.write(Data((Self.divergenceWarning(
+                first: first.total, last: last.total, best: best, steps: history.count - 1,
+                optimizer: description, learned: learned) + "\n").utf8))
+        }
+        if !quiet {
+            let kept = best.map { $0.step == history.count - 1 ? "" : String(format: "; kept step %d (loss %.4g)", $0.step, $0.loss) } ?? ""
+            bar.log(String(format: "loss %.4g → %.4g (content %.3g, style %.3g, tv %.3g)%@; wrote %@",
+                           first.total, last.total, last.content, last.style, last.tv, kept, output))
+        }
+    }
+
+    /// The one-line warning for a run whose loss (at the output size) ended above where it started.
+    static func divergenceWarning(first: Float, last: Float, best: BestPixels, steps: Int,
+                                  optimizer: String, learned: Bool) -> String {
+        String(format: "warning: the loss rose from %.4g to %.4g over %d steps with %@; wrote the best picture seen (step %d, loss %.4g)",
+               first, last, steps, optimizer, best.step, best.loss)
+            + (learned ? "" : "; a smaller --learning-rate may help")
     }
 
     /// Refuses, before any work, a run whose estimated memory exceeds 80 % of the machine's (or

@@ -24,7 +24,7 @@ struct TuneCommand: ParsableCommand {
     @Option(help: "Where to save the chosen rates (default: models/<task>-baselines.json).")
     var output: String?
 
-    @Flag(help: "No progress bar.")
+    @Flag(help: "No progress bar or summary (the saved file is still named).")
     var quiet = false
 
     func run() throws {
@@ -35,10 +35,8 @@ struct TuneCommand: ParsableCommand {
             let rates = tuneBaselines(task: task, steps: grid.steps(for: task), problems: grid.problems,
                                       criterion: criterion, pointsPerDecade: grid.pointsPerDecade, quiet: quiet)
             try writeAtomically(try rates.encoded(), to: path)
-            if !quiet {
-                print(rates.summary)
-                print("saved \(path)")
-            }
+            if !quiet { print(rates.summary) }
+            print("saved \(path)")
         }
     }
 }
@@ -46,15 +44,16 @@ struct TuneCommand: ParsableCommand {
 /// Runs the tuner with a progress bar (shared by `tune` and `evaluate`).
 func tuneBaselines(task: any MetaTask, steps: Int, problems: Int, criterion: TuningCriterion,
                    pointsPerDecade: Int, quiet: Bool) -> BaselineRates {
-    // ~22 grid points per baseline before widening/refining: an estimate for the bar.
+    // ~22 grid points per baseline before widening/refining: an estimate for the bar, which
+    // grows it when the grid widens and ends at the real count.
     let bar = ProgressBar(label: "tune", total: 4 * (16 + 6), quiet: quiet)
     var done = 0
     let rates = BaselineTuner.tune(task: task, steps: steps, problems: problems, criterion: criterion,
                                    pointsPerDecade: pointsPerDecade) { b, lr, v in
         done += 1
-        bar.update(step: min(done, 4 * 22 - 1), message: "\(b.rawValue) lr \(String(format: "%.3g", Double(lr))): \(formatLoss(v))")
+        bar.update(step: done, message: "\(b.rawValue) lr \(String(format: "%.3g", Double(lr))): \(formatLoss(v))", estimated: true)
     }
-    bar.update(step: 4 * 22, message: "\(done) runs")
+    bar.finish(step: done, message: "\(done) runs")
     return rates
 }
 

@@ -39,21 +39,49 @@ class CLITestCase: XCTestCase {
     func temp(_ name: String) -> String { tempDir.appendingPathComponent(name).path }
     func image(_ name: String) -> String { Self.packageRoot.appendingPathComponent("images/\(name)").path }
 
+    /// Runs the binary in `directory` (default: the package root). With `timeout`, a run still
+    /// going after that many seconds is killed and reported as a test failure; with `until`, the
+    /// run is ended (SIGTERM, not a failure) as soon as its stderr contains that text.
     @discardableResult
-    func run(_ arguments: [String]) throws -> Result {
+    func run(_ arguments: [String], in directory: URL? = nil, timeout: Double? = nil, until: String? = nil,
+             file: StaticString = #filePath, line: UInt = #line) throws -> Result {
         let process = Process()
         process.executableURL = Self.productsDirectory.appendingPathComponent("neural-art")
         process.arguments = arguments
-        process.currentDirectoryURL = Self.packageRoot
+        process.currentDirectoryURL = directory ?? Self.packageRoot
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
+        final class Collected: @unchecked Sendable {
+            let lock = NSLock()
+            var out = Data(), err = Data()
+        }
+        let collected = Collected()
+        let finished = DispatchGroup()
+        finished.enter(); finished.enter()
+        for (handle, isErr) in [(out.fileHandleForReading, false), (err.fileHandleForReading, true)] {
+            DispatchQueue.global().async {
+                while true {
+                    let chunk = handle.availableData
+                    if chunk.isEmpty { break }
+                    collected.lock.lock()
+                    if isErr { collected.err.append(chunk) } else { collected.out.append(chunk) }
+                    let seen = until.map { String(decoding: collected.err, as: UTF8.self).contains($0) } ?? false
+                    collected.lock.unlock()
+                    if seen && process.isRunning { process.terminate() }
+                }
+                finished.leave()
+            }
+        }
         try process.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
+        if let timeout, finished.wait(timeout: .now() + timeout) == .timedOut {
+            XCTFail("neural-art \(arguments.joined(separator: " ")) still running after \(timeout) s; killed", file: file, line: line)
+            kill(process.processIdentifier, SIGKILL)
+        }
+        finished.wait()
         process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                      stderr: String(decoding: e, as: UTF8.self))
+        return Result(status: process.terminationStatus, stdout: String(decoding: collected.out, as: UTF8.self),
+                      stderr: String(decoding: collected.err, as: UTF8.self))
     }
 
     /// Asserts a failure: non-zero exit and exactly one non-empty line on stderr containing `needle`.
@@ -64,11 +92,13 @@ class CLITestCase: XCTestCase {
         XCTAssertTrue(r.stderr.contains(needle), "'\(needle)' not in: \(r.stderr)", file: file, line: line)
     }
 
-    /// Asserts an argument error: exit status 64 (EX_USAGE) and a first line `Error: …` naming
-    /// `needle` (swift-argument-parser then adds the usage line and a pointer to --help).
+    /// Asserts an argument error: exit status 64 (EX_USAGE) and exactly one line, `Error: …`,
+    /// naming `needle`.
     func assertUsageError(_ r: Result, mentioning needle: String, file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(r.status, 64, "stderr: \(r.stderr)", file: file, line: line)
-        let first = r.stderr.split(separator: "\n").first.map(String.init) ?? ""
+        let lines = r.stderr.split(separator: "\n")
+        XCTAssertEqual(lines.count, 1, "expected one line, got: \(r.stderr)", file: file, line: line)
+        let first = lines.first.map(String.init) ?? ""
         XCTAssertTrue(first.hasPrefix("Error: ") && first.contains(needle), "got: \(r.stderr)", file: file, line: line)
     }
 }

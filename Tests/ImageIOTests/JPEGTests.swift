@@ -18,6 +18,27 @@ final class JPEGTests: TemporaryDirectoryTestCase {
         return jpeg[sof + 1] == marker
     }
 
+    /// A JPEG with bytes libjpeg skips with a warning ("Corrupt JPEG data: … extraneous bytes
+    /// before marker 0xd9"): decoded with a one-line warning, or refused when strict.
+    func testRecoverableDamageWarnsOrIsRefusedWhenStrict() throws {
+        let image = gradientImage(width: 40, height: 24)
+        var jpeg = try JPEG.encode(image, quality: 90)
+        XCTAssertEqual(Array(jpeg.suffix(2)), [0xFF, 0xD9])
+        jpeg.insert(contentsOf: [UInt8](repeating: 0x55, count: 32), at: jpeg.count - 2)
+        let file = try writeBytes(jpeg, "damaged.jpg")
+        var warnings: [ImageIOWarning] = []
+        let back = try ImageFile.read(file, strict: false) { warnings.append($0) }
+        XCTAssertEqual(back.width, 40)
+        XCTAssertEqual(warnings.count, 1)
+        XCTAssertTrue(warnings.first?.message.contains("Corrupt JPEG data") ?? false, "\(warnings)")
+        XCTAssertTrue(warnings.first?.description.hasPrefix("'\(file)': damaged JPEG data, decoded anyway (") ?? false)
+        XCTAssertFalse(warnings.first?.description.contains("\n") ?? true)
+        assertImageIOError(.corrupt, path: file) { _ = try ImageFile.read(file, strict: true) { _ in XCTFail("warned in strict mode") } }
+        // An intact file gives no warning either way.
+        let clean = try writeBytes(try JPEG.encode(image, quality: 90), "clean.jpg")
+        _ = try ImageFile.read(clean, strict: true) { XCTFail("unexpected warning \($0)") }
+    }
+
     func testBaselineColour() throws {
         let image = gradientImage(width: 40, height: 24)
         let jpeg = try JPEG.encode(image, quality: 95)

@@ -38,7 +38,9 @@ enum {
  * picture.
  *
  * On success *out holds width*height*3 bytes (row-major, RGB), and *orientation
- * holds the EXIF orientation (1..8; 1 when absent or unreadable).
+ * holds the EXIF orientation (1..8; 1 when absent or unreadable); err holds
+ * libjpeg's first warning, i.e. damage it recovered from such as corrupt scan
+ * data (with the count of further warnings), or is empty when there was none.
  * On failure *out is NULL and err holds a NUL-terminated one-line message.
  */
 int cjpeg_decode(const unsigned char *data, size_t size,

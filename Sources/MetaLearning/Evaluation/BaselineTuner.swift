@@ -59,9 +59,7 @@ public struct BaselineRates: Codable, Equatable, Sendable {
     public static func load(path: String) throws -> BaselineRates {
         struct File: Codable { var format: String; var rates: BaselineRates }
         let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw ModelFileError.unreadable(path: path, reason: (error as NSError).localizedDescription)
-        }
+        data = try readRegularFile(path, limit: 1 << 20)
         let file: File
         do { file = try BinaryContainer.jsonDecoder().decode(File.self, from: data) } catch {
             throw ModelFileError.damaged(path: path, detail: "not a baseline-rates file (\(BinaryContainer.describe(error)))")

@@ -87,9 +87,7 @@ struct BinaryContainer {
         arrayCounts: (Data) throws -> [Int]
     ) throws -> BinaryContainer {
         let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw ModelFileError.unreadable(path: path, reason: (error as NSError).localizedDescription)
-        }
+        data = try readRegularFile(path)
         return try decode(data, path: path, magic: magic, kind: kind, supportedVersion: supportedVersion,
                           arrayCounts: arrayCounts)
     }
@@ -120,11 +118,12 @@ struct BinaryContainer {
         }
         if let counts {
             let expected = prefixSize + headerCount + 4 * counts.reduce(0, +) + 4
-            if expected != bytes.count {
-                if bytes.count < expected || !crcOK {
-                    throw ModelFileError.truncated(path: path, expected: expected, actual: bytes.count)
-                }
-                throw ModelFileError.damaged(path: path, detail: "\(bytes.count) bytes, the header describes \(expected)")
+            if bytes.count < expected {
+                throw ModelFileError.truncated(path: path, expected: expected, actual: bytes.count)
+            }
+            if bytes.count > expected {
+                throw ModelFileError.damaged(
+                    path: path, detail: "\(bytes.count - expected) extra byte(s) after its end (\(bytes.count) bytes, the header describes \(expected))")
             }
         } else if prefixSize + headerCount > bytes.count - 4 && headerCount < 1 << 24 {
             throw ModelFileError.truncated(path: path, expected: prefixSize + headerCount + 4, actual: bytes.count, atLeast: true)

@@ -165,11 +165,8 @@ public struct ModelFile: Equatable, Sendable {
 
     /// Loads and validates a model file (either kind).
     public static func load(path: String) throws -> ModelFile {
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw ModelFileError.unreadable(path: path, reason: (error as NSError).localizedDescription)
-        }
-        return try decode(data, path: path)
+        // readRegularFile: a FIFO, device or directory fails at once with what it is.
+        try decode(readRegularFile(path), path: path)
     }
 
     /// Decodes and validates a model file's bytes (`path` only names it in errors).
