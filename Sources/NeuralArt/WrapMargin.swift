@@ -10,15 +10,8 @@ import ImageIO
 /// canvas is continuous across the picture's edges and across the wrap; the one seam lies in the
 /// middle of the margin, which is optimized with the picture and cropped off at the end.
 public struct WrapMargin: Sendable, Equatable {
-    /// Extra rows below and columns to the right, in pixels.
-    public let rows: Int
-    public let columns: Int
-
-    public init(rows: Int, columns: Int) {
-        precondition(rows >= 0 && columns >= 0, "WrapMargin: negative margin")
-        self.rows = rows
-        self.columns = columns
-    }
+    /// Extra rows below and columns to the right, in pixels (≥ 0).
+    public let rows: Int, columns: Int
 
     /// No margin.
     public static let none = WrapMargin(rows: 0, columns: 0)

@@ -22,13 +22,7 @@ public enum FastMath {
         let k = s - magic
         // r = x − k·ln2 with ln2 = 0.693359375 − 2.12194440e−4 (Cody–Waite split).
         let r = xc - k * 0.693_359_375 + k * 2.121_944_40e-4
-        var p: Float = 1.987_569_150_0e-4
-        p = p * r + 1.398_199_950_7e-3
-        p = p * r + 8.333_451_907_3e-3
-        p = p * r + 4.166_579_589_4e-2
-        p = p * r + 1.666_666_545_9e-1
-        p = p * r + 5.000_000_120_1e-1
-        let er = p * (r * r) + r + 1
+        let er = expPolynomial(r)
         // The low mantissa bits of s hold k (two's complement); build 2ᵏ from them.
         let twoK = Float(bitPattern: (s.bitPattern &- 0x4B40_0000 &+ 127) &<< 23)
         return er * twoK
@@ -62,13 +56,7 @@ public enum FastMath {
         let s = xc * 1.442_695_04 + magic
         let k = s - magic
         let r = xc - k * 0.693_359_375 + k * 2.121_944_40e-4
-        var p = SIMD8<Float>(repeating: 1.987_569_150_0e-4)
-        p = p * r + 1.398_199_950_7e-3
-        p = p * r + 8.333_451_907_3e-3
-        p = p * r + 4.166_579_589_4e-2
-        p = p * r + 1.666_666_545_9e-1
-        p = p * r + 5.000_000_120_1e-1
-        let er = p * (r * r) + r + 1
+        let er = expPolynomial(r)
         let bits = (unsafeBitCast(s, to: SIMD8<UInt32>.self) &- 0x4B40_0000 &+ 127) &<< 23
         return er * unsafeBitCast(bits, to: SIMD8<Float>.self)
     }
@@ -118,4 +106,32 @@ public enum FastMath {
     public static func tanh(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, count: Int) {
         for i in 0..<count { output[i] = tanh(input[i]) }
     }
+
+    /// e^r ≈ 1 + r + r²·P(r) on the reduced range |r| ≤ ln2/2 (degree-5 P), for one lane or
+    /// eight: the same operations in the same order, so both give bit-identical results.
+    @inlinable @inline(__always)
+    static func expPolynomial<V: FastMathLanes>(_ r: V) -> V {
+        var p = V.splat(1.987_569_150_0e-4)
+        p = p * r + .splat(1.398_199_950_7e-3)
+        p = p * r + .splat(8.333_451_907_3e-3)
+        p = p * r + .splat(4.166_579_589_4e-2)
+        p = p * r + .splat(1.666_666_545_9e-1)
+        p = p * r + .splat(5.000_000_120_1e-1)
+        return p * (r * r) + r + .splat(1)
+    }
+}
+
+/// Float or SIMD8<Float>: what `FastMath.expPolynomial` computes with.
+public protocol FastMathLanes {
+    static func splat(_ value: Float) -> Self
+    static func * (lhs: Self, rhs: Self) -> Self
+    static func + (lhs: Self, rhs: Self) -> Self
+}
+
+extension Float: FastMathLanes {
+    @inlinable @inline(__always) public static func splat(_ value: Float) -> Float { value }
+}
+
+extension SIMD8: FastMathLanes where Scalar == Float {
+    @inlinable @inline(__always) public static func splat(_ value: Float) -> SIMD8<Float> { SIMD8(repeating: value) }
 }

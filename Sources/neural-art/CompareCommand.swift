@@ -50,11 +50,7 @@ struct CompareCommand: ParsableCommand {
 
     @OptionGroup var lossWeights: LossWeightOptions
 
-    @Flag(name: [.short, .long], help: "No progress bar (warnings are still shown).")
-    var quiet = false
-
-    @Flag(name: .long, help: "Refuse input images with recoverable damage (libjpeg warnings such as corrupt scan data) instead of warning.")
-    var strict = false
+    @OptionGroup var io: PictureRunOptions
 
     /// A learned-optimizer step costs about this many hand-designed steps (`bench`: 2.1–3.2×
     /// at 64–256 px); the progress bar's ETA weighs the steps by it.
@@ -71,8 +67,8 @@ struct CompareCommand: ParsableCommand {
             let contentPaths = try content.isEmpty
                 ? StyleTask.bundledHeldOut.map { try BundledAssets.require("images/" + $0) } : content
             let stylePath = try style ?? BundledAssets.require(BundledAssets.defaultStyle)
-            let contents = try contentPaths.map { try readImage($0, strict: strict) }
-            let styleImage = try readImage(stylePath, strict: strict)
+            let contents = try contentPaths.map { try readImage($0, strict: io.strict) }
+            let styleImage = try readImage(stylePath, strict: io.strict)
             for (path, image) in zip(contentPaths, contents) {
                 do {
                     _ = try StyleTransfer.validatedContentSize(width: image.width, height: image.height, size: size, maximumSize: 2048)
@@ -85,7 +81,7 @@ struct CompareCommand: ParsableCommand {
             let modelPath = model ?? BundledAssets.locate("models/neural-art.lstm")
             if let modelPath, modelPath != "none" {
                 optimizers.append(("lstm", nil, try ModelFile.load(path: modelPath).optimizer(forTaskNamed: "style", path: modelPath)))
-            } else if model == nil && !quiet {
+            } else if model == nil && !io.quiet {
                 FileHandle.standardError.write(Data("note: models/neural-art.lstm not found; comparing the baselines only\n".utf8))
             }
             var rates: [String: Float] = [:]
@@ -103,7 +99,7 @@ struct CompareCommand: ParsableCommand {
 
             try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
             let weights = lossWeights.weights
-            let bar = ProgressBar(label: "compare", total: contents.count * optimizers.count * steps, quiet: quiet)
+            let bar = ProgressBar(label: "compare", total: contents.count * optimizers.count * steps, quiet: io.quiet)
             // The ETA weighs learned-optimizer steps by their cost (it runs first and is slower).
             let cost = { (name: String) in name == "lstm" ? Self.learnedStepCost : 1 }
             let totalCost = Double(contents.count * steps) * optimizers.map { cost($0.name) }.reduce(0, +)

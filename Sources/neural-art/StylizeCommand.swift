@@ -110,11 +110,7 @@ struct StylizeCommand: ParsableCommand {
             help: "Compute threads for the network and the optimizer, at most \(maximumThreads) (default: 1 below 96×96 pixels, else the core count).")
     var threads: Int?
 
-    @Flag(name: [.short, .long], help: "No progress bar or messages (warnings are still shown).")
-    var quiet = false
-
-    @Flag(name: .long, help: "Refuse input images with recoverable damage (libjpeg warnings such as corrupt scan data) instead of warning.")
-    var strict = false
+    @OptionGroup var io: PictureRunOptions
 
     /// The largest --threads accepted (more threads than this only add overhead on any machine).
     static let maximumThreads = 256
@@ -178,8 +174,8 @@ struct StylizeCommand: ParsableCommand {
     func stylize() throws {
         let contentPath = try content ?? BundledAssets.require(BundledAssets.defaultContent)
         let stylePaths = try style.isEmpty ? [BundledAssets.require(BundledAssets.defaultStyle)] : style
-        var contentImage = try readImage(contentPath, strict: strict)
-        let styleImages = try stylePaths.map { try readImage($0, strict: strict) }
+        var contentImage = try readImage(contentPath, strict: io.strict)
+        let styleImages = try stylePaths.map { try readImage($0, strict: io.strict) }
         let initialization: Initialization
         switch self.`init` {
         case "content": initialization = .content
@@ -190,7 +186,7 @@ struct StylizeCommand: ParsableCommand {
             contentImage = contentImage.matchingColorStatistics(
                 of: styleImages, weights: styleWeights.isEmpty ? nil : styleWeights)
             initialization = .content
-        default: initialization = .image(try readImage(self.`init`, strict: strict))
+        default: initialization = .image(try readImage(self.`init`, strict: io.strict))
         }
         try checkOutputDirectory(output)
         try checkNotADirectory(output)
@@ -217,13 +213,13 @@ struct StylizeCommand: ParsableCommand {
         }
 
         let steps = schedule.totalIterations
-        let bar = ProgressBar(label: "stylize", total: steps, quiet: quiet)
+        let bar = ProgressBar(label: "stylize", total: steps, quiet: io.quiet)
         // The ETA weighs each step by its scale's pixel count: a 128-px step costs about a 16th of
         // a 512-px one, so counting steps alone put the first ETAs far too low.
         let stepCost = schedule.sizes.map { Double($0 * $0) }
         let totalCost = zip(stepCost, schedule.iterations).map { $0 * Double($1) }.reduce(0, +)
         var doneCost = 0.0
-        if !quiet {
+        if !io.quiet {
             let scalesText = zip(schedule.sizes, schedule.iterations).map { "\($0) px × \($1)" }.joined(separator: ", ")
             bar.log("\(description) on \(run.width)×\(run.height) px (\(scalesText) steps), " +
                     "weights content \(lossWeights.contentWeight) style \(lossWeights.styleWeight) tv \(lossWeights.tvWeight)")
@@ -266,7 +262,7 @@ struct StylizeCommand: ParsableCommand {
                 first: first.total, last: last.total, best: best, steps: history.count - 1,
                 optimizer: description, learned: learned) + "\n").utf8))
         }
-        if !quiet {
+        if !io.quiet {
             let kept = best.map { $0.step == history.count - 1 ? "" : String(format: "; kept step %d (loss %.4g)", $0.step, $0.loss) } ?? ""
             bar.log(String(format: "loss %.4g → %.4g (content %.3g, style %.3g, tv %.3g)%@; wrote %@",
                            first.total, last.total, last.content, last.style, last.tv, kept, output))
