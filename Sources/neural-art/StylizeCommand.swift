@@ -14,8 +14,11 @@ struct StylizeCommand: ParsableCommand {
             swirls style (images/swirls.png) and writes stylized.png.
 
             The loss is content·L_content + style·L_style + tv·L_tv over a compact random-weight \
-            feature network (RandVGG-S); pixels stay in [0, 1]. Every optimizer sees gradients \
-            normalized for the image size, so one learning rate serves every --size.
+            feature network (RandVGG-S), the style statistics matched on an image pyramid (the \
+            picture and its halvings down to 32 px); pixels stay in [0, 1]. Above 256 px the \
+            picture is painted coarse to fine (128 px, then twice the size, up to --size). Every \
+            optimizer sees gradients normalized for the image size, so one learning rate serves \
+            every --size.
             """)
 
     @Option(name: .long, help: "Content image (PNG or JPEG).")
