@@ -197,6 +197,10 @@ struct StylizeCommand: ParsableCommand {
 
         let schedule = try self.schedule(forContent: contentPath, width: contentImage.width, height: contentImage.height)
         try checkMemory(content: contentImage, schedule: schedule)
+        if let warning = Self.upscalingWarning(contentPath: contentPath, width: contentImage.width,
+                                               height: contentImage.height, size: size) {
+            FileHandle.standardError.write(Data((warning + "\n").utf8))
+        }
         let run = CoarseToFine(
             content: contentImage, styles: styleImages, styleWeights: styleWeights.isEmpty ? nil : styleWeights,
             schedule: schedule, styleScale: styleScale, weights: lossWeights.weights, pyramidLevels: levels)
@@ -278,6 +282,15 @@ struct StylizeCommand: ParsableCommand {
         String(format: "warning: the loss rose from %.4g to %.4g over %d steps with %@; wrote the best picture seen (step %d, loss %.4g)",
                first, last, steps, optimizer, best.step, best.loss)
             + (learned ? "" : "; a smaller --learning-rate may help")
+    }
+
+    /// One line when `--size` asks for more pixels than the content photo has: the picture is then
+    /// painted over an upsampled, blurred photo (shown even with --quiet).
+    static func upscalingWarning(contentPath: String, width: Int, height: Int, size: Int) -> String? {
+        let longest = max(width, height)
+        guard size > longest else { return nil }
+        return "warning: --size \(size) upscales '\(contentPath)' (\(width)×\(height) px) by \(String(format: "%.2g", Double(size) / Double(longest)))×; " +
+            "its details will be soft (use --size \(longest) or less to keep them)"
     }
 
     /// Refuses, before any work, a run whose estimated memory exceeds 80 % of the machine's (or

@@ -41,13 +41,18 @@ class CLITestCase: XCTestCase {
 
     /// Runs the binary in `directory` (default: the package root). With `timeout`, a run still
     /// going after that many seconds is killed and reported as a test failure; with `until`, the
-    /// run is ended (SIGTERM, not a failure) as soon as its stderr contains that text.
+    /// run is ended (SIGTERM, not a failure) as soon as its stderr contains that text;
+    /// `environment` adds variables to the test's own.
     @discardableResult
     func run(_ arguments: [String], in directory: URL? = nil, timeout: Double? = nil, until: String? = nil,
+             environment: [String: String] = [:],
              file: StaticString = #filePath, line: UInt = #line) throws -> Result {
         let process = Process()
         process.executableURL = Self.productsDirectory.appendingPathComponent("neural-art")
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         process.currentDirectoryURL = directory ?? Self.packageRoot
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
