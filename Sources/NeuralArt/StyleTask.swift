@@ -118,20 +118,35 @@ public final class StyleTask: MetaTask {
     }
 }
 
-/// One stylization problem in the meta-learning core's terms (see `StyleTask`).
+/// A stylization problem in the meta-learning core's terms: the loss `StylizationProblem` over
+/// pixels bounded to [0, 1], started from the content, with the size- and weight-normalizing
+/// loss scale. The one problem type of stylizing (`StyleTransfer`), comparing, tuning and
+/// meta-training (`StyleTask`); all of them run it through `ProblemBatch.optimize`.
 public final class StyleProblem: Problem {
     public let stylization: StylizationProblem
     let content: Tensor
     /// f at the content image (the reference the optimizer's view of the loss is divided by).
     public let referenceLoss: Float
     public let lossScale: Float
+    /// The loss terms of the last `lossAndGradient` call.
+    public private(set) var lastLoss: LossBreakdown?
 
-    public init(content image: Image, network: RandVGGS, targets: StyleTargets, weights: LossWeights) {
-        content = Tensor(image: image)
-        stylization = StylizationProblem(network: network, content: content, height: image.height,
-                                         width: image.width, styleTargets: targets, weights: weights)
-        referenceLoss = stylization.evaluate(at: content.data, gradient: nil).total
-        lossScale = Self.optimizerScale(width: image.width, height: image.height, referenceLoss: referenceLoss)
+    public convenience init(content image: Image, network: RandVGGS, targets: StyleTargets, weights: LossWeights) {
+        let content = Tensor(image: image)
+        self.init(stylization: StylizationProblem(network: network, content: content, height: image.height,
+                                                  width: image.width, styleTargets: targets, weights: weights),
+                  start: content)
+    }
+
+    /// The problem of `stylization`, started from (and normalized at) `start`, `[3, H, W]` in
+    /// [0, 1] (the content, or the content on its canvas).
+    public init(stylization: StylizationProblem, start: Tensor) {
+        precondition(start.count == stylization.parameterCount,
+                     "StyleProblem: start \(start.shape) for a \(stylization.width)×\(stylization.height) problem")
+        self.stylization = stylization
+        content = start
+        referenceLoss = stylization.evaluate(at: start.data, gradient: nil).total
+        lossScale = Self.optimizerScale(width: stylization.width, height: stylization.height, referenceLoss: referenceLoss)
     }
 
     /// (H·W/4096)/f_ref, with f_ref floored so a problem already at its optimum stays finite.
@@ -146,7 +161,9 @@ public final class StyleProblem: Problem {
     public func initialParameters() -> [Float] { content.toArray() }
 
     public func lossAndGradient(at theta: UnsafePointer<Float>, gradient: UnsafeMutablePointer<Float>) -> Float {
-        stylization.evaluate(at: theta, gradient: gradient).total
+        let loss = stylization.evaluate(at: theta, gradient: gradient)
+        lastLoss = loss
+        return loss.total
     }
 }
 

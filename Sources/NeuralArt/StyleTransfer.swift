@@ -59,19 +59,20 @@ public final class StyleTransfer {
         let contentTensor = Tensor(image: canvas)
         problem = StylizationProblem(network: network, content: contentTensor, height: canvas.height,
                                      width: canvas.width, styleTargets: targets, weights: weights)
-        referenceLoss = problem.evaluate(at: contentTensor.data, gradient: nil).total
+        styleProblem = StyleProblem(stylization: problem, start: contentTensor)
     }
 
+    /// The loss as a meta-learning `Problem` (bounds [0, 1], `gradientScale` as its loss scale).
+    public let styleProblem: StyleProblem
+
     /// f at the content image: the loss the optimizer's view is normalized by.
-    public let referenceLoss: Float
+    public var referenceLoss: Float { styleProblem.referenceLoss }
 
     /// The factor the optimizer's view of the loss is multiplied by: (H·W/4096)/f(content), as in
     /// `StyleTask`. Per-pixel gradients then do not shrink with the image size and do not change
     /// with the loss weights, so one learning rate (and one learned optimizer) serves every size
     /// and setting. Reported losses are unscaled.
-    public var gradientScale: Float {
-        StyleProblem.optimizerScale(width: canvasWidth, height: canvasHeight, referenceLoss: referenceLoss)
-    }
+    public var gradientScale: Float { styleProblem.lossScale }
 
     /// Starting pixels of the canvas, `[3, canvasHeight, canvasWidth]` in [0, 1].
     public func initialPixels(_ initialization: Initialization, seed: UInt64) -> Tensor {
@@ -102,8 +103,8 @@ public final class StyleTransfer {
         optimizer: O, pixels: Tensor, iterations: Int,
         observer: (StylizeStep, Tensor) -> Bool = { _, _ in true }
     ) throws -> [LossBreakdown] {
-        try Stylizer(problem: problem).run(optimizer: optimizer, pixels: pixels, iterations: iterations,
-                                           gradientScale: gradientScale, observer: observer)
+        try Stylizer(problem: styleProblem).run(optimizer: optimizer, pixels: pixels, iterations: iterations,
+                                                observer: observer)
     }
 
     /// The picture for canvas `pixels` (the margin cropped off), optionally keeping the content's

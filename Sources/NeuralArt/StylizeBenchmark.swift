@@ -67,7 +67,7 @@ public enum StylizeBenchmark {
         let forward = median(repeats: repeats) { net.forward(pixels: theta.data, maps: maps) }
         let lossFB = median(repeats: repeats) { problem.evaluate(at: theta.data, gradient: grad.data) }
         let lossOnly = median(repeats: repeats) { problem.evaluate(at: theta.data, gradient: nil) }
-        let stylizer = Stylizer(problem: problem)
+        let stylizer = Stylizer(problem: StyleProblem(stylization: problem, start: content))
         let adam = Adam(learningRate: 0.02)
         let steps = 5
         let adamRun = median(repeats: max(1, repeats / 2), warmup: 1) {

@@ -22,67 +22,64 @@ public enum StylizeError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-/// Runs any `Optimizer` on a `StylizationProblem`: θ_{t+1} = clamp(θ_t + Δ_t, 0, 1).
-///
-/// Buffers are allocated once per run; a step is one loss-and-gradient evaluation and one
-/// optimizer update.
+/// Runs any `Optimizer` on a `StyleProblem`: θ_{t+1} = clamp(θ_t + Δ_t, 0, 1), through the
+/// meta-learning core's one inner loop (`ProblemBatch.optimize`: the optimizer sees
+/// `lossScale · ∇f`, the update is projected onto the problem's [0, 1] box), adding what a
+/// picture needs: the loss terms of every step, a per-step observer, and an error instead of a
+/// non-finite picture.
 public struct Stylizer {
-    public let problem: StylizationProblem
+    public let problem: StyleProblem
 
-    public init(problem: StylizationProblem) { self.problem = problem }
+    public init(problem: StyleProblem) { self.problem = problem }
 
     /// Optimizes `pixels` (`[3, height, width]`, in [0, 1]) in place for `iterations` steps and
     /// returns the loss after every step: element 0 is f(θ_0), element t is f(θ_t).
     ///
     /// - Parameters:
-    ///   - gradientScale: the optimizer sees `gradientScale·∇f` (the learned optimizer is fed a
-    ///     size-normalized loss; hand-designed ones use 1).
     ///   - observer: called after each step with the step's report and the updated pixels;
     ///     return `false` to stop early.
     /// - Throws: `StylizeError.diverged` if the loss or the update becomes non-finite.
     @discardableResult
     public func run<O: Optimizer>(
-        optimizer: O, pixels: Tensor, iterations: Int, gradientScale: Float = 1,
+        optimizer: O, pixels: Tensor, iterations: Int,
         observer: (StylizeStep, Tensor) -> Bool = { _, _ in true }
     ) throws -> [LossBreakdown] {
-        let n = problem.parameterCount
-        precondition(pixels.count == n, "Stylizer: \(pixels.shape) pixels for a \(problem.width)×\(problem.height) problem")
-        let state = optimizer.makeState(count: n)
-        let gradient = Tensor(shape: [n]), delta = Tensor(shape: [n])
+        let n = problem.parameterCount, stylization = problem.stylization
+        precondition(pixels.count == n,
+                     "Stylizer: \(pixels.shape) pixels for a \(stylization.width)×\(stylization.height) problem")
         var history: [LossBreakdown] = []
         history.reserveCapacity(iterations + 1)
-        let theta = pixels.data, g = gradient.data, d = delta.data
-        // Elementwise passes are split over threads (bit-identical to serial loops).
-        let chunks = elementwiseChunks(count: n)
-        let finiteChunks = UnsafeMutablePointer<Bool>.allocate(capacity: chunks)
-        defer { finiteChunks.deallocate() }
-        for step in 1...max(iterations, 1) where iterations > 0 {
-            let loss = problem.evaluate(at: theta, gradient: g)
-            guard loss.total.isFinite else { throw StylizeError.diverged(step: step, optimizer: optimizer.name) }
+        var failure: StylizeError?
+        ProblemBatch([problem]).optimize(optimizer, theta: pixels.data, steps: iterations, evaluated: { t, _ in
+            let loss = problem.lastLoss!
+            guard loss.total.isFinite else { failure = .diverged(step: t + 1, optimizer: optimizer.name); return false }
             history.append(loss)
-            if gradientScale != 1 {
-                parallelForEachRange(count: n) { r in
-                    for i in r { g[i] *= gradientScale }
-                }
-            }
-            optimizer.update(gradient: g, delta: d, state: state)
-            // θ ← clamp(θ + Δ, 0, 1), each chunk noting whether its values stayed finite.
-            parallelFor(chunks: chunks) { p in
-                var ok = true
-                for i in chunkRange(p, of: chunks, count: n) {
-                    let v = theta[i] + d[i]
-                    ok = ok && v.isFinite
-                    theta[i] = v < 0 ? 0 : (v > 1 ? 1 : v)
-                }
-                finiteChunks[p] = ok
-            }
-            let finite = (0..<chunks).allSatisfy { finiteChunks[$0] }
-            guard finite else { throw StylizeError.diverged(step: step, optimizer: optimizer.name) }
-            if !observer(StylizeStep(step: step, loss: loss), pixels) { break }
-        }
-        let final = problem.evaluate(at: theta, gradient: nil)
+            return true
+        }, updated: { step, theta, delta in
+            // θ_t was finite, so θ_t + Δ_t is finite where Δ_t is; a NaN or infinite Δ would have
+            // been clamped or kept by the projection.
+            guard Self.allFinite(delta, count: n) else { failure = .diverged(step: step, optimizer: optimizer.name); return false }
+            return observer(StylizeStep(step: step, loss: history[step - 1]), pixels)
+        })
+        if let failure { throw failure }
+        let final = stylization.evaluate(at: pixels.data, gradient: nil)
         guard final.total.isFinite else { throw StylizeError.diverged(step: iterations, optimizer: optimizer.name) }
         history.append(final)
         return history
+    }
+
+    /// Whether every value is finite (split over threads).
+    static func allFinite(_ x: UnsafePointer<Float>, count n: Int) -> Bool {
+        let chunks = elementwiseChunks(count: n)
+        var ok = [Bool](repeating: true, count: chunks)
+        ok.withUnsafeMutableBufferPointer { flags in
+            let flags = flags.baseAddress!
+            parallelFor(chunks: chunks) { p in
+                var finite = true
+                for i in chunkRange(p, of: chunks, count: n) { finite = finite && x[i].isFinite }
+                flags[p] = finite
+            }
+        }
+        return !ok.contains(false)
     }
 }

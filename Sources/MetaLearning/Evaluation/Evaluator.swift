@@ -31,23 +31,20 @@ public enum Evaluator {
 
     /// The *sum* over the batch's problems of their losses at t = 0 … steps.
     static func batchCurve<O: Optimizer>(_ optimizer: O, batch: ProblemBatch, steps: Int) -> [Double] {
-        let n = batch.count
-        let theta = Tensor(shape: [n]), grad = Tensor(shape: [n]), delta = Tensor(shape: [n])
-        var losses = [Double](repeating: 0, count: batch.problems.count)
+        let theta = Tensor(shape: [batch.count])
         var curve = [Double](repeating: 0, count: steps + 1)
-        let state = optimizer.makeState(count: n)
+        let problems = batch.problems.count
         batch.reset()
         batch.initialParameters(into: theta.data)
-        losses.withUnsafeMutableBufferPointer { lp in
-            batch.evaluate(at: theta.data, scaledGradient: grad.data, losses: lp.baseAddress!)
-            curve[0] = lp.reduce(0, +)
-            for t in 1...max(steps, 1) where t <= steps {
-                optimizer.update(gradient: grad.data, delta: delta.data, state: state)
-                batch.applyUpdate(theta: theta.data, delta: delta.data, mask: nil)
-                batch.evaluate(at: theta.data, scaledGradient: grad.data, losses: lp.baseAddress!)
-                curve[t] = lp.reduce(0, +)
-            }
-        }
+        batch.optimize(optimizer, theta: theta.data, steps: steps, evaluated: { t, losses in
+            curve[t] = UnsafeBufferPointer(start: losses, count: problems).reduce(0, +)
+            return true
+        })
+        // The loss at θ_steps, evaluated like every other step (with its gradient).
+        let grad = Tensor(shape: [batch.count])
+        var losses = [Double](repeating: 0, count: problems)
+        losses.withUnsafeMutableBufferPointer { batch.evaluate(at: theta.data, scaledGradient: grad.data, losses: $0.baseAddress!) }
+        curve[steps] = losses.reduce(0, +)
         return curve
     }
 
