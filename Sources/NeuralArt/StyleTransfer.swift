@@ -96,14 +96,14 @@ public final class StyleTransfer {
         return t
     }
 
-    /// Optimizes `pixels` in place (see `Stylizer.run`), feeding the optimizer size-normalized
+    /// Optimizes `pixels` in place (see `StyleProblem.run`), feeding the optimizer size-normalized
     /// gradients. Returns f(θ_0) … f(θ_T).
     @discardableResult
     public func run<O: Optimizer>(
         optimizer: O, pixels: Tensor, iterations: Int,
         observer: (StylizeStep, Tensor) -> Bool = { _, _ in true }
     ) throws -> [LossBreakdown] {
-        try Stylizer(problem: styleProblem).run(optimizer: optimizer, pixels: pixels, iterations: iterations,
+        try styleProblem.run(optimizer: optimizer, pixels: pixels, iterations: iterations,
                                                 observer: observer)
     }
 

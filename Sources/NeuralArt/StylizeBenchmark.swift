@@ -67,17 +67,17 @@ public enum StylizeBenchmark {
         let forward = median(repeats: repeats) { net.forward(pixels: theta.data, maps: maps) }
         let lossFB = median(repeats: repeats) { problem.evaluate(at: theta.data, gradient: grad.data) }
         let lossOnly = median(repeats: repeats) { problem.evaluate(at: theta.data, gradient: nil) }
-        let stylizer = Stylizer(problem: StyleProblem(stylization: problem, start: content))
+        let styleProblem = StyleProblem(stylization: problem, start: content)
         let adam = Adam(learningRate: 0.02)
         let steps = 5
         let adamRun = median(repeats: max(1, repeats / 2), warmup: 1) {
-            _ = try? stylizer.run(optimizer: adam, pixels: theta, iterations: steps)
+            _ = try? styleProblem.run(optimizer: adam, pixels: theta, iterations: steps)
         }
         // `run` evaluates the loss once more at the end (without gradient): subtract that evaluation.
         let adamStep = (adamRun - lossOnly) / Double(steps)
         let lstm = LSTMOptimizer(configuration: Self.lstmConfiguration, seed: 1)
         let lstmRun = median(repeats: max(1, repeats / 2), warmup: 1) {
-            _ = try? stylizer.run(optimizer: lstm, pixels: theta, iterations: steps)
+            _ = try? styleProblem.run(optimizer: lstm, pixels: theta, iterations: steps)
         }
         let lstmStep = (lstmRun - lossOnly) / Double(steps)
         return SizeResult(size: size, netForwardMs: forward * 1e3, lossForwardBackwardMs: lossFB * 1e3,

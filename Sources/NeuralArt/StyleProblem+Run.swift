@@ -22,16 +22,12 @@ public enum StylizeError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-/// Runs any `Optimizer` on a `StyleProblem`: θ_{t+1} = clamp(θ_t + Δ_t, 0, 1), through the
+/// Runs any `Optimizer` on a stylization problem: θ_{t+1} = clamp(θ_t + Δ_t, 0, 1), through the
 /// meta-learning core's one inner loop (`ProblemBatch.optimize`: the optimizer sees
 /// `lossScale · ∇f`, the update is projected onto the problem's [0, 1] box), adding what a
 /// picture needs: the loss terms of every step, a per-step observer, and an error instead of a
 /// non-finite picture.
-public struct Stylizer {
-    public let problem: StyleProblem
-
-    public init(problem: StyleProblem) { self.problem = problem }
-
+extension StyleProblem {
     /// Optimizes `pixels` (`[3, height, width]`, in [0, 1]) in place for `iterations` steps and
     /// returns the loss after every step: element 0 is f(θ_0), element t is f(θ_t).
     ///
@@ -44,9 +40,9 @@ public struct Stylizer {
         optimizer: O, pixels: Tensor, iterations: Int,
         observer: (StylizeStep, Tensor) -> Bool = { _, _ in true }
     ) throws -> [LossBreakdown] {
-        let n = problem.parameterCount, stylization = problem.stylization
+        let problem = self, n = parameterCount
         precondition(pixels.count == n,
-                     "Stylizer: \(pixels.shape) pixels for a \(stylization.width)×\(stylization.height) problem")
+                     "StyleProblem.run: \(pixels.shape) pixels for a \(stylization.width)×\(stylization.height) problem")
         var history: [LossBreakdown] = []
         history.reserveCapacity(iterations + 1)
         var failure: StylizeError?
