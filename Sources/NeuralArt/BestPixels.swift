@@ -21,20 +21,19 @@ public final class BestPixels {
     public private(set) var step = 0
     private let previous: Tensor
     private var previousStep = 0
-    private var previousIsKnown: Bool
 
-    /// Starts from θ_0 = `start` (copied). With `startIsKnown` false, `start` is only a
-    /// placeholder of the right shape (the caller does not have θ_0) and is never kept.
-    public init(start: Tensor, startIsKnown: Bool = true) {
+    /// Starts from θ_0 = `start` (copied).
+    public init(start: Tensor) {
         pixels = start.copy()
         previous = start.copy()
-        previousIsKnown = startIsKnown
     }
+
+    /// Whether `observe` has been called (the run took a step).
+    public var hasObserved: Bool { previousStep > 0 }
 
     /// Call from the observer: `report.loss` is f(θ_{step−1}) and `current` is θ_step.
     public func observe(_ report: StylizeStep, _ current: Tensor) {
-        if previousIsKnown { consider(loss: report.loss.total, of: previous, step: report.step - 1) }
-        previousIsKnown = true
+        consider(loss: report.loss.total, of: previous, step: report.step - 1)
         previous.assign(from: current)
         previousStep = report.step
     }

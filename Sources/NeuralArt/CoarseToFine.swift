@@ -100,12 +100,15 @@ public final class CoarseToFine {
     /// - Parameters:
     ///   - makeOptimizer: the optimizer for a scale (called once per scale).
     ///   - initialization: where the first scale starts.
+    ///   - started: called before each scale's first step with the scale, its set-up and its
+    ///     starting canvas pixels θ_0 (which `observer` never shows).
     ///   - observer: called after each step with the step, that scale's set-up and its current
     ///     canvas pixels (`transfer.image(from:)` gives the picture); return `false` to stop the
     ///     whole run.
     public func run(
         makeOptimizer: (Int) throws -> any Optimizer, initialization: Initialization, seed: UInt64,
         originalColors: Bool = false,
+        started: (Int, StyleTransfer, Tensor) -> Void = { _, _, _ in },
         observer: (ScaleStep, StyleTransfer, Tensor) -> Bool = { _, _, _ in true }
     ) throws -> (image: Image, history: [LossBreakdown]) {
         var picture: Image?
@@ -115,9 +118,9 @@ public final class CoarseToFine {
         for k in schedule.sizes.indices where !stopped {
             let transfer = self.transfer(scale: k)
             // The previous scale's picture (its margin cropped off), upsampled and padded anew.
-            let pixels = picture.map {
-                transfer.canvas(from: $0.resized(width: transfer.width, height: transfer.height, filter: .bicubic))
-            } ?? transfer.initialPixels(initialization, seed: seed)
+            let pixels = picture.map { transfer.canvas(from: $0, filter: .bicubic) }
+                ?? transfer.initialPixels(initialization, seed: seed)
+            started(k, transfer, pixels)
             let optimizer = try makeOptimizer(k)
             history = try transfer.run(optimizer: optimizer, pixels: pixels,
                                        iterations: schedule.iterations[k]) { step, current in
@@ -151,24 +154,21 @@ extension CoarseToFine {
             }
             return total
         }
-        var floats = 0, largest = 0
-        for size in schedule.sizes.suffix(1) {
-            let fit = Image.fittedSize(width: contentWidth, height: contentHeight, longestSide: size)
-            let margin = WrapMargin.standard(width: fit.width, height: fit.height)
-            var h = fit.height + margin.rows, w = fit.width + margin.columns
-            floats += FeatureMaps.workspaceCount(height: h, width: w) + 4 * 3 * h * w
-            floats += c[StylizationProblem.contentStage + 1] * ((h + 3) / 4) * ((w + 3) / 4)
-            let levels = pyramidLevels ?? StylizationProblem.pyramidLevels(height: fit.height, width: fit.width)
-            for l in 0..<levels {
-                if l > 0 { h /= 2; w /= 2; floats += 2 * 3 * h * w }
-                floats += mapsFloats(h, w)
-            }
-            let styleSide = max(RandVGGS.minimumSide, Int(Double(size) * styleScale))
-            largest = max(largest, mapsFloats(styleSide, styleSide) + FeatureMaps.workspaceCount(height: styleSide, width: styleSide))
+        // Only the output scale matters: each scale's buffers are released before the next.
+        let size = schedule.sizes.last!
+        let fit = Image.fittedSize(width: contentWidth, height: contentHeight, longestSide: size)
+        let margin = WrapMargin.standard(width: fit.width, height: fit.height)
+        var h = fit.height + margin.rows, w = fit.width + margin.columns
+        var floats = FeatureMaps.workspaceCount(height: h, width: w) + 4 * 3 * h * w
+        floats += c[StylizationProblem.contentStage + 1] * ((h + 3) / 4) * ((w + 3) / 4)
+        let levels = pyramidLevels ?? StylizationProblem.pyramidLevels(height: fit.height, width: fit.width)
+        for l in 0..<levels {
+            if l > 0 { h /= 2; w /= 2; floats += 2 * 3 * h * w }
+            floats += mapsFloats(h, w)
         }
-        let last = schedule.sizes.last!
-        let fit = Image.fittedSize(width: contentWidth, height: contentHeight, longestSide: last)
-        floats += largest + (floatsPerCoordinate + 4) * 3 * fit.width * fit.height
+        let styleSide = max(RandVGGS.minimumSide, Int(Double(size) * styleScale))
+        floats += mapsFloats(styleSide, styleSide) + FeatureMaps.workspaceCount(height: styleSide, width: styleSide)
+        floats += (floatsPerCoordinate + 4) * 3 * fit.width * fit.height
         return 4 * floats + 40 << 20   // + the binary, images and buffers of the process
     }
 }

@@ -90,8 +90,8 @@ public final class StyleTransfer {
     }
 
     /// A picture (any size) resized to the picture's size and padded to the canvas, in [0, 1].
-    public func canvas(from image: Image) -> Tensor {
-        let t = Tensor(image: image.resized(width: width, height: height).wrapPadded(margin))
+    public func canvas(from image: Image, filter: ResizeFilter = .lanczos3) -> Tensor {
+        let t = Tensor(image: image.resized(width: width, height: height, filter: filter).wrapPadded(margin))
         for i in 0..<t.count { t.data[i] = min(1, max(0, t.data[i])) }
         return t
     }

@@ -232,10 +232,10 @@ struct StylizeCommand: ParsableCommand {
                     "weights content \(lossWeights.contentWeight) style \(lossWeights.styleWeight) tv \(lossWeights.tvWeight)")
         }
         var saveError: Error?
-        let tracker = BestFinalPixels(lastScale: schedule.sizes.count - 1, initialization: initialization, seed: seed)
+        let tracker = BestFinalPixels(lastScale: schedule.sizes.count - 1)
         let (picture, history) = try divergenceReported {
             try run.run(makeOptimizer: makeOptimizer, initialization: initialization, seed: seed,
-                        originalColors: originalColors) { s, transfer, current in
+                        originalColors: originalColors, started: tracker.start) { s, transfer, current in
             tracker.observe(s, transfer, current)
             let step = s.overallStep
             doneCost += stepCost[s.scale]
