@@ -47,7 +47,8 @@ public struct ImageIOError: Error, CustomStringConvertible, Equatable, Sendable 
         return "cannot \(verb) '\(ImageIOError.oneLine(path))': \(ImageIOError.oneLine(reason))"
     }
 
-    private static func oneLine(_ s: String) -> String {
+    /// `s` with its line breaks turned into spaces (messages stay one line).
+    static func oneLine(_ s: String) -> String {
         String(s.map { $0.isNewline ? " " : $0 })
     }
 }
@@ -68,7 +69,6 @@ public struct ImageIOWarning: CustomStringConvertible, Equatable, Sendable {
     }
 
     public var description: String {
-        let oneLine = { (s: String) in String(s.map { $0.isNewline ? " " : $0 }) }
-        return "'\(oneLine(path))': damaged JPEG data, decoded anyway (\(oneLine(message)))"
+        "'\(ImageIOError.oneLine(path))': damaged JPEG data, decoded anyway (\(ImageIOError.oneLine(message)))"
     }
 }

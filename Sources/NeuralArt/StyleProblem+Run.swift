@@ -16,6 +16,9 @@ public enum StylizeError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
+        case let .diverged(step, optimizer) where optimizer == "lstm":
+            // The learned optimizer has no learning rate to lower.
+            return "the loss became NaN or infinite at step \(step) with the learned optimizer"
         case let .diverged(step, optimizer):
             return "the loss became NaN or infinite at step \(step) with \(optimizer); try a smaller learning rate"
         }

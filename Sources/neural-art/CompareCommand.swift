@@ -108,15 +108,13 @@ struct CompareCommand: ParsableCommand {
             for (k, image) in contents.enumerated() {
                 let transfer = StyleTransfer(content: image, styles: [styleImage], size: size, weights: weights)
                 ComputeThreads.setForImage(width: transfer.width, height: transfer.height)
-                let runs = try divergenceReported {
-                    try OptimizerComparison.run(
-                        transfer: transfer, optimizers: optimizers, steps: steps, snapshotSteps: snapshots
-                    ) { name, step in
-                        done += 1
-                        doneCost += cost(name)
-                        if step % 8 == 0 || step == steps {
-                            bar.update(step: done, message: "\(name) on \(Self.stem(contentPaths[k]))", fraction: doneCost / totalCost)
-                        }
+                let runs = try OptimizerComparison.run(
+                    transfer: transfer, optimizers: optimizers, steps: steps, snapshotSteps: snapshots
+                ) { name, step in
+                    done += 1
+                    doneCost += cost(name)
+                    if step % 8 == 0 || step == steps {
+                        bar.update(step: done, message: "\(name) on \(Self.stem(contentPaths[k]))", fraction: doneCost / totalCost)
                     }
                 }
                 for r in runs where r.losses.last! > r.losses.first! {

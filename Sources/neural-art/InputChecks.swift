@@ -21,20 +21,15 @@ func sameFile(_ a: String, _ b: String) -> Bool {
     return absolute(a) == absolute(b)
 }
 
-/// Fails early (before long work) if an output path names an existing directory.
-func checkNotADirectory(_ path: String) throws {
+/// Fails early (before long work) if an output path's folder does not exist or the path itself
+/// names a directory.
+func checkOutputPath(_ path: String) throws {
+    let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
     var isDir: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
+        throw CLIError("cannot write '\(path)': the folder '\(dir)' does not exist")
+    }
     if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
         throw CLIError("cannot write '\(path)': it is a directory")
-    }
-}
-
-/// Runs a stylization, turning a divergence of the learned optimizer (named "lstm") into an
-/// error without the "try a smaller learning rate" hint: it has no learning rate.
-func divergenceReported<T>(_ body: () throws -> T) throws -> T {
-    do {
-        return try body()
-    } catch StylizeError.diverged(let step, let optimizer) where optimizer == "lstm" {
-        throw CLIError("the loss became NaN or infinite at step \(step) with the learned optimizer")
     }
 }

@@ -51,10 +51,13 @@ struct StylizeCommand: ParsableCommand {
     @Option(name: [.short, .long], parsing: .unconditional, help: "Optimization steps at the output size (default: 30 after coarser scales; for a single scale 200, or 128, its training horizon, for the learned optimizer).")
     var iterations: Int?
 
+    /// Default steps of a single-scale run: 200, or the learned optimizer's training horizon.
+    var singleScaleSteps: Int { optimizer == .lstm ? 128 : 200 }
+
     var schedule: ScaleSchedule {
-        let single = ScaleSchedule.standard(size: size, finest: 1, coarse: 1, scales: scales).sizes.count == 1
-        let finest = iterations ?? (single ? (optimizer == .lstm ? 128 : 200) : 30)
-        return ScaleSchedule.standard(size: size, finest: finest, coarse: coarseIterations, scales: scales)
+        let planned = ScaleSchedule.standard(size: size, finest: iterations ?? 30, coarse: coarseIterations, scales: scales)
+        guard planned.sizes.count == 1 && iterations == nil else { return planned }
+        return ScaleSchedule(sizes: planned.sizes, iterations: [singleScaleSteps])
     }
 
     /// `schedule` without the coarse scales at which a `width`×`height` content picture would be
@@ -72,7 +75,7 @@ struct StylizeCommand: ParsableCommand {
         }
         guard keep.count < full.sizes.count else { return full }
         if keep.count == 1 && iterations == nil {
-            return ScaleSchedule(sizes: [size], iterations: [optimizer == .lstm ? 128 : 200])
+            return ScaleSchedule(sizes: [size], iterations: [singleScaleSteps])
         }
         return ScaleSchedule(sizes: keep.map { full.sizes[$0] }, iterations: keep.map { full.iterations[$0] })
     }
@@ -191,9 +194,8 @@ struct StylizeCommand: ParsableCommand {
             initialization = .content
         default: initialization = .image(try readImage(self.`init`, strict: io.strict))
         }
-        try checkOutputDirectory(output)
-        try checkNotADirectory(output)
-        if let log { try checkOutputDirectory(log); try checkNotADirectory(log) }
+        try checkOutputPath(output)
+        if let log { try checkOutputPath(log) }
 
         let schedule = try self.schedule(forContent: contentPath, width: contentImage.width, height: contentImage.height)
         try checkMemory(content: contentImage, schedule: schedule)
@@ -233,9 +235,8 @@ struct StylizeCommand: ParsableCommand {
         }
         var saveError: Error?
         let tracker = BestFinalPixels(lastScale: schedule.sizes.count - 1)
-        let (picture, history) = try divergenceReported {
-            try run.run(makeOptimizer: makeOptimizer, initialization: initialization, seed: seed,
-                        originalColors: originalColors, started: tracker.start) { s, transfer, current in
+        let (picture, history) = try run.run(makeOptimizer: makeOptimizer, initialization: initialization, seed: seed,
+                                             originalColors: originalColors, started: tracker.start) { s, transfer, current in
             tracker.observe(s, transfer, current)
             let step = s.overallStep
             doneCost += stepCost[s.scale]
@@ -251,7 +252,6 @@ struct StylizeCommand: ParsableCommand {
                 } catch { saveError = error; return false }
             }
             return true
-            }
         }
         if let saveError { throw saveError }
         let best = tracker.finish(history: history)
@@ -342,13 +342,4 @@ enum OptimizerChoice: String, CaseIterable, ExpressibleByArgument {
 
     /// The hand-designed optimizer, nil for the learned one.
     var baseline: Baseline? { Baseline(rawValue: rawValue) }
-}
-
-/// Fails early (before long work) if the folder of an output path does not exist.
-func checkOutputDirectory(_ path: String) throws {
-    let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
-    var isDir: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
-        throw CLIError("cannot write '\(path)': the folder '\(dir)' does not exist")
-    }
 }

@@ -186,7 +186,6 @@ final class LSTMUnroll {
     /// Offset of group g's LSTM weights in the concatenated φ.
     func weightOffset(group g: Int) -> Int { g * configuration.layout.weightCount }
     /// The length of the concatenated φ.
-    var weightCount: Int { weightOffset(group: lanes.count) }
 
     /// Copies lane g's part of a θ-layout vector into `lane` (a plain copy for one LSTM).
     private func toLane(_ g: Int, from full: UnsafePointer<Float>, problems: Int, into lane: UnsafeMutablePointer<Float>) {

@@ -82,7 +82,7 @@ public final class MetaTrainer {
     public func weightsPerGroup(_ w: [Float]) -> [[Float]] {
         let n = configuration.layout.weightCount
         precondition(w.count == (groups?.count ?? 1) * n, "MetaTrainer: \(w.count) weights, expected a multiple \(groups?.count ?? 1) of \(n)")
-        return stride(from: 0, to: w.count, by: n).map { Array(w[$0..<($0 + n)]) }
+        return configuration.splitPerGroup(w)
     }
 
     /// A fresh unroll engine for `b`: one LSTM per group with `groups`, else one over all coordinates.

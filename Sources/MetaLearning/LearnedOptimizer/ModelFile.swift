@@ -124,10 +124,7 @@ public struct ModelFile: Equatable, Sendable {
     }
 
     /// φ split into one LSTM weight vector per group (`[weights]` without groups).
-    public var weightsPerGroup: [[Float]] {
-        let n = configuration.layout.weightCount
-        return stride(from: 0, to: weights.count, by: n).map { Array(weights[$0..<($0 + n)]) }
-    }
+    public var weightsPerGroup: [[Float]] { configuration.splitPerGroup(weights) }
 
     /// The JSON header of both layouts (`groups` absent for one LSTM, so its files are unchanged).
     struct Header: Codable {
@@ -242,5 +239,13 @@ public struct ModelFile: Equatable, Sendable {
         m.configuration.outputScale *= c.multiplier
         m.metadata.calibration = c
         return m
+    }
+}
+
+extension LSTMConfiguration {
+    /// φ of one LSTM per group, concatenated, split into one weight vector per group.
+    func splitPerGroup(_ w: [Float]) -> [[Float]] {
+        let n = layout.weightCount
+        return stride(from: 0, to: w.count, by: n).map { Array(w[$0..<($0 + n)]) }
     }
 }
