@@ -16,6 +16,10 @@ import Numerics
 /// Input: RGB pixels θ in [0, 1] (CHW), mapped to 2θ − 1 ∈ [−1, 1]. Weights are He-normal
 /// (std √(2/fan_in), fan_in = 9·C_in) from the project's seeded generator, biases zero, and
 /// each s1 filter is made zero-mean, so the network is identical on every machine for a seed.
+/// Half of s1's filters are luminance filters (their R, G and B taps equal): with all filters
+/// drawn over RGB, the colour differences between a style's patches dominate the statistics,
+/// and its dark outlines and strokes, which are luminance structure, were hardly matched
+/// (docs/PICTURES.md, "Luminance maps").
 /// The convolutions and poolings wrap around the edges (`Conv3x3.Padding.circular`), so the
 /// network is translation-equivariant on the torus and no pixel is an edge pixel: with zero
 /// or mirrored padding the gradient at a flat image is not flat near the borders, and an
@@ -26,6 +30,8 @@ public struct RandVGGS: Sendable {
     public static let channels = [3, 32, 64, 128, 256]
     /// The seed of the shipped default network.
     public static let defaultSeed: UInt64 = 0x4E41_5254   // "NART"
+    /// s1 maps that see luminance only, in the default network (see `init`).
+    public static let defaultLuminanceMaps = 16
     /// Smallest supported image side (s4 must keep at least one position).
     public static let minimumSide = 8
 
@@ -37,7 +43,12 @@ public struct RandVGGS: Sendable {
     public var isPeriodic: Bool { convs[0].padding == .circular }
 
     /// The network with weights drawn from `SeededGenerator(seed:)`.
-    public init(seed: UInt64 = RandVGGS.defaultSeed, padding: Conv3x3.Padding = .circular) {
+    /// - Parameter luminanceMaps: how many of s1's maps are luminance filters (the same taps on
+    ///   R, G and B), the first `luminanceMaps` of its 32.
+    public init(seed: UInt64 = RandVGGS.defaultSeed, padding: Conv3x3.Padding = .circular,
+                luminanceMaps: Int = RandVGGS.defaultLuminanceMaps) {
+        precondition((0...Self.channels[1]).contains(luminanceMaps),
+                     "RandVGGS: \(luminanceMaps) luminance maps of \(Self.channels[1])")
         var rng = SeededGenerator(seed: seed)
         var convs: [Conv3x3] = []
         for s in 0..<4 {
@@ -45,6 +56,10 @@ public struct RandVGGS: Sendable {
             let w = Tensor(shape: [cout, cin, 3, 3])
             rng.fillNormal(w, std: (2 / Float(9 * cin)).squareRoot())
             if s == 0 {
+                for o in 0..<luminanceMaps {
+                    let f = w.data + o * 27
+                    for k in 0..<9 { f[9 + k] = f[k]; f[18 + k] = f[k] }
+                }
                 let k = 9 * cin
                 for o in 0..<cout {
                     let f = w.data + o * k

@@ -15,6 +15,40 @@ public struct StyleTargets: Sendable {
     public let squaredNorms: [[Double]]
     /// Number of pyramid levels.
     public var levels: Int { grams.count }
+    /// The sliced Wasserstein loss's projection directions of each stage, `[C_s, C_s]` (one unit
+    /// column per projection; seeded, the same for every style).
+    public let directions: [Tensor]
+    /// The blended quantile functions of the style's projected features, `quantiles[level][stage]`,
+    /// each `[C_s, quantileCount]` (row m ascending: the 1-D Wasserstein barycenter of the styles'
+    /// distributions of projection m, sampled at ranks (i + ½)/quantileCount).
+    public let quantiles: [[Tensor]]
+    /// Mean of the squared quantiles of each row, summed over rows: ‖T‖² / N for T resampled to
+    /// any N (the sliced loss divides by it), `quantileSquaredMeans[level][stage]`.
+    public let quantileSquaredMeans: [[Double]]
+    /// Points of each stored quantile function.
+    public static let quantileCount = 2048
+    /// The seed of the projection directions.
+    public static let directionSeed: UInt64 = 0x534C_4943   // "SLIC"
+
+    /// Projections per stage of the sliced loss (at most the stage's channels).
+    /// 16 matched the pictures of one projection per channel at a third of the cost of 32
+    /// (docs/PICTURES.md).
+    public static let maximumProjections = 16
+
+    /// Seeded unit directions, `[channels, projections]` (one per column).
+    public static func makeDirections(channels: Int, stage: Int) -> Tensor {
+        var rng = SeededGenerator(seed: directionSeed).fork(UInt64(stage))
+        let p = min(channels, maximumProjections)
+        let v = Tensor(shape: [channels, p])
+        rng.fillNormal(v)
+        for m in 0..<p {
+            var n: Float = 0
+            for c in 0..<channels { n += v.data[c * p + m] * v.data[c * p + m] }
+            let k = 1 / max(n.squareRoot(), 1e-12)
+            for c in 0..<channels { v.data[c * p + m] *= k }
+        }
+        return v
+    }
 
     /// Targets from style images (`[3, h_i, w_i]`, values in [0, 1], any sizes) and blend weights
     /// (non-negative, normalized to sum to 1), for `levels` pyramid levels.
@@ -27,6 +61,9 @@ public struct StyleTargets: Sendable {
         let total = w.reduce(0, +)
         let c = RandVGGS.channels
         let grams = (0..<levels).map { _ in (0..<4).map { Tensor(shape: [c[$0 + 1], c[$0 + 1]]) } }
+        let q = Self.quantileCount
+        let directions = (0..<4).map { Self.makeDirections(channels: c[$0 + 1], stage: $0) }
+        let quantiles = (0..<levels).map { _ in (0..<4).map { Tensor(shape: [directions[$0].shape[1], q]) } }
         for (style, weight) in zip(styles, w) {
             precondition(style.shape.count == 3 && style.shape[0] == 3, "StyleTargets: style must be [3, h, w]")
             var image = style
@@ -41,6 +78,9 @@ public struct StyleTargets: Sendable {
                                  positions: maps.heights[s] * maps.widths[s], gram: g.data)
                     let f = weight / total
                     for i in 0..<g.count { grams[level][s].data[i] += f * g.data[i] }
+                    Self.addQuantiles(features: maps.activations[s].data, channels: cs,
+                                      positions: maps.heights[s] * maps.widths[s], directions: directions[s],
+                                      weight: f, into: quantiles[level][s])
                 }
                 if level + 1 < levels && min(h, wd) / 2 >= RandVGGS.minimumSide {
                     let next = Tensor(shape: [3, h / 2, wd / 2])
@@ -52,6 +92,15 @@ public struct StyleTargets: Sendable {
             }
         }
         self.grams = grams
+        self.directions = directions
+        self.quantiles = quantiles
+        self.quantileSquaredMeans = quantiles.map { level in
+            level.map { t in
+                var s = 0.0
+                for i in 0..<t.count { s += Double(t.data[i]) * Double(t.data[i]) }
+                return max(s / Double(q), 1e-30)
+            }
+        }
         self.squaredNorms = grams.map { level in
             level.map { g in
                 var s = 0.0
@@ -66,11 +115,36 @@ extension StyleTargets {
     /// The first `levels` levels.
     public func prefix(_ levels: Int) -> StyleTargets {
         precondition(levels >= 1 && levels <= self.levels, "StyleTargets.prefix: \(levels) of \(self.levels) levels")
-        return StyleTargets(grams: Array(grams.prefix(levels)), squaredNorms: Array(squaredNorms.prefix(levels)))
+        return StyleTargets(grams: Array(grams.prefix(levels)), squaredNorms: Array(squaredNorms.prefix(levels)),
+                            directions: directions, quantiles: Array(quantiles.prefix(levels)),
+                            quantileSquaredMeans: Array(quantileSquaredMeans.prefix(levels)))
     }
 
-    private init(grams: [[Tensor]], squaredNorms: [[Double]]) {
+    private init(grams: [[Tensor]], squaredNorms: [[Double]], directions: [Tensor], quantiles: [[Tensor]],
+                 quantileSquaredMeans: [[Double]]) {
         self.grams = grams
         self.squaredNorms = squaredNorms
+        self.directions = directions
+        self.quantiles = quantiles
+        self.quantileSquaredMeans = quantileSquaredMeans
+    }
+
+    /// target += weight · (the quantile functions of Vᵀ·features), `[C, quantileCount]`.
+    static func addQuantiles(features: UnsafePointer<Float>, channels c: Int, positions n: Int,
+                             directions: Tensor, weight: Float, into target: Tensor) {
+        let q = quantileCount, mp = directions.shape[1]
+        let p = UnsafeMutablePointer<Float>.allocate(capacity: mp * n)
+        let keys = UnsafeMutablePointer<UInt64>.allocate(capacity: 2 * n)
+        let sorted = UnsafeMutablePointer<Float>.allocate(capacity: n)
+        let row = UnsafeMutablePointer<Float>.allocate(capacity: q)
+        defer { p.deallocate(); keys.deallocate(); sorted.deallocate(); row.deallocate() }
+        BLAS.gemm(transA: true, m: mp, n: n, k: c, a: directions.data, lda: mp, b: features, ldb: n, c: p, ldc: n)
+        for m in 0..<mp {
+            SlicedWasserstein.sortIndices(p + m * n, count: n, keys: keys)
+            for i in 0..<n { sorted[i] = p[m * n + Int(truncatingIfNeeded: keys[i] & 0xFFFF_FFFF)] }
+            SlicedWasserstein.resampleQuantiles(sorted, count: n, into: row, count: q)
+            let t = target.data + m * q
+            for i in 0..<q { t[i] += weight * row[i] }
+        }
     }
 }

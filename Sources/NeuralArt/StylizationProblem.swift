@@ -10,6 +10,10 @@ import Numerics
 /// are matched on the image and on its downsamplings by 2, 4, …, each against the style image's
 /// downsampling by the same factor, so structures several times the network's receptive field
 /// are matched too. The gradient runs back through each level's network and then Dᵀ.
+/// With `weights.sliced` > 0, the term w_sw·(1/4L)·Σ_l Σ_s SW_{l,s} is added: the sliced
+/// Wasserstein distance of each level's and stage's features to the style's
+/// (`SlicedWasserstein`, relative to the target's squared norm), which matches the features'
+/// distributions whole, not only their second moments.
 /// Evaluation reuses buffers allocated at initialization: nothing is allocated per call.
 public final class StylizationProblem {
     public let network: RandVGGS
@@ -36,6 +40,8 @@ public final class StylizationProblem {
     let grams: [[Tensor]]
     /// Total variation's partial sum of each pixel row, `[3, height]`.
     let tvRowSums: Tensor
+    /// Per-stage workspaces of the sliced term, made at the first evaluation that needs them.
+    private var slicedWorkspaces: [SlicedWorkspace] = []
 
     /// The stage whose activations the content loss compares (s3).
     public static let contentStage = 2
@@ -119,29 +125,43 @@ public final class StylizationProblem {
         // the stages, not the small products within them, are split between threads. Each task
         // writes only its own stage's buffers and sums; totals are summed in a fixed order below.
         var styleRel = [Double](repeating: 0, count: 4 * levels)
+        var slicedRel = [Double](repeating: 0, count: 4 * levels)
+        let sliced = weights.sliced != 0
+        if sliced && slicedWorkspaces.isEmpty {
+            slicedWorkspaces = (0..<4).map { s in
+                SlicedWorkspace(projections: styleTargets.directions[s].shape[1], positions: maps.heights[s] * maps.widths[s])
+            }
+        }
         var contentSq: Double = 0
         for l in 0..<levels {
             let m = levelMaps[l]
             network.forward(pixels: l == 0 ? theta : UnsafePointer(levelPixels[l - 1].data), maps: m)
             styleRel.withUnsafeMutableBufferPointer { rel in
-                let rel = rel.baseAddress! + 4 * l
+              slicedRel.withUnsafeMutableBufferPointer { swRel in
+                let rel = rel.baseAddress! + 4 * l, swRel = swRel.baseAddress! + 4 * l
                 let stages = TaskSchedule(threads: ParallelRegion.isInside ? 1 : BLAS.threads, tasks: 4)
                 parallelFor(chunks: stages.chunks) { chunk in
                     stages.forEachTask(of: chunk) { s in
                         rel[s] = styleLoss(level: l, stage: s, gradient: gradient != nil)
+                        if sliced { swRel[s] = slicedLoss(level: l, stage: s, gradient: gradient != nil) }
                         if l == 0 && s == Self.contentStage { contentSq = contentSquaredError(gradient: gradient != nil) }
                         if s == 3 && gradient != nil { network.maskTopGradient(maps: m) }
                     }
                 }
+              }
             }
         }
         var styleLayers = [Float](repeating: 0, count: 4)
-        var styleTotal: Double = 0
+        var styleTotal: Double = 0, slicedTotal: Double = 0
         for s in 0..<4 {
-            var layer: Double = 0
-            for l in 0..<levels { layer += styleRel[4 * l + s] / Double(levels) }
+            var layer: Double = 0, slicedLayer: Double = 0
+            for l in 0..<levels {
+                layer += styleRel[4 * l + s] / Double(levels)
+                slicedLayer += slicedRel[4 * l + s] / Double(levels)
+            }
             styleLayers[s] = Float(layer)
             styleTotal += layer / 4
+            slicedTotal += slicedLayer / 4
         }
         let contentLoss = contentSq / contentSquaredNorm
         let tv: Float
@@ -165,10 +185,11 @@ public final class StylizationProblem {
             tv = TotalVariation.evaluate(theta, channels: 3, height: height, width: width,
                                          gradient: nil, weight: weights.tv)
         }
-        let style = Float(styleTotal)
+        let style = Float(styleTotal), slicedValue = Float(slicedTotal)
         let total = weights.content * Float(contentLoss) + weights.style * style + weights.tv * tv
+            + weights.sliced * slicedValue
         return LossBreakdown(total: total, content: Float(contentLoss), style: style, tv: tv,
-                             styleLayers: styleLayers)
+                             styleLayers: styleLayers, sliced: slicedValue)
     }
 
     /// gradient(level l − 1) += Dᵀ·gradient(level l).
@@ -203,6 +224,24 @@ public final class StylizationProblem {
         return sq / styleTargets.squaredNorms[l][s]
     }
 
+    /// SW_{l,s} = Σ_m Σ_i (sort(P_m)_i − T_{m,i})² / ‖T‖² for level `l`, stage `s` (P = VᵀF_s, T the
+    /// style's quantile functions resampled to this level's positions); with `gradient`, adds its
+    /// weighted adjoint w_sw·(1/4L)·∂SW/∂F_s into `maps.gradients[s]` (so it must run after that
+    /// stage's `styleLoss`). Serial inside a stage task.
+    private func slicedLoss(level l: Int, stage s: Int, gradient: Bool) -> Double {
+        let maps = levelMaps[l], work = slicedWorkspaces[s]
+        let cs = RandVGGS.channels[s + 1], positions = maps.heights[s] * maps.widths[s]
+        let norm = Double(positions) * styleTargets.quantileSquaredMeans[l][s]
+        let k = Float(Double(weights.sliced) / (4 * Double(levelMaps.count) * norm))
+        let sum = SlicedWasserstein.evaluate(
+            features: maps.activations[s].data, channels: cs, positions: positions,
+            directions: styleTargets.directions[s].data, projections: styleTargets.directions[s].shape[1],
+            targetQuantiles: styleTargets.quantiles[l][s].data, quantileCount: StyleTargets.quantileCount,
+            projectionWorkspace: work.floats, keys: work.keys, scale: k,
+            featureGradient: gradient ? maps.gradients[s].data : nil)
+        return sum / norm
+    }
+
     /// ‖F₃(θ) − F₃(c)‖² (0 without content); with `gradient`, adds w_c·∂(…/‖F₃(c)‖²)/∂F₃ into
     /// `maps.gradients[contentStage]` (so it must run after that stage's `styleLoss`).
     private func contentSquaredError(gradient: Bool) -> Double {
@@ -234,5 +273,22 @@ public final class StylizationProblem {
             total += 2 * conv + gram
         }
         return total
+    }
+}
+
+/// Workspace of the sliced term for one stage, sized for level 0 (the largest).
+final class SlicedWorkspace {
+    let floats: UnsafeMutablePointer<Float>
+    let keys: UnsafeMutablePointer<UInt64>
+
+    init(projections: Int, positions: Int) {
+        let counts = SlicedWasserstein.workspaceCounts(projections: projections, positions: positions)
+        floats = .allocate(capacity: counts.floats)
+        keys = .allocate(capacity: counts.keys)
+    }
+
+    deinit {
+        floats.deallocate()
+        keys.deallocate()
     }
 }

@@ -325,9 +325,10 @@ struct StylizeCommand: ParsableCommand {
     }
 
     func writeLog(_ history: [LossBreakdown], to path: String) throws {
-        var csv = "step,total,content,style,tv,style_s1,style_s2,style_s3,style_s4\n"
+        var csv = "step,total,content,style,tv,style_s1,style_s2,style_s3,style_s4,sliced\n"
         for (t, l) in history.enumerated() {
-            csv += "\(t),\(l.total),\(l.content),\(l.style),\(l.tv)," + l.styleLayers.map { "\($0)" }.joined(separator: ",") + "\n"
+            csv += "\(t),\(l.total),\(l.content),\(l.style),\(l.tv)," + l.styleLayers.map { "\($0)" }.joined(separator: ",")
+                + ",\(l.sliced)\n"
         }
         try writeAtomically(csv, to: path)
     }

@@ -72,6 +72,11 @@ final class StylizationGradientTests: XCTestCase {
     func testContentGradient() { checkAllPixels(LossWeights(content: 1, style: 0, tv: 0)) }
     func testStyleGradient() { checkAllPixels(LossWeights(content: 0, style: 1, tv: 0)) }
     func testTotalGradient() { checkAllPixels(LossWeights(content: 1, style: 10, tv: 5)) }
+    func testSlicedGradient() { checkAllPixels(LossWeights(content: 0, style: 0, tv: 0, sliced: 1)) }
+    func testDefaultLossGradient() { checkAllPixels(.default) }
+    func testPyramidSlicedGradient() {
+        checkAllPixels(LossWeights(content: 0, style: 0, tv: 0, sliced: 1), levels: 3, height: 37, width: 34, sample: 4)
+    }
 
     /// The style loss on a 3-level pyramid (37×34 → 18×17 → 9×8: odd and even sides at every
     /// level), through each level's network and the downsampling adjoints.
