@@ -48,8 +48,7 @@ final class SlicedWassersteinTests: XCTestCase {
     }
 
     /// Value against projecting, sorting and summing directly; gradient against central
-    /// differences (a step of 1e-4, below the smallest gap between these projections, so no
-    /// ranks change within it).
+    /// differences.
     func testValueAndGradient() {
         let c = 5, n = 37, m = 4, q = 64
         let features = randomTensor([c, n], seed: 1)
@@ -84,6 +83,25 @@ final class SlicedWassersteinTests: XCTestCase {
         for i in 0..<grad.count { grad.data[i] = 1 }
         _ = loss(features, gradient: grad, scale: 0.5)
         for i in 0..<grad.count { grad.data[i] = (grad.data[i] - 1) * 2 }
-        checkGradient(features, analytic: grad, h: 1e-4, rtol: 1e-2, atol: 1e-3) { loss($0) }
+        // The loss has kinks where two projections swap ranks; check the coordinates whose ±h step
+        // keeps every row's order (most of them), where it is smooth.
+        let h: Float = 1e-3
+        func orders(_ f: Tensor) -> [[Int]] {
+            (0..<m).map { r in
+                let p = (0..<n).map { j in (0..<c).reduce(Float(0)) { $0 + directions.data[$1 * m + r] * f.data[$1 * n + j] } }
+                return (0..<n).sorted { p[$0] < p[$1] }
+            }
+        }
+        let base = orders(features)
+        let smooth = (0..<features.count).filter { i in
+            let saved = features.data[i]
+            defer { features.data[i] = saved }
+            features.data[i] = saved + h
+            guard orders(features) == base else { return false }
+            features.data[i] = saved - h
+            return orders(features) == base
+        }
+        XCTAssertGreaterThan(smooth.count, features.count * 3 / 4)
+        checkGradient(features, analytic: grad, h: h, rtol: 1e-2, atol: 1e-3, indices: smooth) { loss($0) }
     }
 }
