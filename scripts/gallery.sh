@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates docs/gallery: every bundled style on three bundled photos at 512 px with the
+# Regenerates docs/gallery: every bundled style on four bundled photos at 512 px with the
 # default settings (plus the grey camera photo with --init palette), as JPEG.
 # Usage: scripts/gallery.sh   (about 15 s a picture on an idle 2-core machine)
 set -euo pipefail
@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 swift build -c release >/dev/null
 B=.build/release/neural-art
 mkdir -p docs/gallery
-for photo in chelsea.png coffee.png rocket.jpg; do
+for photo in chelsea.png coffee.png rocket.jpg astronaut.png; do
     for style in swirls.png stained-glass.png hubble_deep_field.jpg brick.png gravel.png grass.png; do
         out="docs/gallery/${photo%.*}-${style%.*}.jpg"
         echo "$out" >&2
