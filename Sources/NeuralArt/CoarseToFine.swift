@@ -161,6 +161,13 @@ extension CoarseToFine {
         var h = fit.height + margin.rows, w = fit.width + margin.columns
         var floats = FeatureMaps.workspaceCount(height: h, width: w) + 4 * 3 * h * w
         floats += c[StylizationProblem.contentStage + 1] * ((h + 3) / 4) * ((w + 3) / 4)
+        // The sliced term's per-stage workspaces (projections, a target row, 2N 8-byte keys).
+        var sh = h, sw = w
+        for s in 0..<4 {
+            if s > 0 { sh = (sh + 1) / 2; sw = (sw + 1) / 2 }
+            let m = min(c[s + 1], StyleTargets.maximumProjections)
+            floats += (m + 1 + 4) * sh * sw
+        }
         let levels = pyramidLevels ?? StylizationProblem.pyramidLevels(height: fit.height, width: fit.width)
         for l in 0..<levels {
             if l > 0 { h /= 2; w /= 2; floats += 2 * 3 * h * w }
