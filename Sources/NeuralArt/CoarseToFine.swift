@@ -166,7 +166,7 @@ extension CoarseToFine {
         for s in 0..<4 {
             if s > 0 { sh = (sh + 1) / 2; sw = (sw + 1) / 2 }
             let m = min(c[s + 1], StyleTargets.maximumProjections)
-            floats += (m + 1 + 4) * sh * sw
+            floats += (m + 2 * (1 + 4)) * sh * sw   // up to 2 row threads
         }
         let levels = pyramidLevels ?? StylizationProblem.pyramidLevels(height: fit.height, width: fit.width)
         for l in 0..<levels {

@@ -129,7 +129,8 @@ public final class StylizationProblem {
         let sliced = weights.sliced != 0
         if sliced && slicedWorkspaces.isEmpty {
             slicedWorkspaces = (0..<4).map { s in
-                SlicedWorkspace(projections: styleTargets.directions[s].shape[1], positions: maps.heights[s] * maps.widths[s])
+                SlicedWorkspace(projections: styleTargets.directions[s].shape[1], positions: maps.heights[s] * maps.widths[s],
+                                threads: s == 0 ? max(1, BLAS.threads) : 1)
             }
         }
         var contentSq: Double = 0
@@ -143,10 +144,18 @@ public final class StylizationProblem {
                 parallelFor(chunks: stages.chunks) { chunk in
                     stages.forEachTask(of: chunk) { s in
                         rel[s] = styleLoss(level: l, stage: s, gradient: gradient != nil)
-                        if sliced { swRel[s] = slicedLoss(level: l, stage: s, gradient: gradient != nil) }
+                        // s1's sliced term (most of that term's work: 16 sorts of H·W values)
+                        // runs after the stage tasks, its rows split over the threads.
+                        if sliced && s > 0 {
+                            swRel[s] = slicedLoss(level: l, stage: s, threads: 1, gradient: gradient != nil)
+                        }
                         if l == 0 && s == Self.contentStage { contentSq = contentSquaredError(gradient: gradient != nil) }
                         if s == 3 && gradient != nil { network.maskTopGradient(maps: m) }
                     }
+                }
+                if sliced {
+                    swRel[0] = slicedLoss(level: l, stage: 0, threads: ParallelRegion.isInside ? 1 : BLAS.threads,
+                                          gradient: gradient != nil)
                 }
               }
             }
@@ -228,7 +237,7 @@ public final class StylizationProblem {
     /// style's quantile functions resampled to this level's positions); with `gradient`, adds its
     /// weighted adjoint w_sw·(1/4L)·∂SW/∂F_s into `maps.gradients[s]` (so it must run after that
     /// stage's `styleLoss`). Serial inside a stage task.
-    private func slicedLoss(level l: Int, stage s: Int, gradient: Bool) -> Double {
+    private func slicedLoss(level l: Int, stage s: Int, threads: Int, gradient: Bool) -> Double {
         let maps = levelMaps[l], work = slicedWorkspaces[s]
         let cs = RandVGGS.channels[s + 1], positions = maps.heights[s] * maps.widths[s]
         let norm = Double(positions) * styleTargets.quantileSquaredMeans[l][s]
@@ -237,7 +246,7 @@ public final class StylizationProblem {
             features: maps.activations[s].data, channels: cs, positions: positions,
             directions: styleTargets.directions[s].data, projections: styleTargets.directions[s].shape[1],
             targetQuantiles: styleTargets.quantiles[l][s].data, quantileCount: StyleTargets.quantileCount,
-            projectionWorkspace: work.floats, keys: work.keys, scale: k,
+            projectionWorkspace: work.floats, keys: work.keys, threads: min(threads, work.threads), scale: k,
             featureGradient: gradient ? maps.gradients[s].data : nil)
         return sum / norm
     }
@@ -276,13 +285,16 @@ public final class StylizationProblem {
     }
 }
 
-/// Workspace of the sliced term for one stage, sized for level 0 (the largest).
+/// Workspace of the sliced term for one stage, sized for level 0 (the largest), for up to
+/// `threads` row threads.
 final class SlicedWorkspace {
     let floats: UnsafeMutablePointer<Float>
     let keys: UnsafeMutablePointer<UInt64>
+    let threads: Int
 
-    init(projections: Int, positions: Int) {
-        let counts = SlicedWasserstein.workspaceCounts(projections: projections, positions: positions)
+    init(projections: Int, positions: Int, threads: Int) {
+        self.threads = threads
+        let counts = SlicedWasserstein.workspaceCounts(projections: projections, positions: positions, threads: threads)
         floats = .allocate(capacity: counts.floats)
         keys = .allocate(capacity: counts.keys)
     }

@@ -11,46 +11,55 @@
 /// gradient ∂/∂P_m[j] = 2(P_m[j] − T_{m,rank(j)}) (exact wherever the projections have no ties
 /// between different values; ties between equal values do not change the loss).
 public enum SlicedWasserstein {
-    /// Floats of `projectionWorkspace` and `UInt64`s of `keys` that `evaluate` needs (the floats
-    /// hold P and one resampled target row).
-    public static func workspaceCounts(projections m: Int, positions n: Int) -> (floats: Int, keys: Int) {
-        ((m + 1) * n, 2 * n)
+    /// Floats of `projectionWorkspace` and `UInt64`s of `keys` that `evaluate` needs with up to
+    /// `threads` row threads (the floats hold P and one resampled target row per thread).
+    public static func workspaceCounts(projections m: Int, positions n: Int, threads: Int = 1)
+        -> (floats: Int, keys: Int) {
+        ((m + threads) * n, 2 * n * threads)
     }
 
     /// Returns Σ_m Σ_i (sort(P_m)_i − T_{m,i})² and, with `featureGradient`, adds
     /// `scale`·∂/∂F into it (`[C, N]`).
     /// - Parameters:
-    ///   - projectionWorkspace: `workspaceCounts(…).floats` floats (overwritten).
-    ///   - keys: `2N` sort keys of workspace.
-    /// Serial (callers run stages in parallel).
+    ///   - projectionWorkspace: `workspaceCounts(…, threads:).floats` floats (overwritten).
+    ///   - keys: `workspaceCounts(…, threads:).keys` sort keys of workspace.
+    ///   - threads: rows are split over this many threads (1: serial, e.g. inside a parallel
+    ///     region). The result does not depend on it: each row's sum is kept apart and the rows
+    ///     are added in order.
     public static func evaluate(
         features: UnsafePointer<Float>, channels c: Int, positions n: Int,
         directions: UnsafePointer<Float>, projections m: Int,
         targetQuantiles: UnsafePointer<Float>, quantileCount q: Int,
         projectionWorkspace p: UnsafeMutablePointer<Float>, keys: UnsafeMutablePointer<UInt64>,
-        scale: Float = 1, featureGradient: UnsafeMutablePointer<Float>?
+        threads: Int = 1, scale: Float = 1, featureGradient: UnsafeMutablePointer<Float>?
     ) -> Double {
         // P = Vᵀ F: [M, C]·[C, N].
         BLAS.gemm(transA: true, m: m, n: n, k: c, a: directions, lda: m, b: features, ldb: n,
                   c: p, ldc: n)
-        var total: Double = 0
-        let t = p + m * n
-        for row in 0..<m {
-            let pr = p + row * n
-            resampleQuantiles(targetQuantiles + row * q, count: q, into: t, count: n)
-            sortIndices(pr, count: n, keys: keys)
-            // Each position is visited once, so its projection can be replaced by its gradient
-            // 2·scale·(P_m[j] − T_{m,rank(j)}) in place for the product below.
-            let g = 2 * scale, writes = featureGradient != nil
-            var sq: Double = 0
-            for i in 0..<n {
-                let j = Int(truncatingIfNeeded: keys[i] & 0xFFFF_FFFF)
-                let d = pr[j] - t[i]
-                sq += Double(d * d)
-                if writes { pr[j] = g * d }
+        let chunks = max(1, min(threads, m))
+        let rowSums = UnsafeMutablePointer<Double>.allocate(capacity: m)
+        defer { rowSums.deallocate() }
+        let g = 2 * scale, writes = featureGradient != nil
+        parallelFor(chunks: chunks) { chunk in
+            let t = p + (m + chunk) * n, k = keys + 2 * n * chunk
+            for row in evenRange(chunk, of: chunks, count: m) {
+                let pr = p + row * n
+                resampleQuantiles(targetQuantiles + row * q, count: q, into: t, count: n)
+                sortIndices(pr, count: n, keys: k)
+                // Each position is visited once, so its projection can be replaced by its
+                // gradient 2·scale·(P_m[j] − T_{m,rank(j)}) in place for the product below.
+                var sq: Double = 0
+                for i in 0..<n {
+                    let j = Int(truncatingIfNeeded: k[i] & 0xFFFF_FFFF)
+                    let d = pr[j] - t[i]
+                    sq += Double(d * d)
+                    if writes { pr[j] = g * d }
+                }
+                rowSums[row] = sq
             }
-            total += sq
         }
+        var total: Double = 0
+        for row in 0..<m { total += rowSums[row] }
         if let featureGradient {
             // ∂/∂F += V·∂/∂P: [C, M]·[M, N].
             BLAS.gemm(m: c, n: n, k: m, a: directions, lda: m, b: p, ldb: n, beta: 1,

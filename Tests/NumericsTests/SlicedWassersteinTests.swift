@@ -104,4 +104,32 @@ final class SlicedWassersteinTests: XCTestCase {
         XCTAssertGreaterThan(smooth.count, features.count * 3 / 4)
         checkGradient(features, analytic: grad, h: h, rtol: 1e-2, atol: 1e-3, indices: smooth) { loss($0) }
     }
+
+    /// Rows split over threads give the same value and gradient, bit for bit.
+    func testThreadsDoNotChangeTheResult() {
+        let c = 6, n = 500, m = 5, q = 32
+        let features = randomTensor([c, n], seed: 4), directions = randomTensor([c, m], seed: 5)
+        let quantiles = randomTensor([m, q], seed: 6)
+        for r in 0..<m {
+            var row = UnsafeMutableBufferPointer(start: quantiles.data + r * q, count: q)
+            row.sort()
+        }
+        func run(threads: Int) -> (Double, [Float]) {
+            let counts = SlicedWasserstein.workspaceCounts(projections: m, positions: n, threads: threads)
+            let work = UnsafeMutablePointer<Float>.allocate(capacity: counts.floats)
+            let keys = UnsafeMutablePointer<UInt64>.allocate(capacity: counts.keys)
+            defer { work.deallocate(); keys.deallocate() }
+            let grad = Tensor(shape: [c, n])
+            let v = SlicedWasserstein.evaluate(
+                features: features.data, channels: c, positions: n, directions: directions.data, projections: m,
+                targetQuantiles: quantiles.data, quantileCount: q, projectionWorkspace: work, keys: keys,
+                threads: threads, featureGradient: grad.data)
+            return (v, Array(UnsafeBufferPointer(start: grad.data, count: grad.count)))
+        }
+        let one = run(threads: 1), two = run(threads: 2), three = run(threads: 3)
+        XCTAssertEqual(one.0, two.0)
+        XCTAssertEqual(one.0, three.0)
+        XCTAssertEqual(one.1, two.1)
+        XCTAssertEqual(one.1, three.1)
+    }
 }
