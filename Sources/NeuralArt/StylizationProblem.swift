@@ -124,8 +124,8 @@ public final class StylizationProblem {
         // task per stage; the four have equal FLOPs (C_s²·H_s·W_s is the same at every stage), so
         // the stages, not the small products within them, are split between threads. Each task
         // writes only its own stage's buffers and sums; totals are summed in a fixed order below.
-        var styleRel = [Double](repeating: 0, count: 4 * levels)
-        var slicedRel = [Double](repeating: 0, count: 4 * levels)
+        // relative[4l + s]: level l's stage-s Gram term; relative[4L + 4l + s]: its sliced term.
+        var relative = [Double](repeating: 0, count: 8 * levels)
         let sliced = weights.sliced != 0
         if sliced && slicedWorkspaces.isEmpty {
             slicedWorkspaces = (0..<4).map { s in
@@ -137,9 +137,8 @@ public final class StylizationProblem {
         for l in 0..<levels {
             let m = levelMaps[l]
             network.forward(pixels: l == 0 ? theta : UnsafePointer(levelPixels[l - 1].data), maps: m)
-            styleRel.withUnsafeMutableBufferPointer { rel in
-              slicedRel.withUnsafeMutableBufferPointer { swRel in
-                let rel = rel.baseAddress! + 4 * l, swRel = swRel.baseAddress! + 4 * l
+            relative.withUnsafeMutableBufferPointer { all in
+                let rel = all.baseAddress! + 4 * l, slicedRel = all.baseAddress! + 4 * levels + 4 * l
                 let stages = TaskSchedule(threads: ParallelRegion.isInside ? 1 : BLAS.threads, tasks: 4)
                 parallelFor(chunks: stages.chunks) { chunk in
                     stages.forEachTask(of: chunk) { s in
@@ -147,17 +146,16 @@ public final class StylizationProblem {
                         // s1's sliced term (most of that term's work: 16 sorts of H·W values)
                         // runs after the stage tasks, its rows split over the threads.
                         if sliced && s > 0 {
-                            swRel[s] = slicedLoss(level: l, stage: s, threads: 1, gradient: gradient != nil)
+                            slicedRel[s] = slicedLoss(level: l, stage: s, threads: 1, gradient: gradient != nil)
                         }
                         if l == 0 && s == Self.contentStage { contentSq = contentSquaredError(gradient: gradient != nil) }
                         if s == 3 && gradient != nil { network.maskTopGradient(maps: m) }
                     }
                 }
                 if sliced {
-                    swRel[0] = slicedLoss(level: l, stage: 0, threads: ParallelRegion.isInside ? 1 : BLAS.threads,
-                                          gradient: gradient != nil)
+                    slicedRel[0] = slicedLoss(level: l, stage: 0, threads: ParallelRegion.isInside ? 1 : BLAS.threads,
+                                              gradient: gradient != nil)
                 }
-              }
             }
         }
         var styleLayers = [Float](repeating: 0, count: 4)
@@ -165,8 +163,8 @@ public final class StylizationProblem {
         for s in 0..<4 {
             var layer: Double = 0, slicedLayer: Double = 0
             for l in 0..<levels {
-                layer += styleRel[4 * l + s] / Double(levels)
-                slicedLayer += slicedRel[4 * l + s] / Double(levels)
+                layer += relative[4 * l + s] / Double(levels)
+                slicedLayer += relative[4 * levels + 4 * l + s] / Double(levels)
             }
             styleLayers[s] = Float(layer)
             styleTotal += layer / 4
