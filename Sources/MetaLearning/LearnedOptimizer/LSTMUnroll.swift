@@ -38,16 +38,14 @@ import Numerics
 /// curvature chains. Needs stateless input features (the paper's) and problems that can replay
 /// a step.
 ///
-/// **Threads.** With one lane, the forward pass splits coordinates into chunks
-/// (`LSTMCell.chunks`), each chunk running a whole step (coordinates are independent, so the
-/// split does not change any value). Several lanes run one after another, each as one chunk
-/// (their GEMMs split by `BLAS`).
+/// **Blocks and threads.** Each lane's coordinates are cut into blocks that never straddle a
+/// problem (`LSTMCell.Blocks`: a problem of n coordinates in ⌈n / 4096⌉ blocks, a split that
+/// depends on the problem alone); threads take blocks. In the forward pass each block runs a
+/// whole step; in the backward pass each block runs the whole reverse sweep into its own
+/// weight-gradient accumulator, and a problem's meta-gradient is the sum of its blocks in order.
+/// Lanes run one after another.
 ///
-/// **Per-problem meta-gradients.** The backward pass splits each lane's coordinates into
-/// *blocks*: problem by problem, a problem of n coordinates in ⌈n / `blockSize`⌉ blocks — a
-/// split that depends on the problem alone. Each block runs the whole reverse sweep into its own
-/// weight-gradient accumulator (threads take blocks), and a problem's meta-gradient is the sum
-/// of its blocks in order. So each problem's meta-gradient, and their sum in problem order,
+/// **Per-problem meta-gradients.** Because every product covers one block, So each problem's meta-gradient, and their sum in problem order,
 /// does not depend on the thread count nor on which other problems share the unroll: several
 /// processes that each unroll a share of a meta-step's problems and add the gathered
 /// per-problem gradients in problem order get exactly the single process's sum.
@@ -64,10 +62,6 @@ final class LSTMUnroll {
     /// The records of one lane's LSTM over its `count` coordinates (feature-major).
     final class Lane {
         let count: Int
-        /// Whether each step is split into column chunks (see the type's documentation, "Threads").
-        let chunked: Bool
-        /// The column chunks each step is split into.
-        var parts: Int { chunked ? LSTMCell.chunks(for: count) : 1 }
         var xh: [[Tensor]], c: [[Tensor]]
         let gates: [[Tensor]]
         var grads: [Tensor]
@@ -83,11 +77,12 @@ final class LSTMUnroll {
         /// Second order: ∂L/∂x of the first layer's inputs (in × N) and b_t (N); nil in first order.
         let inputAdjoint: Tensor?, gradientAdjoint: Tensor?
         /// Start of each problem's coordinates in the lane (P + 1 values).
-        var problemOffsets: [Int] = []
+        var problemOffsets: [Int] = [] { didSet { blocks = LSTMCell.Blocks(offsets: problemOffsets) } }
+        /// The lane's column blocks (see the type's documentation, "Blocks and threads").
+        private(set) var blocks = LSTMCell.Blocks(offsets: [0])
 
-        init(configuration: LSTMConfiguration, count N: Int, chunked: Bool, maxSteps T: Int, secondOrder: Bool) {
+        init(configuration: LSTMConfiguration, count N: Int, maxSteps T: Int, secondOrder: Bool) {
             count = N
-            self.chunked = chunked
             let L = configuration.layout, H = L.hidden
             xh = (0..<L.layers).map { l in (0...T).map { _ in Tensor(shape: [L.columns(layer: l), N]) } }
             c = (0..<L.layers).map { _ in (0...T).map { _ in Tensor(shape: [H, N]) } }
@@ -136,9 +131,6 @@ final class LSTMUnroll {
     /// Each problem's share of the last forward's meta-loss before the division by P:
     /// Σ_t w_t·term_p(θ_t) (`MetaObjective.term`), one value per problem of its batch.
     private(set) var problemMetaLosses: [Double] = []
-    /// The largest block of coordinates the backward pass gives one accumulator (see the type's
-    /// documentation, "Per-problem meta-gradients").
-    static let blockSize = 4096
     /// Per-step, per-problem factor of ĝ: w_{p,t}/P, row t (0…T) of P values (row 0 unused).
     private var stepWeights: [Float] = []
     private var featureStep = 0
@@ -177,11 +169,10 @@ final class LSTMUnroll {
         if let groups {
             let k = N / groups.period
             lanes = groups.counts.map {
-                Lane(configuration: configuration, count: k * $0, chunked: false, maxSteps: T, secondOrder: secondOrder)
+                Lane(configuration: configuration, count: k * $0, maxSteps: T, secondOrder: secondOrder)
             }
         } else {
-            lanes = [Lane(configuration: configuration, count: N, chunked: true, maxSteps: T,
-                          secondOrder: secondOrder)]
+            lanes = [Lane(configuration: configuration, count: N, maxSteps: T, secondOrder: secondOrder)]
         }
         theta = Tensor(shape: [N])
         delta = Tensor(shape: [N])
@@ -264,7 +255,8 @@ final class LSTMUnroll {
         let P = batch.problems.count
         masked = batch.hasBounds
         for (g, lane) in lanes.enumerated() {
-            lane.problemOffsets = groups.map { gs in (0...P).map { $0 * gs.counts[g] } } ?? batch.offsets
+            let offsets = groups.map { gs in (0...P).map { $0 * gs.counts[g] } } ?? batch.offsets
+            if lane.problemOffsets != offsets { lane.problemOffsets = offsets }
         }
         if stepWeights.count != (T + 1) * P { stepWeights = [Float](repeating: 0, count: (T + 1) * P) }
         let divisor = totalProblems ?? P
@@ -274,13 +266,13 @@ final class LSTMUnroll {
         for t in 0..<T {
             featureStep += 1
             for (g, lane) in lanes.enumerated() {
-                let N = lane.count, parts = lane.parts, w = weights + weightOffset(group: g), step = featureStep
+                let N = lane.count, w = weights + weightOffset(group: g), step = featureStep
                 let grad = lane.grads[t].data, state = lane.featureState?.data, d = lane.delta.data
                 let record = lane.momentumRecords.isEmpty ? nil : lane.momentumRecords[t].data
                 lane.buffers(step: t, into: buffers)
-                // One dispatch per step: each chunk of coordinates runs the whole LSTM step.
-                parallelFor(chunks: parts) { chunk in
-                    LSTMCell.step(configuration, weights: w, count: N, range: chunkRange(chunk, of: parts, count: N),
+                // One dispatch per step: each block of coordinates runs the whole LSTM step.
+                lane.blocks.forEach { _, r in
+                    LSTMCell.step(configuration, weights: w, count: N, range: r,
                                   gradient: grad, gradientScale: 1, featureState: state, featureStep: step,
                                   buffers: buffers, delta: d, momentumRecord: record)
                 }
@@ -370,38 +362,15 @@ final class LSTMUnroll {
             }
             lane.adjoint.fill(0)
         }
-        // Blocks (see the type's documentation): per lane, problem by problem, ⌈n / blockSize⌉ each.
-        var blockProblem: [[Int]] = [], blockLower: [[Int]] = [], blockUpper: [[Int]] = []
+        // One weight-gradient accumulator per block (see the type's documentation).
         for lane in lanes {
-            var problem: [Int] = [], lower: [Int] = [], upper: [Int] = []
-            for k in 0..<P {
-                let lo = lane.problemOffsets[k], n = lane.problemOffsets[k + 1] - lo
-                let pieces = max(1, (n + Self.blockSize - 1) / Self.blockSize)
-                for i in 0..<pieces {
-                    let r = chunkRange(i, of: pieces, count: n)
-                    if r.isEmpty && i > 0 { continue }
-                    problem.append(k); lower.append(lo + r.lowerBound); upper.append(lo + r.upperBound)
-                }
-            }
-            if lane.accumulators.count != problem.count * W { lane.accumulators = Tensor(shape: [problem.count, W]) }
+            if lane.accumulators.count != lane.blocks.count * W { lane.accumulators = Tensor(shape: [lane.blocks.count, W]) }
             lane.accumulators.fill(0)
-            blockProblem.append(problem); blockLower.append(lower); blockUpper.append(upper)
         }
-        let blockRanges = UnsafeMutablePointer<Range<Int>>.allocate(capacity: blockLower.map(\.count).reduce(0, +))
-        var blockStart = [0]
-        for g in 0..<G {
-            for b in blockLower[g].indices { (blockRanges + blockStart[g] + b).initialize(to: blockLower[g][b]..<blockUpper[g][b]) }
-            blockStart.append(blockStart[g] + blockLower[g].count)
-        }
-        defer { blockRanges.deallocate() }
-        /// Runs `body(block range, accumulator)` over lane g's blocks, threads taking contiguous runs of blocks.
+        /// Runs `body(block range, its accumulator)` over lane g's blocks.
         func forEachBlock(_ g: Int, _ body: (Range<Int>, UnsafeMutablePointer<Float>) -> Void) {
-            let count = blockStart[g + 1] - blockStart[g], first = blockRanges + blockStart[g]
             let acc = lanes[g].accumulators.data
-            let chunks = ParallelRegion.isInside ? 1 : max(1, min(BLAS.threads, count))
-            parallelFor(chunks: chunks) { chunk in
-                for b in evenRange(chunk, of: chunks, count: count) where !first[b].isEmpty { body(first[b], acc + b * W) }
-            }
+            lanes[g].blocks.forEach { b, r in body(r, acc + b * W) }
         }
         let maskTable = UnsafeMutablePointer<UnsafeMutablePointer<Float>?>.allocate(capacity: T + 1)
         defer { maskTable.deallocate() }
@@ -462,7 +431,7 @@ final class LSTMUnroll {
         let width = G * W
         problemGradients.update(repeating: 0, count: P * width)
         for (g, lane) in lanes.enumerated() {
-            for (b, k) in blockProblem[g].enumerated() {
+            for (b, k) in lane.blocks.segment.enumerated() {
                 let src = lane.accumulators.data + b * W, dW = problemGradients + k * width + weightOffset(group: g)
                 for i in 0..<W { dW[i] += src[i] }
             }
