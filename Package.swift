@@ -79,7 +79,7 @@ let package = Package(
         .testTarget(
             name: "NeuralArtTests", dependencies: ["NeuralArt", "Numerics", "ImageIO", "MetaLearning"],
             swiftSettings: fastFlags),
-        .testTarget(name: "CLITests", dependencies: ["neural-art"]),
+        .testTarget(name: "CLITests", dependencies: ["neural-art", "MetaLearning"]),
     ],
     swiftLanguageModes: [.v5]
 )
