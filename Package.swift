@@ -72,6 +72,7 @@ let package = Package(
             swiftSettings: fastFlags),
 
         .testTarget(name: "NumericsTests", dependencies: ["Numerics"], swiftSettings: fastFlags),
+        .testTarget(name: "DistributedTests", dependencies: ["Distributed"]),
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO"], swiftSettings: fastFlags),
         .testTarget(
             name: "MetaLearningTests", dependencies: ["MetaLearning", "Numerics"],
