@@ -195,6 +195,8 @@ struct StylizeCommand: ParsableCommand {
             if isBatch {
                 try stylizeBatch()
             } else {
+                // One picture is not shared among ranks: under mpirun, rank 0 alone paints it.
+                guard Job.isRoot else { return }
                 let path = try content.first ?? BundledAssets.require(BundledAssets.defaultContent)
                 try stylize(contentPath: path, output: output, log: log, quiet: io.quiet)
             }

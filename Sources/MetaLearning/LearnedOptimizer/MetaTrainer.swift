@@ -58,7 +58,7 @@ public final class MetaTrainer {
         try settings.validate()
         if processes.size > settings.problemsPerStep {
             throw MetaTrainingError.invalidSettings(
-                "\(settings.problemsPerStep) problems per meta-step cannot be shared by \(processes.size) processes; use at most \(settings.problemsPerStep) ranks")
+                "\(processes.size) processes cannot share \(settings.problemsPerStep) problem(s) per meta-step; use at most that many ranks, or more problems per meta-step")
         }
         if settings.secondOrder {
             func check(_ ok: Bool, _ what: String) throws {
