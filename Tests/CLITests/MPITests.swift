@@ -101,8 +101,8 @@ final class MPITests: CLITestCase {
     /// uninterrupted run ends.
     func testKilledRankEndsTheJobAndTheRunResumes() throws {
         let launcher = try mpirun(2)
-        let common = ["meta-train", "--task", "quadratic", "--meta-steps", "1500", "--problems-per-step", "8",
-                      "--validate-every", "500", "--validation-problems", "4", "--checkpoint", temp("run.ckpt"),
+        let common = ["meta-train", "--task", "quadratic", "--meta-steps", "600", "--problems-per-step", "8",
+                      "--validate-every", "200", "--validation-problems", "4", "--checkpoint", temp("run.ckpt"),
                       "--checkpoint-every", "50", "--output", temp("run.lstm"), "--quiet"]
         final class Shared: @unchecked Sendable {
             let lock = NSLock()
@@ -147,8 +147,8 @@ final class MPITests: CLITestCase {
         // Resume in one process, and compare with a run that was never interrupted.
         let resumed = try run(common + ["--resume"], timeout: 60)
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
-        let straight = try run(["meta-train", "--task", "quadratic", "--meta-steps", "1500", "--problems-per-step", "8",
-                                "--validate-every", "500", "--validation-problems", "4", "--output", temp("straight.lstm"),
+        let straight = try run(["meta-train", "--task", "quadratic", "--meta-steps", "600", "--problems-per-step", "8",
+                                "--validate-every", "200", "--validation-problems", "4", "--output", temp("straight.lstm"),
                                 "--quiet"], timeout: 60)
         XCTAssertEqual(straight.status, 0, straight.stderr)
         XCTAssertEqual(try ModelFile.load(path: temp("run.lstm")).weights.map(\.bitPattern),
