@@ -6,6 +6,7 @@
 // Layers (arrows point down only):
 //   neural-art (CLI) → NeuralArt → ImageIO, MetaLearning → Numerics → COpenBLAS
 //   MetaLearning → CZlib (gzip'd datasets)
+//   MetaLearning, neural-art → Distributed → CMPI (Open MPI; a single-process group without mpirun)
 //   ImageIO → CPNG, CJPEG
 //   ImageIO, MetaLearning → AtomicFile (the one atomic file writer)
 import PackageDescription
@@ -44,6 +45,9 @@ let package = Package(
         .systemLibrary(
             name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(
+            name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
+            providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
         // libjpeg behind a setjmp-based error manager (libjpeg's default handler exit()s).
         .target(
             name: "CJPEG", path: "Sources/CJPEG",
@@ -52,20 +56,23 @@ let package = Package(
         // The one atomic file writer (POSIX only), shared by ImageIO and MetaLearning.
         .target(name: "AtomicFile"),
         .target(name: "Numerics", dependencies: ["COpenBLAS"], swiftSettings: fastFlags),
+        // Processes of one job: MPI behind a protocol with a single-process implementation.
+        .target(name: "Distributed", dependencies: ["CMPI"]),
         .target(name: "ImageIO", dependencies: ["CPNG", "CJPEG", "AtomicFile"], swiftSettings: fastFlags),
-        .target(name: "MetaLearning", dependencies: ["Numerics", "CZlib", "AtomicFile"], swiftSettings: fastFlags),
+        .target(name: "MetaLearning", dependencies: ["Numerics", "Distributed", "CZlib", "AtomicFile"], swiftSettings: fastFlags),
         .target(
             name: "NeuralArt", dependencies: ["Numerics", "ImageIO", "MetaLearning"],
             swiftSettings: fastFlags),
         .executableTarget(
             name: "neural-art",
             dependencies: [
-                "NeuralArt", "MetaLearning", "ImageIO", "Numerics",
+                "NeuralArt", "MetaLearning", "ImageIO", "Numerics", "Distributed",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: fastFlags),
 
         .testTarget(name: "NumericsTests", dependencies: ["Numerics"], swiftSettings: fastFlags),
+        .testTarget(name: "DistributedTests", dependencies: ["Distributed"]),
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO"], swiftSettings: fastFlags),
         .testTarget(
             name: "MetaLearningTests", dependencies: ["MetaLearning", "Numerics"],
@@ -73,7 +80,7 @@ let package = Package(
         .testTarget(
             name: "NeuralArtTests", dependencies: ["NeuralArt", "Numerics", "ImageIO", "MetaLearning"],
             swiftSettings: fastFlags),
-        .testTarget(name: "CLITests", dependencies: ["neural-art"]),
+        .testTarget(name: "CLITests", dependencies: ["neural-art", "MetaLearning"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks, and where possible installs, the system packages NeuralArt needs:
 # OpenBLAS (matrix products), libpng and libjpeg (image files), pkg-config (to find them),
-# zlib (gzip'd datasets) and Fashion-MNIST (the MLP and conv tasks' data).
+# zlib (gzip'd datasets), Open MPI (scaling out with mpirun) and Fashion-MNIST (the MLP and
+# conv tasks' data).
 # Idempotent and quiet when everything is present. Run by the README commands and .ci/run.
 set -euo pipefail
 
@@ -14,6 +15,9 @@ have_pc libpng || need+=(libpng-dev)
 [ -f /usr/include/jpeglib.h ] || [ -f /usr/include/x86_64-linux-gnu/jpeglib.h ] \
     || [ -f /usr/include/aarch64-linux-gnu/jpeglib.h ] || have_pc libjpeg || need+=(libjpeg-dev)
 have_pc zlib || [ -f /usr/include/zlib.h ] || need+=(zlib1g-dev)
+# Open MPI: the library and headers to build, mpirun to launch several ranks.
+have_pc ompi-c || need+=(libopenmpi-dev)
+command -v mpirun >/dev/null 2>&1 || need+=(openmpi-bin)
 # Fashion-MNIST's gzip'd IDX files (Debian package dataset-fashion-mnist).
 [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || need+=(dataset-fashion-mnist)
 
@@ -30,7 +34,7 @@ if [ "$(uname -s)" != "Linux" ] || ! command -v apt-get >/dev/null 2>&1; then
     fi
     [ ${#libs[@]} -eq 0 ] && exit 0
     echo "neural-art setup: missing system packages: ${libs[*]}." >&2
-    echo "Install OpenBLAS, libpng, libjpeg and zlib development files with your package manager." >&2
+    echo "Install OpenBLAS, libpng, libjpeg, zlib and Open MPI development files (and mpirun) with your package manager." >&2
     exit 1
 fi
 

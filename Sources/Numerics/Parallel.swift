@@ -51,6 +51,15 @@ public enum ParallelRegion {
     }
 
     @inlinable static func leave(_ outer: UnsafeMutableRawPointer?) { pthread_setspecific(key, outer) }
+
+    /// Runs `body` on the calling thread as one chunk of a region: the kernels it calls do not
+    /// split their work over threads (`BLAS.gemm` keeps its columns in one product), so what it
+    /// computes does not depend on the thread count.
+    @inlinable public static func asOneChunk<T>(_ body: () throws -> T) rethrows -> T {
+        let outer = enter()
+        defer { leave(outer) }
+        return try body()
+    }
 }
 
 /// Splits `0..<count` into `parts` contiguous ranges of nearly equal size (multiples of 16

@@ -45,6 +45,8 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
+        // Not shared among ranks: under mpirun, rank 0 alone measures.
+        guard Job.isRoot else { return }
         try runReportingErrors { try bench() }
     }
 

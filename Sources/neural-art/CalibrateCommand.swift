@@ -41,6 +41,7 @@ struct CalibrateCommand: ParsableCommand {
 
     func run() throws {
         ComputeThreads.setForMetaLearning()
+        let quiet = Job.quiet(self.quiet)
         try runReportingErrors {
             let task = try taskSelection.makeTask()
             let steps = grid.steps(for: task), problems = grid.problems
@@ -56,10 +57,11 @@ struct CalibrateCommand: ParsableCommand {
             let groups = try file.partition(for: task, path: model)
             let calibration = StepScaleCalibrator.calibrate(
                 configuration: file.configuration, task: task, steps: steps, problems: problems, criterion: criterion,
-                pointsPerDecade: grid.pointsPerDecade, optimizer: { file.optimizer(groups: groups, configuration: $0) },
+                pointsPerDecade: grid.pointsPerDecade, processes: Job.processes, optimizer: { file.optimizer(groups: groups, configuration: $0) },
                 progress: progress)
             let data = try file.calibrated(calibration).encoded()
             bar.finish(step: done, message: "\(done) runs")
+            guard Job.isRoot else { return }
             guard calibration.value.map({ $0.isFinite }) ?? false else {
                 throw CLIError("calibrate: the optimizer diverged at every step scale tried on \(problems) validation problems of task '\(task.name)'; nothing written")
             }

@@ -63,6 +63,8 @@ struct CompareCommand: ParsableCommand {
     }
 
     func run() throws {
+        // Not shared among ranks: under mpirun, rank 0 alone runs it.
+        guard Job.isRoot else { return }
         try runReportingErrors {
             let contentPaths = try content.isEmpty
                 ? StyleTask.bundledHeldOut.map { try BundledAssets.require("images/" + $0) } : content

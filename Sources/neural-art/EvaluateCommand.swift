@@ -59,6 +59,7 @@ struct EvaluateCommand: ParsableCommand {
 
     func run() throws {
         ComputeThreads.setForMetaLearning()
+        let quiet = Job.quiet(self.quiet)
         try runReportingErrors {
             let task = try taskSelection.makeTask()
             let steps = self.steps ?? task.defaultHorizon
@@ -89,10 +90,13 @@ struct EvaluateCommand: ParsableCommand {
             // Classifiers also report the test-set loss and accuracy of the final parameters.
             let classification = (task as? any ClassificationTask).map {
                 ClassificationEvaluation.run(task: $0, optimizers: optimizers, problems: problems, steps: steps,
-                                             testLimit: taskSelection.data.testSamples, progress: report)
+                                             testLimit: taskSelection.data.testSamples, processes: Job.processes,
+                                             progress: report)
             }
             let result = classification?.result
-                ?? EvaluationResult.run(task: task, optimizers: optimizers, problems: problems, steps: steps, progress: report)
+                ?? EvaluationResult.run(task: task, optimizers: optimizers, problems: problems, steps: steps,
+                                        processes: Job.processes, progress: report)
+            guard Job.isRoot else { return }
             // Named after the model's file (not its folder: models/ stays free of untracked files).
             let stem = model.map { name in
                 let file = (name as NSString).lastPathComponent

@@ -57,6 +57,8 @@ struct GeneralizationCommand: ParsableCommand {
     }
 
     func run() throws {
+        ComputeThreads.setForMetaLearning()
+        let quiet = Job.quiet(self.quiet)
         try runReportingErrors {
             let learned = try ModelFile.load(path: model).optimizer(forTaskNamed: "mlp", path: model)
             let data = try dataOptions.loadData()
@@ -66,12 +68,13 @@ struct GeneralizationCommand: ParsableCommand {
             let rows = Generalization.run(
                 data: data, learned: learned, variants: variants, problems: problems,
                 tuningProblems: tuningProblems, criterion: criterion, pointsPerDecade: pointsPerDecade,
-                batchSize: dataOptions.batchSize, testLimit: dataOptions.testSamples
+                batchSize: dataOptions.batchSize, testLimit: dataOptions.testSamples, processes: Job.processes
             ) { message in
                 if !quiet {
                     FileHandle.standardError.write(Data(String(format: "[%.0f s] %@\n", Date().timeIntervalSince(start), message).utf8))
                 }
             }
+            guard Job.isRoot else { return }
             try writeAtomically(Generalization.csv(rows), to: output + ".csv")
             try writeAtomically(try Generalization.json(rows, tuningProblems: tuningProblems, criterion: criterion), to: output + ".json")
             try writeAtomically(SVGPlot.panels(rows.map(\.evaluation.result), columns: 2), to: output + ".svg")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Distributed
 import Foundation
 import MetaLearning
 
@@ -14,7 +15,12 @@ struct MetaTrainCommand: ParsableCommand {
             best weights, which are saved to --output. A task with parameter groups (conv) gets \
             one LSTM per group, trained jointly and saved as one grouped model.
 
+            Under mpirun each rank unrolls its share of every meta-step's problems and \
+            validation problems; the result is bit-identical to one process, and rank 0 alone \
+            writes the model, the log and the checkpoints (which resume on any number of ranks).
+
             Example: neural-art meta-train --task quadratic --output models/quadratic.lstm
+            Scaled out: mpirun -np 2 neural-art meta-train --task quadratic
             """)
 
     @OptionGroup var taskSelection: TaskSelection
@@ -137,12 +143,15 @@ struct MetaTrainCommand: ParsableCommand {
 
     func run() throws {
         ComputeThreads.setForMetaLearning()
+        let quiet = Job.quiet(self.quiet), root = Job.isRoot
         try runReportingErrors {
             let task = try taskSelection.makeTask()
             let trainer = try makeTrainer(task: task)
-            try ensureParentDirectory(outputPath)
-            try ensureParentDirectory(logPath)
-            if let checkpoint { try ensureParentDirectory(checkpoint) }
+            if root {
+                try ensureParentDirectory(outputPath)
+                try ensureParentDirectory(logPath)
+                if let checkpoint { try ensureParentDirectory(checkpoint) }
+            }
             let s = trainer.settings
             if !quiet {
                 FileHandle.standardError.write(Data((
@@ -152,18 +161,20 @@ struct MetaTrainCommand: ParsableCommand {
                     + "objective \(s.objective.rawValue), " + (s.lateWeight.map { "late weight \($0), " } ?? "") + (s.selection == .final ? "selection by final loss, " : "") + (s.secondOrder ? "second order over the last \(s.secondOrderSteps) steps, " : "") + (s.randomScale.map { "random scale ±\($0) decades, " } ?? "") + "LSTM \(trainer.configuration.layers)×\(trainer.configuration.hiddenSize) "
                     + "\(trainer.configuration.inputs.summary), output ×\(trainer.configuration.outputScale)"
                     + (trainer.configuration.momentumReadoutScale != 0 ? ", momentum read-out ×\(trainer.configuration.momentumReadoutScale)" : "")
-                    + (resume ? ", resumed at meta-step \(trainer.progress.metaStep)" : "") + "\n").utf8))
+                    + (resume ? ", resumed at meta-step \(trainer.progress.metaStep)" : "")
+                    + (trainer.processes.size > 1 ? ", \(trainer.processes.size) processes" : "") + "\n").utf8))
             }
             let bar = ProgressBar(label: "meta-train", total: s.metaSteps, quiet: quiet)
             let wall = Date()
             var recent: [Double] = []
             func saveModel() throws {
+                guard root else { return }
                 try writeModel(trainer)
                 try writeAtomically(trainer.logText, to: logPath)
             }
             do {
                 try trainer.run(checkpointEvery: checkpoint == nil ? 0 : checkpointEvery, checkpoint: { t in
-                    if let path = checkpoint {
+                    if root, let path = checkpoint {
                         try writeAtomically(t.logText, to: logPath)
                         try Checkpoint(t).write(to: path)
                     }
@@ -174,8 +185,8 @@ struct MetaTrainCommand: ParsableCommand {
                     if let v = r.validationLoss {
                         bar.log("meta-step \(r.metaStep): validation loss \(formatLoss(v))\(r.isBest ? " (best)" : "")")
                         // Keep the best model and the log on disk as we go: an interrupted run loses nothing.
-                        if r.isBest { try? writeModel(trainer) }
-                        try? writeAtomically(trainer.logText, to: logPath)
+                        if root && r.isBest { try? writeModel(trainer) }
+                        if root { try? writeAtomically(trainer.logText, to: logPath) }
                     }
                     if r.skipped { bar.log("meta-step \(r.metaStep): non-finite meta-loss or gradient, update skipped") }
                     bar.update(step: r.metaStep, message: "meta-loss \(formatLoss(mean))  "
@@ -199,7 +210,8 @@ struct MetaTrainCommand: ParsableCommand {
     func makeTrainer(task: any MetaTask) throws -> MetaTrainer {
         if resume, let checkpoint {
             // Without --meta-steps the checkpoint's planned count stands (not a task default).
-            return try Checkpoint.load(path: checkpoint).makeTrainer(task: task, metaSteps: metaSteps, path: checkpoint)
+            return try Checkpoint.load(path: checkpoint).makeTrainer(task: task, metaSteps: metaSteps, path: checkpoint,
+                                                                     processes: Job.processes)
         }
         let groups = (task as? any GroupedParameterTask)?.parameterGroups
         let defaults = MetaTrainDefaults.forTask(task.name)
@@ -224,7 +236,8 @@ struct MetaTrainCommand: ParsableCommand {
             objective: objective ?? defaults.objective, randomScale: randomScale ?? defaults.randomScale, selection: select,
             lateWeight: lateWeight, secondOrderSteps: secondOrderSteps)
         do { try settings.validate() } catch let e as MetaTrainingError { throw ValidationError(e.description) }
-        return try MetaTrainer(task: task, configuration: lstm, settings: settings, groups: groups, initialWeights: start)
+        return try MetaTrainer(task: task, configuration: lstm, settings: settings, groups: groups, initialWeights: start,
+                               processes: Job.processes)
     }
 
     /// Writes the trainer's best φ to --output (with the trainer's groups, if any).

@@ -19,10 +19,18 @@ struct StylizeCommand: ParsableCommand {
             picture is painted coarse to fine (128 px, then twice the size, up to --size). Every \
             optimizer sees gradients normalized for the image size, so one learning rate serves \
             every --size.
+
+            Several --content files, or a folder of PNG and JPEG files, are painted one after \
+            another into --output-dir (<name>.<extension of --output>); under mpirun the files \
+            are shared among the ranks, each rank on one core when the ranks fill the machine: \
+            mpirun -np 2 neural-art stylize --content photos/ --output-dir stylized/
             """)
 
-    @Option(name: .long, help: "Content image (PNG or JPEG).")
-    var content: String?
+    @Option(name: .long, help: "Content image (PNG or JPEG), or a folder of them; repeat for several (they then need --output-dir).")
+    var content: [String] = []
+
+    @Option(name: .long, help: "Folder for the pictures of several --content files (or a folder): <folder>/<name>.<extension of --output>.")
+    var outputDir: String?
 
     @Option(name: .long, help: "Style image (PNG or JPEG); repeat to blend several styles.")
     var style: [String] = []
@@ -155,14 +163,23 @@ struct StylizeCommand: ParsableCommand {
             throw ValidationError("--threads must be between 1 and \(Self.maximumThreads) (got \(threads))")
         }
         try checkOutputIsNotAnInput()
+        if isBatch {
+            guard outputDir != nil else {
+                throw ValidationError("several --content files or a folder need --output-dir <folder> for the pictures")
+            }
+            if log != nil || saveEvery > 0 {
+                throw ValidationError("--log and --save-every are for one --content file, not with --output-dir")
+            }
+        }
     }
 
     /// Refuses an --output (or --log) that names one of the input images: the run would
     /// replace the photo.
     func checkOutputIsNotAnInput() throws {
         // The defaults too: `-o images/chelsea.png` would replace the bundled photo.
-        var inputs: [(String, String)] = [(content ?? BundledAssets.locate(BundledAssets.defaultContent)).map { ("--content", $0) }]
-            .compactMap { $0 }
+        var inputs: [(String, String)] = content.isEmpty
+            ? [BundledAssets.locate(BundledAssets.defaultContent)].compactMap { $0.map { ("--content", $0) } }
+            : content.map { ("--content", $0) }
         inputs += style.isEmpty ? [BundledAssets.locate(BundledAssets.defaultStyle)].compactMap { $0.map { ("--style", $0) } }
             : style.map { ("--style", $0) }
         if !["content", "noise", "palette"].contains(self.`init`) { inputs.append(("--init", self.`init`)) }
@@ -174,11 +191,21 @@ struct StylizeCommand: ParsableCommand {
     }
 
     func run() throws {
-        try runReportingErrors { try stylize() }
+        try runReportingErrors {
+            if isBatch {
+                try stylizeBatch()
+            } else {
+                // One picture is not shared among ranks: under mpirun, rank 0 alone paints it.
+                guard Job.isRoot else { return }
+                let path = try content.first ?? BundledAssets.require(BundledAssets.defaultContent)
+                try stylize(contentPath: path, output: output, log: log, quiet: io.quiet)
+            }
+        }
     }
 
-    func stylize() throws {
-        let contentPath = try content ?? BundledAssets.require(BundledAssets.defaultContent)
+    /// Paints `contentPath` into `output` (and its per-step losses into `log`); `quiet`: no
+    /// progress bar or messages.
+    func stylize(contentPath: String, output: String, log: String?, quiet: Bool) throws {
         let stylePaths = try style.isEmpty ? [BundledAssets.require(BundledAssets.defaultStyle)] : style
         var contentImage = try readImage(contentPath, strict: io.strict)
         let styleImages = try stylePaths.map { try readImage($0, strict: io.strict) }
@@ -222,13 +249,13 @@ struct StylizeCommand: ParsableCommand {
         }
 
         let steps = schedule.totalIterations
-        let bar = ProgressBar(label: "stylize", total: steps, quiet: io.quiet)
+        let bar = ProgressBar(label: "stylize", total: steps, quiet: quiet)
         // The ETA weighs each step by its scale's pixel count: a 128-px step costs about a 16th of
         // a 512-px one, so counting steps alone put the first ETAs far too low.
         let stepCost = schedule.sizes.map { Double($0 * $0) }
         let totalCost = zip(stepCost, schedule.iterations).map { $0 * Double($1) }.reduce(0, +)
         var doneCost = 0.0
-        if !io.quiet {
+        if !quiet {
             let scalesText = zip(schedule.sizes, schedule.iterations).map { "\($0) px × \($1)" }.joined(separator: ", ")
             bar.log("\(description) on \(run.width)×\(run.height) px (\(scalesText) steps), " +
                     "weights content \(lossWeights.contentWeight) style \(lossWeights.styleWeight) tv \(lossWeights.tvWeight)")
@@ -269,7 +296,7 @@ struct StylizeCommand: ParsableCommand {
                 first: first.total, last: last.total, best: best, steps: history.count - 1,
                 optimizer: description, learned: learned) + "\n").utf8))
         }
-        if !io.quiet {
+        if !quiet {
             let kept = best.map { $0.step == history.count - 1 ? "" : String(format: "; kept step %d (loss %.4g)", $0.step, $0.loss) } ?? ""
             bar.log(String(format: "loss %.4g → %.4g (content %.3g, style %.3g, tv %.3g)%@; wrote %@",
                            first.total, last.total, last.content, last.style, last.tv, kept, output))

@@ -29,11 +29,13 @@ struct TuneCommand: ParsableCommand {
 
     func run() throws {
         ComputeThreads.setForMetaLearning()
+        let quiet = Job.quiet(self.quiet)
         try runReportingErrors {
             let task = try taskSelection.makeTask()
             let path = output ?? "models/\(taskSelection.task)-baselines.json"
             let rates = tuneBaselines(task: task, steps: grid.steps(for: task), problems: grid.problems,
                                       criterion: criterion, pointsPerDecade: grid.pointsPerDecade, quiet: quiet)
+            guard Job.isRoot else { return }
             try writeAtomically(try rates.encoded(), to: path)
             if !quiet { print(rates.summary) }
             print("saved \(path)")
@@ -41,7 +43,8 @@ struct TuneCommand: ParsableCommand {
     }
 }
 
-/// Runs the tuner with a progress bar (shared by `tune` and `evaluate`).
+/// Runs the tuner with a progress bar (shared by `tune` and `evaluate`), the problems split
+/// over the job's processes.
 func tuneBaselines(task: any MetaTask, steps: Int, problems: Int, criterion: TuningCriterion,
                    pointsPerDecade: Int, quiet: Bool) -> BaselineRates {
     // ~22 grid points per baseline before widening/refining: an estimate for the bar, which
@@ -49,7 +52,7 @@ func tuneBaselines(task: any MetaTask, steps: Int, problems: Int, criterion: Tun
     let bar = ProgressBar(label: "tune", total: 4 * (16 + 6), quiet: quiet)
     var done = 0
     let rates = BaselineTuner.tune(task: task, steps: steps, problems: problems, criterion: criterion,
-                                   pointsPerDecade: pointsPerDecade) { b, lr, v in
+                                   pointsPerDecade: pointsPerDecade, processes: Job.processes) { b, lr, v in
         done += 1
         bar.update(step: done, message: "\(b.rawValue) lr \(String(format: "%.3g", Double(lr))): \(formatLoss(v))", estimated: true)
     }

@@ -42,14 +42,21 @@ class CLITestCase: XCTestCase {
     /// Runs the binary in `directory` (default: the package root). With `timeout`, a run still
     /// going after that many seconds is killed and reported as a test failure; with `until`, the
     /// run is ended (SIGTERM, not a failure) as soon as its stderr contains that text;
-    /// `environment` adds variables to the test's own.
+    /// `environment` adds variables to the test's own; `launcher` (e.g. `["/usr/bin/mpirun", "-np",
+    /// "2"]`) runs the binary through that command; `started` gets the launched process's id.
     @discardableResult
     func run(_ arguments: [String], in directory: URL? = nil, timeout: Double? = nil, until: String? = nil,
-             environment: [String: String] = [:],
+             environment: [String: String] = [:], launcher: [String] = [], started: ((Int32) -> Void)? = nil,
              file: StaticString = #filePath, line: UInt = #line) throws -> Result {
         let process = Process()
-        process.executableURL = Self.productsDirectory.appendingPathComponent("neural-art")
-        process.arguments = arguments
+        let binary = Self.productsDirectory.appendingPathComponent("neural-art")
+        if let command = launcher.first {
+            process.executableURL = URL(fileURLWithPath: command)
+            process.arguments = Array(launcher.dropFirst()) + [binary.path] + arguments
+        } else {
+            process.executableURL = binary
+            process.arguments = arguments
+        }
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         }
@@ -79,6 +86,7 @@ class CLITestCase: XCTestCase {
             }
         }
         try process.run()
+        started?(process.processIdentifier)
         if let timeout, finished.wait(timeout: .now() + timeout) == .timedOut {
             XCTFail("neural-art \(arguments.joined(separator: " ")) still running after \(timeout) s; killed", file: file, line: line)
             kill(process.processIdentifier, SIGKILL)

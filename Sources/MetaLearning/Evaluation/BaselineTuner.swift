@@ -1,3 +1,4 @@
+import Distributed
 import Foundation
 import Numerics
 
@@ -76,22 +77,27 @@ public struct BaselineRates: Codable, Equatable, Sendable {
 ///
 /// `LogGridSearch` over `initialRange` (`pointsPerDecade` per decade), widened within
 /// 1e-8 … 1e4 while the best rate sits at an edge, then refined. Diverging runs count as +∞.
-/// Test problems are never touched (there is no parameter to ask for them).
+/// Test problems are never touched (there is no parameter to ask for them). With several
+/// `processes` the problems are split over the ranks (`Evaluator`); the result is the same.
+/// `progress` is called on every rank.
 public enum BaselineTuner {
     public static func tune(
         task: any MetaTask, baselines: [Baseline] = Baseline.allCases, steps: Int, problems count: Int,
         criterion: TuningCriterion = .sum, pointsPerDecade: Int = 3,
-        initialRange: ClosedRange<Double> = 1e-4...1e1,
+        initialRange: ClosedRange<Double> = 1e-4...1e1, processes: any ProcessGroup = SingleProcess(),
         progress: ((Baseline, Float, Double) -> Void)? = nil
     ) -> BaselineRates {
         precondition(count >= 1 && steps >= 1 && pointsPerDecade >= 1, "BaselineTuner: bad arguments")
-        let problems = (0..<count).map { task.makeProblem(split: .validation, index: $0) }
+        let share = processes.share(of: count)
+        var made: [Int: any Problem] = [:]
+        for i in share { made[i] = task.makeProblem(split: .validation, index: i) }
         var rates: [String: Float] = [:], grids: [String: [BaselineRates.GridPoint]] = [:]
         for b in baselines {
             let search = LogGridSearch.minimize(initialRange: initialRange, pointsPerDecade: pointsPerDecade,
                                                 limits: 1e-8...1e4) { e in
                 let lr = Float(pow(10, e))
-                let v = criterion.value(Evaluator.meanLossCurve(b.make(learningRate: lr), problems: problems, steps: steps))
+                let v = criterion.value(Evaluator.meanLossCurve(b.make(learningRate: lr), problemCount: count, steps: steps,
+                                                                   processes: processes) { made[$0]! })
                 progress?(b, lr, v)
                 return v
             }

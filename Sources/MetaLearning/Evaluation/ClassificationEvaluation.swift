@@ -1,3 +1,4 @@
+import Distributed
 import Foundation
 import Numerics
 
@@ -22,10 +23,12 @@ public struct ClassificationEvaluation: Sendable {
     /// Runs every optimizer on problems 0..<`count` of `split` for `steps` steps, then measures
     /// each final θ on the task's test set (its first `testLimit` samples if given).
     /// A diverged run (non-finite θ) counts as accuracy of the argmax of NaNs, i.e. class 0.
+    /// With several `processes` each rank runs and measures its share of the problems; the
+    /// per-problem results are gathered and added in problem order (the same on any number of ranks).
     public static func run(
         task: any ClassificationTask, optimizers: [(name: String, learningRate: Float?, optimizer: any Optimizer)],
         problems count: Int, steps: Int, split: Split = .test, testLimit: Int? = nil,
-        progress: ((String) -> Void)? = nil
+        processes: any ProcessGroup = SingleProcess(), progress: ((String) -> Void)? = nil
     ) -> ClassificationEvaluation {
         var curves: [EvaluationResult.Curve] = []
         var accuracy: [String: Double] = [:], loss: [String: Double] = [:]
@@ -33,15 +36,26 @@ public struct ClassificationEvaluation: Sendable {
         let samples = min(testLimit ?? test.count, test.count)
         let testSet = samples < test.count ? test.slice(0..<samples) : test
         for o in optimizers {
-            let problems = (0..<count).map { task.makeClassificationProblem(split: split, index: $0) }
-            let c = Evaluator.meanLossCurve(o.optimizer, problems: problems, steps: steps)
-            curves.append(.init(name: o.name, learningRate: o.learningRate, initialLoss: c[0], meanLoss: Array(c.dropFirst())))
-            var a = 0.0, l = 0.0
-            for p in problems {
+            let problems = processes.share(of: count).map { task.makeClassificationProblem(split: split, index: $0) }
+            // Per problem: its loss curve, then the test accuracy and loss of its θ_T.
+            let width = steps + 3
+            var local = [Double]()
+            local.reserveCapacity(problems.count * width)
+            let curvesHere = Evaluator.problemCurves(o.optimizer, problems: problems, steps: steps)
+            for (k, p) in problems.enumerated() {
                 let m = task.evaluate(parameters: p.finalParameters, on: testSet, limit: nil)
-                a += m.accuracy
-                l += m.loss
+                local += curvesHere[(k * (steps + 1))..<((k + 1) * (steps + 1))] + [m.accuracy, m.loss]
             }
+            let all = processes.allgatherItems(local, items: count, width: width)
+            var problemCurves = [Double](), a = 0.0, l = 0.0
+            problemCurves.reserveCapacity(count * (steps + 1))
+            for k in 0..<count {
+                problemCurves += all[(k * width)..<(k * width + steps + 1)]
+                a += all[k * width + steps + 1]
+                l += all[k * width + steps + 2]
+            }
+            let c = Evaluator.meanOfCurves(problemCurves, problems: count, steps: steps)
+            curves.append(.init(name: o.name, learningRate: o.learningRate, initialLoss: c[0], meanLoss: Array(c.dropFirst())))
             accuracy[o.name] = a / Double(count)
             loss[o.name] = l / Double(count)
             progress?(o.name)

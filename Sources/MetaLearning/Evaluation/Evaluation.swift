@@ -1,3 +1,4 @@
+import Distributed
 import Foundation
 
 /// Mean loss curves of several optimizers on the same fresh test problems.
@@ -21,16 +22,18 @@ public struct EvaluationResult: Sendable {
     public var curves: [Curve]
 
     /// Runs every optimizer on problems 0..<`problems` of `split` (the test split by default) for
-    /// `steps` steps — the same problems for every optimizer.
+    /// `steps` steps — the same problems for every optimizer (split over `processes`; the same
+    /// result for any number of ranks).
     public static func run(
         task: any MetaTask, optimizers: [(name: String, learningRate: Float?, optimizer: any Optimizer)],
-        problems count: Int, steps: Int, split: Split = .test,
+        problems count: Int, steps: Int, split: Split = .test, processes: any ProcessGroup = SingleProcess(),
         progress: ((String) -> Void)? = nil
     ) -> EvaluationResult {
-        let problems = (0..<count).map { task.makeProblem(split: split, index: $0) }
+        var made: [Int: any Problem] = [:]
+        for i in processes.share(of: count) { made[i] = task.makeProblem(split: split, index: i) }
         var curves: [Curve] = []
         for o in optimizers {
-            let c = Evaluator.meanLossCurve(o.optimizer, problems: problems, steps: steps)
+            let c = Evaluator.meanLossCurve(o.optimizer, problemCount: count, steps: steps, processes: processes) { made[$0]! }
             curves.append(Curve(name: o.name, learningRate: o.learningRate, initialLoss: c[0], meanLoss: Array(c.dropFirst())))
             progress?(o.name)
         }

@@ -1,3 +1,4 @@
+import Distributed
 import Foundation
 
 /// The paper's generalization experiments for the MNIST-style task: the optimizer meta-trained
@@ -57,25 +58,26 @@ public enum Generalization {
 
     /// Runs every variant: tunes each baseline's learning rate on `tuningProblems` validation
     /// problems of the variant (criterion on `variant.steps` steps), then evaluates the learned
-    /// optimizer and the tuned baselines on the same `problems` fresh test problems.
+    /// optimizer and the tuned baselines on the same `problems` fresh test problems, each step's
+    /// problems split over `processes` (the same result on any number of ranks).
     public static func run(
         data: DatasetSplit, learned: any Optimizer, variants: [Variant] = paperVariants,
         problems: Int, tuningProblems: Int, criterion: TuningCriterion = .final, pointsPerDecade: Int = 3,
-        batchSize: Int = 128, testLimit: Int? = nil, progress: ((String) -> Void)? = nil
+        batchSize: Int = 128, testLimit: Int? = nil, processes: any ProcessGroup = SingleProcess(), progress: ((String) -> Void)? = nil
     ) -> [Row] {
         variants.map { v in
             let task = MLPTask(data: data, hiddenSizes: v.hiddenSizes, activation: v.activation, batchSize: batchSize,
                                horizon: v.steps)
             progress?("\(v.name): tuning baselines")
             let rates = BaselineTuner.tune(task: task, steps: v.steps, problems: tuningProblems, criterion: criterion,
-                                           pointsPerDecade: pointsPerDecade)
+                                           pointsPerDecade: pointsPerDecade, processes: processes)
             var optimizers: [(name: String, learningRate: Float?, optimizer: any Optimizer)] = [("lstm", nil, learned)]
             for b in Baseline.allCases {
                 if let lr = rates.rates[b.rawValue] { optimizers.append((b.rawValue, lr, b.make(learningRate: lr))) }
             }
             progress?("\(v.name): evaluating")
             var e = ClassificationEvaluation.run(task: task, optimizers: optimizers, problems: problems, steps: v.steps,
-                                                 testLimit: testLimit)
+                                                 testLimit: testLimit, processes: processes)
             e.result.task = "mlp (\(v.name))"
             return Row(variant: v, evaluation: e, rates: rates)
         }

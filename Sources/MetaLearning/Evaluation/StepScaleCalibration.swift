@@ -1,3 +1,4 @@
+import Distributed
 import Foundation
 
 /// The learned optimizer's step-scale calibration: one multiplier of the LSTM's output scale,
@@ -35,21 +36,24 @@ public enum StepScaleCalibrator {
     /// over the task's first `problems` validation problems; `optimizer(c)` builds the learned
     /// optimizer with configuration `c` (its weights unchanged). The grid starts at
     /// 0.1 … 3.16 (always including 1), `pointsPerDecade` per decade, widened within
-    /// 10⁻³ … 10² and refined like `BaselineTuner`'s. Diverging runs count as +∞.
+    /// 10⁻³ … 10² and refined like `BaselineTuner`'s. Diverging runs count as +∞. With several
+    /// `processes` the problems are split over the ranks; the result is the same.
     public static func calibrate(
         configuration: LSTMConfiguration, task: any MetaTask, steps: Int, problems count: Int,
-        criterion: TuningCriterion = .final, pointsPerDecade: Int = 3,
+        criterion: TuningCriterion = .final, pointsPerDecade: Int = 3, processes: any ProcessGroup = SingleProcess(),
         optimizer: (LSTMConfiguration) -> any Optimizer,
         progress: ((Float, Double) -> Void)? = nil
     ) -> StepScaleCalibration {
         precondition(count >= 1 && steps >= 1 && pointsPerDecade >= 1, "StepScaleCalibrator: bad arguments")
-        let problems = (0..<count).map { task.makeProblem(split: .validation, index: $0) }
+        var made: [Int: any Problem] = [:]
+        for i in processes.share(of: count) { made[i] = task.makeProblem(split: .validation, index: i) }
         let search = LogGridSearch.minimize(initialRange: 0.1...pow(10, 0.5), pointsPerDecade: pointsPerDecade,
                                             limits: 1e-3...1e2) { e in
             let m = Float(pow(10, e))
             var c = configuration
             c.outputScale = configuration.outputScale * m
-            let v = criterion.value(Evaluator.meanLossCurve(optimizer(c), problems: problems, steps: steps))
+            let v = criterion.value(Evaluator.meanLossCurve(optimizer(c), problemCount: count, steps: steps,
+                                                                   processes: processes) { made[$0]! })
             progress?(m, v)
             return v
         }

@@ -1,3 +1,4 @@
+import Distributed
 import Foundation
 
 /// Everything needed to continue a meta-training run exactly where it stopped.
@@ -94,8 +95,10 @@ public struct Checkpoint: Equatable {
 
     /// A trainer that continues this run on `task` (which must be the checkpoint's task, and for
     /// a grouped run have the same `parameterGroups`), for `metaSteps` meta-steps in total if
-    /// given (to extend a finished run), else the saved number.
-    public func makeTrainer(task: any MetaTask, metaSteps: Int? = nil, path: String = "checkpoint") throws -> MetaTrainer {
+    /// given (to extend a finished run), else the saved number, its meta-steps shared by
+    /// `processes` (any number of ranks, whatever the run was saved with).
+    public func makeTrainer(task: any MetaTask, metaSteps: Int? = nil, path: String = "checkpoint",
+                            processes: any ProcessGroup = SingleProcess()) throws -> MetaTrainer {
         let t = TaskDescription(task)
         guard t == self.task else {
             throw ModelFileError.mismatched(
@@ -113,6 +116,6 @@ public struct Checkpoint: Equatable {
         if let metaSteps { s.metaSteps = metaSteps }
         return try MetaTrainer(task: task, configuration: configuration, settings: s, groups: groups, weights: weights,
                                bestWeights: bestWeights, adamM: adamM, adamV: adamV, adamStep: adamStep,
-                               progress: progress, logText: log)
+                               progress: progress, logText: log, processes: processes)
     }
 }

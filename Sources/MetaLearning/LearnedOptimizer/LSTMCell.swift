@@ -15,13 +15,61 @@ import Numerics
 /// one set of weights serves all.
 ///
 /// Every function works on a column range `r` of buffers whose row stride is N: coordinates
-/// are independent, so callers split 0..<N into chunks and run a whole step (GEMMs included)
-/// per chunk on its own thread — one dispatch per step.
+/// are independent, so callers split 0..<N into blocks (`Blocks`) and run a whole step (GEMMs
+/// included) per block, threads taking blocks — one dispatch per step.
 enum LSTMCell {
-    /// Column chunks for `n` coordinates: one below ~4k coordinates or inside another parallel
-    /// region; else one per compute thread (`BLAS.threads`; the BLAS itself is single-threaded).
-    @inline(__always)
-    static func chunks(for n: Int) -> Int { n >= 4096 && !ParallelRegion.isInside ? min(defaultChunks, BLAS.threads) : 1 }
+    /// The largest block of coordinates one product covers (see `Blocks`).
+    static let blockSize = 4096
+
+    /// Column blocks that never straddle a segment (a problem): segment k of n coordinates is
+    /// cut into ⌈n / `blockSize`⌉ blocks (`chunkRange`), a split that depends on n alone.
+    ///
+    /// Why: OpenBLAS's SGEMM does not compute a column the same way in every product — with
+    /// K ≳ 40 the value of a column of C depends on the other columns of the call (its kernels
+    /// treat column tails differently) — so a coordinate's LSTM step is reproducible only if
+    /// its products always cover the same columns. Running every step block by block (each
+    /// block as one chunk: `forEach`) makes each problem's updates, and the meta-gradient's
+    /// per-block accumulators, independent of the thread count and of the problems batched
+    /// with it (so of how problems are shared among processes).
+    struct Blocks {
+        /// Each block's segment and coordinate range, in order (segments ascending).
+        let segment: [Int]
+        let ranges: [Range<Int>]
+
+        /// Blocks of the segments starting at `offsets[k]` (`offsets.last` = the total).
+        init(offsets: [Int]) {
+            var segment: [Int] = [], ranges: [Range<Int>] = []
+            for k in 0..<(offsets.count - 1) {
+                let lo = offsets[k], n = offsets[k + 1] - lo
+                let pieces = max(1, (n + LSTMCell.blockSize - 1) / LSTMCell.blockSize)
+                for i in 0..<pieces {
+                    let r = chunkRange(i, of: pieces, count: n)
+                    guard !r.isEmpty else { continue }
+                    segment.append(k)
+                    ranges.append((lo + r.lowerBound)..<(lo + r.upperBound))
+                }
+            }
+            self.segment = segment
+            self.ranges = ranges
+        }
+
+        var count: Int { ranges.count }
+
+        /// Runs `body(block index, range)` for every block: threads (`BLAS.threads`, one unless
+        /// called outside a parallel region) take contiguous runs of blocks, and each block runs
+        /// as one chunk (its products are never split).
+        func forEach(_ body: (Int, Range<Int>) -> Void) {
+            let ranges = self.ranges, count = ranges.count
+            let chunks = ParallelRegion.isInside ? 1 : max(1, min(BLAS.threads, count))
+            ranges.withUnsafeBufferPointer { r in
+                parallelFor(chunks: chunks) { chunk in
+                    ParallelRegion.asOneChunk {
+                        for b in evenRange(chunk, of: chunks, count: count) { body(b, r[b]) }
+                    }
+                }
+            }
+        }
+    }
 
     /// Forward through one layer for all N coordinates.
     ///

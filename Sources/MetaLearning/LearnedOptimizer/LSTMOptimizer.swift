@@ -156,7 +156,13 @@ public struct LSTMOptimizer: Optimizer {
     }
 
     public func makeState(count: Int) -> LSTMOptimizerState {
-        LSTMOptimizerState(configuration: configuration, count: count)
+        LSTMOptimizerState(configuration: configuration, segments: [count])
+    }
+
+    /// State whose column blocks never straddle a segment (`LSTMCell.Blocks`): each problem's
+    /// updates then do not depend on the problems batched with it nor on the thread count.
+    public func makeState(segments: [Int]) -> LSTMOptimizerState {
+        LSTMOptimizerState(configuration: configuration, segments: segments)
     }
 
     public func update(gradient: UnsafePointer<Float>, delta: UnsafeMutablePointer<Float>, state: LSTMOptimizerState) {
@@ -172,12 +178,11 @@ public struct LSTMOptimizer: Optimizer {
         state.step += 1
         let N = state.count, step = state.step, featureState = state.featureState?.data
         let buffers = state.buffers, configuration = self.configuration
-        let parts = LSTMCell.chunks(for: N)
         weights.withUnsafeBufferPointer { phi in
             let w = phi.baseAddress!
-            // One dispatch per step: each chunk of coordinates runs the whole step on its thread.
-            parallelFor(chunks: parts) { chunk in
-                LSTMCell.step(configuration, weights: w, count: N, range: chunkRange(chunk, of: parts, count: N),
+            // One dispatch per step: each block of coordinates runs the whole step (threads take blocks).
+            state.blocks.forEach { _, r in
+                LSTMCell.step(configuration, weights: w, count: N, range: r,
                               gradient: gradient, gradientScale: gradientScale, featureState: featureState,
                               featureStep: step, buffers: buffers, delta: delta, momentumRecord: nil)
             }
@@ -231,11 +236,17 @@ public final class LSTMOptimizerState: OptimizerState {
     /// The step's buffers, in place: each layer's xh and c are read and overwritten, one gate
     /// workspace serves every layer (read from worker threads without touching Swift arrays).
     let buffers: LSTMStepBuffers
+    /// The column blocks each step runs in (within the segments the state was made for).
+    let blocks: LSTMCell.Blocks
 
-    init(configuration: LSTMConfiguration, count: Int) {
-        precondition(count >= 1, "LSTMOptimizerState: count must be positive")
+    init(configuration: LSTMConfiguration, segments: [Int]) {
+        let count = segments.reduce(0, +)
+        precondition(count >= 1 && segments.allSatisfy { $0 >= 0 }, "LSTMOptimizerState: segments \(segments)")
         self.configuration = configuration
         self.count = count
+        var offsets = [0]
+        for n in segments { offsets.append(offsets.last! + n) }
+        blocks = LSTMCell.Blocks(offsets: offsets)
         let L = configuration.layout
         xh = (0..<L.layers).map { Tensor(shape: [L.columns(layer: $0), count]) }
         c = (0..<L.layers).map { _ in Tensor(shape: [L.hidden, count]) }

@@ -38,10 +38,17 @@ import Numerics
 /// curvature chains. Needs stateless input features (the paper's) and problems that can replay
 /// a step.
 ///
-/// **Threads.** With one lane, coordinates are split into chunks (`LSTMCell.chunks`) and each
-/// chunk runs a whole step — and in the backward pass the whole reverse sweep, into its own
-/// weight-gradient accumulator, added in chunk order (deterministic for a given thread count).
-/// Several lanes run one after another, each as one chunk (their GEMMs split by `BLAS`).
+/// **Blocks and threads.** Each lane's coordinates are cut into blocks that never straddle a
+/// problem (`LSTMCell.Blocks`: a problem of n coordinates in ⌈n / 4096⌉ blocks, a split that
+/// depends on the problem alone); threads take blocks. In the forward pass each block runs a
+/// whole step; in the backward pass each block runs the whole reverse sweep into its own
+/// weight-gradient accumulator, and a problem's meta-gradient is the sum of its blocks in order.
+/// Lanes run one after another.
+///
+/// **Per-problem meta-gradients.** Because every product covers one block, So each problem's meta-gradient, and their sum in problem order,
+/// does not depend on the thread count nor on which other problems share the unroll: several
+/// processes that each unroll a share of a meta-step's problems and add the gathered
+/// per-problem gradients in problem order get exactly the single process's sum.
 ///
 /// **Records** (allocated once, reused every unroll; feature-major, N = a lane's coordinates),
 /// per layer: T+1 slots of xh ((in + H + 1) × N) and c (H × N), T slots of activated gates
@@ -55,10 +62,6 @@ final class LSTMUnroll {
     /// The records of one lane's LSTM over its `count` coordinates (feature-major).
     final class Lane {
         let count: Int
-        /// Whether each step is split into column chunks (see the type's documentation, "Threads").
-        let chunked: Bool
-        /// The column chunks each step is split into.
-        var parts: Int { chunked ? LSTMCell.chunks(for: count) : 1 }
         var xh: [[Tensor]], c: [[Tensor]]
         let gates: [[Tensor]]
         var grads: [Tensor]
@@ -68,16 +71,18 @@ final class LSTMUnroll {
         /// Per step, the momentum read-out's m̂ (K × N; empty without the read-out).
         let momentumRecords: [Tensor]
         let dh: [Tensor], dc: [Tensor], dz: Tensor, adjoint: Tensor
-        /// Per-chunk weight-gradient accumulators (up to `defaultChunks` × the lane's weight count).
-        let accumulators: Tensor
+        /// Per-block weight-gradient accumulators (blocks × the lane's weight count; see the
+        /// type's documentation, "Per-problem meta-gradients"), allocated by the first backward.
+        var accumulators = Tensor(shape: [1])
         /// Second order: ∂L/∂x of the first layer's inputs (in × N) and b_t (N); nil in first order.
         let inputAdjoint: Tensor?, gradientAdjoint: Tensor?
         /// Start of each problem's coordinates in the lane (P + 1 values).
-        var problemOffsets: [Int] = []
+        var problemOffsets: [Int] = [] { didSet { blocks = LSTMCell.Blocks(offsets: problemOffsets) } }
+        /// The lane's column blocks (see the type's documentation, "Blocks and threads").
+        private(set) var blocks = LSTMCell.Blocks(offsets: [0])
 
-        init(configuration: LSTMConfiguration, count N: Int, chunked: Bool, maxSteps T: Int, secondOrder: Bool) {
+        init(configuration: LSTMConfiguration, count N: Int, maxSteps T: Int, secondOrder: Bool) {
             count = N
-            self.chunked = chunked
             let L = configuration.layout, H = L.hidden
             xh = (0..<L.layers).map { l in (0...T).map { _ in Tensor(shape: [L.columns(layer: l), N]) } }
             c = (0..<L.layers).map { _ in (0...T).map { _ in Tensor(shape: [H, N]) } }
@@ -92,7 +97,6 @@ final class LSTMUnroll {
             dc = (0..<L.layers).map { _ in Tensor(shape: [H, N]) }
             dz = Tensor(shape: [4 * H, N])
             adjoint = Tensor(shape: [N])
-            accumulators = Tensor(shape: [chunked ? max(1, defaultChunks) : 1, L.weightCount])
             inputAdjoint = secondOrder ? Tensor(shape: [configuration.inputs.count, N]) : nil
             gradientAdjoint = secondOrder ? Tensor(shape: [N]) : nil
             for l in 0..<L.layers {
@@ -124,6 +128,9 @@ final class LSTMUnroll {
     private let delta: Tensor, gradient: Tensor
     private let masks: [Tensor]
     private var losses: [Double] = []
+    /// Each problem's share of the last forward's meta-loss before the division by P:
+    /// Σ_t w_t·term_p(θ_t) (`MetaObjective.term`), one value per problem of its batch.
+    private(set) var problemMetaLosses: [Double] = []
     /// Per-step, per-problem factor of ĝ: w_{p,t}/P, row t (0…T) of P values (row 0 unused).
     private var stepWeights: [Float] = []
     private var featureStep = 0
@@ -162,11 +169,10 @@ final class LSTMUnroll {
         if let groups {
             let k = N / groups.period
             lanes = groups.counts.map {
-                Lane(configuration: configuration, count: k * $0, chunked: false, maxSteps: T, secondOrder: secondOrder)
+                Lane(configuration: configuration, count: k * $0, maxSteps: T, secondOrder: secondOrder)
             }
         } else {
-            lanes = [Lane(configuration: configuration, count: N, chunked: true, maxSteps: T,
-                          secondOrder: secondOrder)]
+            lanes = [Lane(configuration: configuration, count: N, maxSteps: T, secondOrder: secondOrder)]
         }
         theta = Tensor(shape: [N])
         delta = Tensor(shape: [N])
@@ -235,31 +241,38 @@ final class LSTMUnroll {
 
     /// Runs `steps` ≤ `maxSteps` optimizer steps from the carried state with φ = `weights`,
     /// recording them. Returns the meta-loss (1/P) Σ_p Σ_t w_t·term_p(θ_t) (`MetaObjective.term`,
-    /// w_t of `weighting` at the horizon's step `stepsTaken + t`); `stepLosses` receives the
+    /// w_t of `weighting` at the horizon's step `stepsTaken + t`; the problems' shares
+    /// `problemMetaLosses` added in problem order); `stepLosses` receives the
     /// horizon's step number and the mean unscaled loss after each step.
+    ///
+    /// - Parameter problems: P, the meta-step's number of problems, of which `batch` may be a
+    ///   share (one rank's); default: the batch's.
     func forward(batch: ProblemBatch, weights: UnsafePointer<Float>, steps T: Int, objective: MetaObjective = .sum,
-                 weighting: StepWeighting = .uniform, stepLosses: ((Int, Double) -> Void)? = nil) -> Double {
+                 weighting: StepWeighting = .uniform, problems totalProblems: Int? = nil,
+                 stepLosses: ((Int, Double) -> Void)? = nil) -> Double {
         precondition(T >= 1 && T <= maxSteps, "LSTMUnroll: \(T) steps, room for \(maxSteps)")
         precondition(batch.count == count, "LSTMUnroll: batch of \(batch.count) coordinates, made for \(count)")
         let P = batch.problems.count
         masked = batch.hasBounds
         for (g, lane) in lanes.enumerated() {
-            lane.problemOffsets = groups.map { gs in (0...P).map { $0 * gs.counts[g] } } ?? batch.offsets
+            let offsets = groups.map { gs in (0...P).map { $0 * gs.counts[g] } } ?? batch.offsets
+            if lane.problemOffsets != offsets { lane.problemOffsets = offsets }
         }
         if stepWeights.count != (T + 1) * P { stepWeights = [Float](repeating: 0, count: (T + 1) * P) }
-        var metaLoss = 0.0
+        let divisor = totalProblems ?? P
+        problemMetaLosses = [Double](repeating: 0, count: P)
         firstCall = stepsTaken; lastBatch = batch
         let configuration = self.configuration, buffers = stepBuffers
         for t in 0..<T {
             featureStep += 1
             for (g, lane) in lanes.enumerated() {
-                let N = lane.count, parts = lane.parts, w = weights + weightOffset(group: g), step = featureStep
+                let N = lane.count, w = weights + weightOffset(group: g), step = featureStep
                 let grad = lane.grads[t].data, state = lane.featureState?.data, d = lane.delta.data
                 let record = lane.momentumRecords.isEmpty ? nil : lane.momentumRecords[t].data
                 lane.buffers(step: t, into: buffers)
-                // One dispatch per step: each chunk of coordinates runs the whole LSTM step.
-                parallelFor(chunks: parts) { chunk in
-                    LSTMCell.step(configuration, weights: w, count: N, range: chunkRange(chunk, of: parts, count: N),
+                // One dispatch per step: each block of coordinates runs the whole LSTM step.
+                lane.blocks.forEach { _, r in
+                    LSTMCell.step(configuration, weights: w, count: N, range: r,
                                   gradient: grad, gradientScale: 1, featureState: state, featureStep: step,
                                   buffers: buffers, delta: d, momentumRecord: record)
                 }
@@ -268,16 +281,18 @@ final class LSTMUnroll {
             batch.applyUpdate(theta: theta.data, delta: delta.data, mask: masked ? masks[t + 1].data : nil)
             if secondOrder { thetas[t + 1].data.update(from: theta.data, count: count) }
             evaluate(batch, slot: t + 1)
-            let term = stepWeights.withUnsafeMutableBufferPointer {
-                stepMetaLoss(losses: losses, scales: batch.scales, objective: objective,
-                             weight: weighting.weight(step: stepsTaken + t + 1), factors: $0.baseAddress! + (t + 1) * P)
+            let mean = stepWeights.withUnsafeMutableBufferPointer { f in
+                problemMetaLosses.withUnsafeMutableBufferPointer { m in
+                    stepMetaLoss(losses: losses, scales: batch.scales, objective: objective,
+                                 weight: weighting.weight(step: stepsTaken + t + 1), problems: divisor,
+                                 factors: f.baseAddress! + (t + 1) * P, terms: m.baseAddress!)
+                }
             }
-            metaLoss += term.metaLoss
-            stepLosses?(stepsTaken + t + 1, term.meanLoss)
+            stepLosses?(stepsTaken + t + 1, mean)
         }
         recordedSteps = T
         stepsTaken += T
-        return metaLoss
+        return problemMetaLosses.reduce(0, +) / Double(divisor)
     }
 
     /// The first step t of a T-step unroll whose gradient input gets second-order terms when the
@@ -287,14 +302,33 @@ final class LSTMUnroll {
         K > 0 ? max(1, T - K) : T
     }
 
-    /// Accumulates the meta-gradient ∂L/∂φ of the last `forward` (first-order, or with the
-    /// second-order terms) into `dWeights` (laid out like φ), for the problems that forward saw.
+    /// Adds the meta-gradient ∂L/∂φ of the last `forward` (laid out like φ) to `dWeights`: the
+    /// per-problem meta-gradients (`backward(weights:problemGradients:)`) added in problem order.
+    func backward(weights: UnsafePointer<Float>, dWeights: UnsafeMutablePointer<Float>) {
+        let P = lanes[0].problemOffsets.count - 1, n = lanes.count * configuration.layout.weightCount
+        let rows = UnsafeMutablePointer<Float>.allocate(capacity: max(P, 1) * n)
+        defer { rows.deallocate() }
+        backward(weights: weights, problemGradients: rows)
+        Self.addRows(rows, count: P, width: n, into: dWeights)
+    }
+
+    /// dst += Σ_k rows[k] (k = 0 … count − 1, each `width` values), in row order.
+    static func addRows(_ rows: UnsafePointer<Float>, count: Int, width: Int, into dst: UnsafeMutablePointer<Float>) {
+        for k in 0..<count {
+            let r = rows + k * width
+            for i in 0..<width { dst[i] += r[i] }
+        }
+    }
+
+    /// Writes each problem's meta-gradient ∂L_p/∂φ of the last `forward` (first-order, or with
+    /// the second-order terms; L_p the problem's share of the meta-loss, divided by P) into
+    /// `problemGradients`: one row laid out like φ per problem of the batch, problem-major.
     ///
     /// First order: lanes and chunks are independent, so each chunk runs the whole reverse sweep
     /// into its own accumulator. Second order couples the coordinates of a problem through
     /// H_t·b_t, so the chunks of every lane run one step at a time, each step followed by the
     /// Hessian-vector products.
-    func backward(weights: UnsafePointer<Float>, dWeights: UnsafeMutablePointer<Float>) {
+    func backward(weights: UnsafePointer<Float>, problemGradients: UnsafeMutablePointer<Float>) {
         let T = recordedSteps, W = configuration.layout.weightCount, layers = configuration.layers
         let P = lanes[0].problemOffsets.count - 1
         precondition(P >= 1 && T >= 1, "LSTMUnroll.backward: no forward pass recorded")
@@ -327,7 +361,16 @@ final class LSTMUnroll {
                 lane.dh[l].fill(0); lane.dc[l].fill(0)
             }
             lane.adjoint.fill(0)
+        }
+        // One weight-gradient accumulator per block (see the type's documentation).
+        for lane in lanes {
+            if lane.accumulators.count != lane.blocks.count * W { lane.accumulators = Tensor(shape: [lane.blocks.count, W]) }
             lane.accumulators.fill(0)
+        }
+        /// Runs `body(block range, its accumulator)` over lane g's blocks.
+        func forEachBlock(_ g: Int, _ body: (Range<Int>, UnsafeMutablePointer<Float>) -> Void) {
+            let acc = lanes[g].accumulators.data
+            lanes[g].blocks.forEach { b, r in body(r, acc + b * W) }
         }
         let maskTable = UnsafeMutablePointer<UnsafeMutablePointer<Float>?>.allocate(capacity: T + 1)
         defer { maskTable.deallocate() }
@@ -362,23 +405,16 @@ final class LSTMUnroll {
         }
         if !secondOrder {
             for g in 0..<G {
-                let lane = lanes[g], parts = lane.parts, N = lane.count, acc = lane.accumulators.data
-                parallelFor(chunks: parts) { chunk in
-                    let r = chunkRange(chunk, of: parts, count: N)
-                    guard !r.isEmpty else { return }
-                    for t in stride(from: T - 1, through: 0, by: -1) { reverseStep(g, t, r, acc + chunk * W) }
+                forEachBlock(g) { r, acc in
+                    for t in stride(from: T - 1, through: 0, by: -1) { reverseStep(g, t, r, acc) }
                 }
             }
         } else {
             let batch = lastBatch!, full = fullAdjoint!.data, hb = curvature!.data
             for t in stride(from: T - 1, through: 0, by: -1) {
                 for g in 0..<G {
-                    let lane = lanes[g], parts = lane.parts, N = lane.count, acc = lane.accumulators.data
-                    parallelFor(chunks: parts) { chunk in
-                        let r = chunkRange(chunk, of: parts, count: N)
-                        guard !r.isEmpty else { return }
-                        reverseStep(g, t, r, acc + chunk * W)
-                    }
+                    let lane = lanes[g]
+                    forEachBlock(g) { r, acc in reverseStep(g, t, r, acc) }
                     if t >= secondOrderFrom { fromLane(g, from: lane.gradientAdjoint!.data, problems: P, into: full) }
                 }
                 guard t >= secondOrderFrom else { continue }
@@ -391,10 +427,12 @@ final class LSTMUnroll {
                 }
             }
         }
+        // Each problem's row: its blocks added in order, lane by lane at the lane's weight offset.
+        let width = G * W
+        problemGradients.update(repeating: 0, count: P * width)
         for (g, lane) in lanes.enumerated() {
-            let dW = dWeights + weightOffset(group: g)
-            for chunk in 0..<lane.parts {
-                let src = lane.accumulators.data + chunk * W
+            for (b, k) in lane.blocks.segment.enumerated() {
+                let src = lane.accumulators.data + b * W, dW = problemGradients + k * width + weightOffset(group: g)
                 for i in 0..<W { dW[i] += src[i] }
             }
         }

@@ -84,20 +84,21 @@ public enum ValidationSelection: String, Codable, Sendable, CaseIterable {
 
 /// One step's share of an unroll's meta-loss, and the factors of ĝ its backward pass needs.
 ///
-/// For P problems with unscaled losses `losses[k]` and loss scales `scales[k]` after a step of
-/// weight w: returns w·Σ_k term_k / P (the step's meta-loss) and Σ_k losses[k] / P (the mean
-/// unscaled loss), and writes w·∂term_k/∂(s·f)/P into `factors[k]` (P values): the number
-/// backward multiplies problem k's scaled gradient of this step by. With `.sum` and w = 1 every
-/// factor is exactly 1/P.
-func stepMetaLoss(losses: [Double], scales: [Float], objective: MetaObjective, weight w: Double,
-                  factors: UnsafeMutablePointer<Float>) -> (metaLoss: Double, meanLoss: Double) {
-    precondition(losses.count == scales.count, "stepMetaLoss: \(losses.count) losses, \(scales.count) scales")
-    let P = Double(losses.count)
-    var scaled = 0.0, plain = 0.0
+/// For the K = `losses.count` problems at hand (out of a meta-step's P = `problems`, e.g. one
+/// rank's share) with unscaled losses `losses[k]` and loss scales `scales[k]` after a step of
+/// weight w: adds w·term_k to `terms[k]` (each problem's share of the meta-loss, before the
+/// division by P), writes w·∂term_k/∂(s·f)/P into `factors[k]` (K values): the number backward
+/// multiplies problem k's scaled gradient of this step by, and returns Σ_k losses[k] / K (the
+/// mean unscaled loss). With `.sum` and w = 1 every factor is exactly 1/P.
+func stepMetaLoss(losses: [Double], scales: [Float], objective: MetaObjective, weight w: Double, problems P: Int,
+                  factors: UnsafeMutablePointer<Float>, terms: UnsafeMutablePointer<Double>) -> Double {
+    precondition(losses.count == scales.count && P >= losses.count,
+                 "stepMetaLoss: \(losses.count) losses, \(scales.count) scales, \(P) problems")
+    var plain = 0.0
     for k in losses.indices {
-        scaled += objective.term(loss: losses[k], scale: scales[k])
+        terms[k] += w * objective.term(loss: losses[k], scale: scales[k])
         plain += losses[k]
         factors[k] = Float(w) * objective.gradientWeight(loss: losses[k], scale: scales[k]) / Float(P)
     }
-    return (w * scaled / P, plain / P)
+    return plain / Double(losses.count)
 }

@@ -1,3 +1,4 @@
+import Distributed
 import Foundation
 import Numerics
 
@@ -14,12 +15,22 @@ import Numerics
 ///
 /// With G groups, φ = [φ_0, φ_1, …, φ_{G−1}] is the concatenation of one LSTM weight vector of
 /// `configuration.layout.weightCount` values per group, in `groups.names` order.
+///
+/// **Several processes** (`processes`, e.g. `mpirun -np N`): every rank holds φ and the ADAM
+/// state; in a meta-step each unrolls only its share of the P problems (`ProcessGroup.share`),
+/// the per-problem meta-gradients and meta-loss shares are gathered, and every rank adds them
+/// in problem order — as one process does — and takes the same ADAM step. Validation problems
+/// are split the same way (`Evaluator`). So φ, the log and the checkpoints are bit-identical for
+/// any number of ranks (and threads), and a checkpoint resumes on any number of ranks. Every
+/// rank must call `step`/`run`/`validate` together.
 public final class MetaTrainer {
     public let task: any MetaTask
     public let configuration: LSTMConfiguration
     /// One LSTM per group of these (nil: one LSTM over all coordinates).
     public let groups: ParameterGroups?
     public let settings: MetaTrainingSettings
+    /// The processes this trainer's meta-steps are split over (one by default).
+    public let processes: any ProcessGroup
     /// The current φ (concatenated per group with `groups`).
     public private(set) var weights: [Float]
     /// The φ with the best validation loss so far (φ₀ until the first validation).
@@ -40,9 +51,15 @@ public final class MetaTrainer {
     ///   - initialWeights: φ₀ to start from (e.g. a model trained on a shorter horizon, for a
     ///     curriculum; concatenated per group); default: the seeded initialization of
     ///     `configuration`, group 0 from `settings.seed` and group g > 0 from its fork g.
+    ///   - processes: the ranks that share each meta-step's problems (at most P of them).
     public init(task: any MetaTask, configuration: LSTMConfiguration, settings: MetaTrainingSettings,
-                groups: ParameterGroups? = nil, initialWeights: [Float]? = nil) throws {
+                groups: ParameterGroups? = nil, initialWeights: [Float]? = nil,
+                processes: any ProcessGroup = SingleProcess()) throws {
         try settings.validate()
+        if processes.size > settings.problemsPerStep {
+            throw MetaTrainingError.invalidSettings(
+                "\(processes.size) processes cannot share \(settings.problemsPerStep) problem(s) per meta-step; use at most that many ranks, or more problems per meta-step")
+        }
         if settings.secondOrder {
             func check(_ ok: Bool, _ what: String) throws {
                 if !ok { throw MetaTrainingError.invalidSettings("second-order meta-gradients \(what)") }
@@ -59,6 +76,7 @@ public final class MetaTrainer {
         self.configuration = configuration
         self.groups = groups
         self.settings = settings
+        self.processes = processes
         let root = SeededGenerator(seed: settings.seed)
         weights = initialWeights ?? LSTMOptimizer.initialWeights(configuration, groups: groups, generator: root)
         bestWeights = weights
@@ -94,10 +112,11 @@ public final class MetaTrainer {
     /// Whether the next meta-step starts a fresh problem batch (checkpoints are taken there).
     public var isAtBatchBoundary: Bool { progress.unrollInBatch == 0 }
 
-    /// The training problems of batch `b` (rescaled when `settings.randomScale` is set).
+    /// This rank's share of the training problems of batch `b` (rescaled when
+    /// `settings.randomScale` is set).
     func makeBatch(_ b: Int) -> ProblemBatch {
         let P = settings.problemsPerStep
-        return ProblemBatch((0..<P).map { k -> any Problem in
+        return ProblemBatch(processes.share(of: P).map { k -> any Problem in
             let index = b * P + k
             let problem = task.makeProblem(split: .training, index: index)
             guard let r = settings.randomScale, r > 0 else { return problem }
@@ -117,14 +136,24 @@ public final class MetaTrainer {
         }
         let u = unroll!, b = batch!
         let steps = min(settings.unroll, settings.horizon - u.stepsTaken)
-        for i in gradient.indices { gradient[i] = 0 }
-        let metaLoss = weights.withUnsafeBufferPointer { w in
-            gradient.withUnsafeMutableBufferPointer { dw in
+        let P = settings.problemsPerStep, n = weights.count, local = b.problems.count
+        // This rank's problems: each one's meta-gradient row and meta-loss share.
+        var rows = [Float](repeating: 0, count: local * n)
+        _ = weights.withUnsafeBufferPointer { w in
+            rows.withUnsafeMutableBufferPointer { r in
                 let loss = u.forward(batch: b, weights: w.baseAddress!, steps: steps, objective: settings.objective,
-                                     weighting: settings.stepWeighting, stepLosses: nil)
-                if loss.isFinite { u.backward(weights: w.baseAddress!, dWeights: dw.baseAddress!) }
+                                     weighting: settings.stepWeighting, problems: P, stepLosses: nil)
+                if loss.isFinite { u.backward(weights: w.baseAddress!, problemGradients: r.baseAddress!) }
                 return loss
             }
+        }
+        // Every problem's, in problem order, on every rank; added in that order.
+        let shares = processes.allgatherItems(u.problemMetaLosses, items: P, width: 1)
+        let metaLoss = shares.reduce(0, +) / Double(P)
+        let allRows = processes.allgatherItems(rows, items: P, width: n)
+        for i in gradient.indices { gradient[i] = 0 }
+        allRows.withUnsafeBufferPointer { r in
+            gradient.withUnsafeMutableBufferPointer { LSTMUnroll.addRows(r.baseAddress!, count: P, width: n, into: $0.baseAddress!) }
         }
         var norm2 = 0.0
         for g in gradient { norm2 += Double(g) * Double(g) }
@@ -173,9 +202,12 @@ public final class MetaTrainer {
     /// The validation criterion of the optimizer with φ: `settings.validationCriterion` of the
     /// mean loss curve over the validation problems (for `.sum`, the mean summed loss Σ_{t=1..H} f(θ_t);
     /// with `selection == .final`, the mean loss after step H).
+    /// The validation problems are split over `processes` (each rank makes only its share).
     public func validationLoss(weights w: [Float]? = nil) -> Double {
-        let problems = (0..<settings.validationProblems).map { task.makeProblem(split: .validation, index: $0) }
-        return settings.validationCriterion(Evaluator.meanLossCurve(optimizer(weights: w), problems: problems, steps: settings.horizon))
+        let task = self.task
+        return settings.validationCriterion(Evaluator.meanLossCurve(
+            optimizer(weights: w), problemCount: settings.validationProblems, steps: settings.horizon,
+            processes: processes) { task.makeProblem(split: .validation, index: $0) })
     }
 
     /// Validates the current φ and keeps it if it is the best so far. Returns (loss, isBest).
@@ -234,8 +266,8 @@ public final class MetaTrainer {
     /// Restores a trainer from checkpointed data (see `Checkpoint`).
     convenience init(task: any MetaTask, configuration: LSTMConfiguration, settings: MetaTrainingSettings,
          groups: ParameterGroups?, weights: [Float], bestWeights: [Float], adamM: [Float], adamV: [Float], adamStep: Int,
-         progress: MetaTrainingProgress, logText: String) throws {
-        try self.init(task: task, configuration: configuration, settings: settings, groups: groups)
+         progress: MetaTrainingProgress, logText: String, processes: any ProcessGroup) throws {
+        try self.init(task: task, configuration: configuration, settings: settings, groups: groups, processes: processes)
         let n = self.weights.count
         guard weights.count == n, bestWeights.count == n, adamM.count == n, adamV.count == n else {
             throw MetaTrainingError.mismatchedCheckpoint("weight count differs from the architecture's \(n)")

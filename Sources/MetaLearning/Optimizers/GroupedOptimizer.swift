@@ -70,6 +70,18 @@ public struct GroupedOptimizer<Member: Optimizer>: Optimizer {
             buffers: groups.counts.map { (Tensor(shape: [k * $0]), Tensor(shape: [k * $0])) })
     }
 
+    /// Each segment must be one problem (`groups.period` coordinates); each member's segments
+    /// are then the problems' parts of its group.
+    public func makeState(segments: [Int]) -> GroupedOptimizerState<Member.State> {
+        precondition(segments.allSatisfy { $0 == groups.period },
+                     "GroupedOptimizer: segments \(segments) are not \(groups.period)-coordinate problems")
+        let k = segments.count
+        return GroupedOptimizerState(
+            count: k * groups.period, problems: k,
+            members: (0..<groups.count).map { members[$0].makeState(segments: Array(repeating: groups.counts[$0], count: k)) },
+            buffers: groups.counts.map { (Tensor(shape: [k * $0]), Tensor(shape: [k * $0])) })
+    }
+
     public func update(gradient: UnsafePointer<Float>, delta: UnsafeMutablePointer<Float>,
                        state: GroupedOptimizerState<Member.State>) {
         for g in 0..<groups.count {

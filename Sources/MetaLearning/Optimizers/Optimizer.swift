@@ -18,6 +18,13 @@ public protocol Optimizer: Sendable {
     /// Fresh state (t = 0) for `count` coordinates.
     func makeState(count: Int) -> State
 
+    /// Fresh state for Σ `segments` coordinates made of independent segments (the problems of
+    /// a batch, `segments[k]` coordinates each, in order). Optimizers whose arithmetic is per
+    /// coordinate ignore the split (the default: `makeState(count:)`); the LSTM optimizer, whose
+    /// matrix products run over column blocks, keeps every block inside one segment, so that a
+    /// problem's updates do not depend on the problems batched with it nor on the thread count.
+    func makeState(segments: [Int]) -> State
+
     /// Writes Δ_t for every coordinate and advances `state` by one step.
     ///
     /// - Parameters:
@@ -27,6 +34,8 @@ public protocol Optimizer: Sendable {
 }
 
 extension Optimizer {
+    public func makeState(segments: [Int]) -> State { makeState(count: segments.reduce(0, +)) }
+
     /// Convenience: θ ← θ + Δ with Δ from `update`, using `scratch` (same count) for Δ.
     @inlinable
     public func step(

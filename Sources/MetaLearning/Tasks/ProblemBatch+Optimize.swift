@@ -2,7 +2,8 @@ import Numerics
 
 extension ProblemBatch {
     /// The one inner loop of every optimization run (evaluation, tuning, calibration, stylizing,
-    /// comparing): for t = 0 … steps − 1, evaluate at θ_t (each optimizer sees `lossScale · ∇f`),
+    /// comparing): for t = 0 … steps − 1, evaluate at θ_t (each optimizer sees `lossScale · ∇f`;
+    /// its state knows the problems' boundaries, `Optimizer.makeState(segments:)`),
     /// then θ_{t+1} = Π(θ_t + Δ_t) with Δ_t from `optimizer` and Π the projection onto the
     /// problems' bounds (pixels in [0, 1]). θ (`count` values) is updated in place.
     ///
@@ -21,7 +22,7 @@ extension ProblemBatch {
         updated: (Int, UnsafePointer<Float>, UnsafePointer<Float>) -> Bool = { _, _, _ in true }
     ) -> Int {
         let gradient = Tensor(shape: [count]), delta = Tensor(shape: [count])
-        let state = optimizer.makeState(count: count)
+        let state = optimizer.makeState(segments: problems.map(\.parameterCount))
         var losses = [Double](repeating: 0, count: problems.count)
         return losses.withUnsafeMutableBufferPointer { lp -> Int in
             for t in 0..<max(steps, 0) {
