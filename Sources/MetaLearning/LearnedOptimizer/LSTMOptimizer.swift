@@ -116,7 +116,8 @@ public struct LSTMLayout: Equatable, Sendable {
 ///     let state = lstm.makeState(count: n)         // allocates all workspaces once
 ///     lstm.update(gradient: g, delta: d, state: state)   // allocates nothing
 ///
-/// Cost per step: two GEMMs of 80 × 43 (× 22 for layer 1) by N plus O(40·N) fast exps.
+/// Cost per step: the products of 80 × (in + 21) and 80 × 41 weights with N columns plus
+/// O(200·N) fast exps, fused per tile of 16 coordinates (`LSTMFusedStep`); no gate matrix.
 public struct LSTMOptimizer: Optimizer {
     public let configuration: LSTMConfiguration
     /// φ, laid out as `configuration.layout` describes.
@@ -173,13 +174,17 @@ public struct LSTMOptimizer: Optimizer {
         let N = state.count, step = state.step, featureState = state.featureState?.data
         let buffers = state.buffers, configuration = self.configuration
         let parts = LSTMCell.chunks(for: N)
+        let packed = state.packed.data, scratch = state.scratch.data
+        let scratchCount = LSTMFusedStep.scratchCount(configuration.layout)
         weights.withUnsafeBufferPointer { phi in
             let w = phi.baseAddress!
+            LSTMFusedStep.pack(configuration.layout, weights: w, into: packed)
             // One dispatch per step: each chunk of coordinates runs the whole step on its thread.
             parallelFor(chunks: parts) { chunk in
-                LSTMCell.step(configuration, weights: w, count: N, range: chunkRange(chunk, of: parts, count: N),
-                              gradient: gradient, gradientScale: gradientScale, featureState: featureState,
-                              featureStep: step, buffers: buffers, delta: delta, momentumRecord: nil)
+                LSTMFusedStep.step(configuration, weights: w, packed: packed, count: N,
+                                   range: chunkRange(chunk, of: parts, count: N), gradient: gradient,
+                                   gradientScale: gradientScale, featureState: featureState, featureStep: step,
+                                   buffers: buffers, delta: delta, scratch: scratch + chunk * scratchCount)
             }
         }
     }
@@ -216,20 +221,25 @@ extension LSTMOptimizer {
 /// Per-run state of the LSTM optimizer for `count` coordinates, feature-major.
 ///
 /// For each layer l: `xh[l]` ((in_l + H + 1) × count: inputs, hidden state h_l, ones) and
-/// `c[l]` (H × count); a shared gate workspace (4H × count); the running averages of the
-/// optional RMS and momentum inputs. Memory: about (in + 8H + 3)·4 bytes per coordinate plus 16H for gates
-/// (≈ 0.9 KB per coordinate for 2 × 20). Everything is allocated here, once.
+/// `c[l]` (H × count); the running averages of the optional RMS and momentum inputs; the
+/// fused step's packed weights and per-thread tile scratch (a few KB, see `LSTMFusedStep`).
+/// Memory for 2 layers: (in + 5H + 2 + stateCount)·4 bytes per coordinate (432 bytes for 2 × 20
+/// with RMS inputs). Everything is allocated here, once.
 public final class LSTMOptimizerState: OptimizerState {
     public let configuration: LSTMConfiguration
     public let count: Int
     public internal(set) var step: Int = 0
     let xh: [Tensor]
     let c: [Tensor]
-    let gates: Tensor
+    /// φ's layer weights as `LSTMFusedStep.pack` lays them out (repacked every step).
+    let packed: Tensor
+    /// `defaultChunks` slots of `LSTMFusedStep.scratchCount` floats, one per chunk of a step.
+    let scratch: Tensor
     /// The input features' running averages (`inputs.stateCount` × count), if any.
     let featureState: Tensor?
-    /// The step's buffers, in place: each layer's xh and c are read and overwritten, one gate
-    /// workspace serves every layer (read from worker threads without touching Swift arrays).
+    /// The step's buffers, in place: each layer's xh and c are read and overwritten (read from
+    /// worker threads without touching Swift arrays). The gates slot is unused (inference keeps
+    /// no gates) and points at `scratch`.
     let buffers: LSTMStepBuffers
 
     init(configuration: LSTMConfiguration, count: Int) {
@@ -239,12 +249,13 @@ public final class LSTMOptimizerState: OptimizerState {
         let L = configuration.layout
         xh = (0..<L.layers).map { Tensor(shape: [L.columns(layer: $0), count]) }
         c = (0..<L.layers).map { _ in Tensor(shape: [L.hidden, count]) }
-        gates = Tensor(shape: [4 * L.hidden, count])
+        packed = Tensor(shape: [LSTMFusedStep.packedCount(L)])
+        scratch = Tensor(shape: [max(1, defaultChunks), LSTMFusedStep.scratchCount(L)])
         let k = configuration.inputs.stateCount
         featureState = k > 0 ? Tensor(shape: [k, count]) : nil
         buffers = LSTMStepBuffers(table: .allocate(capacity: LSTMStepBuffers.slots * L.layers))
         for l in 0..<L.layers {
-            buffers.set(layer: l, xhIn: xh[l].data, xhOut: xh[l].data, cIn: c[l].data, cOut: c[l].data, gates: gates.data)
+            buffers.set(layer: l, xhIn: xh[l].data, xhOut: xh[l].data, cIn: c[l].data, cOut: c[l].data, gates: scratch.data)
         }
         reset()
     }
