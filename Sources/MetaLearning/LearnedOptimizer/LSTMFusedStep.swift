@@ -1,6 +1,6 @@
 import Numerics
 
-/// The learned optimizer's inference step, fused: for a tile of 16 coordinates at a time, every
+/// The learned optimizer's inference step, fused: for a tile of 24 coordinates at a time, every
 /// layer's gate products, activations, cell update and the read-out run in registers and L1,
 /// so no gate matrix is ever written to memory.
 ///
@@ -12,28 +12,46 @@ import Numerics
 /// such BLAS builds the results are bit-identical to the GEMM path (checked in
 /// `LSTMFusedStepTests`; elsewhere they agree to rounding).
 ///
-/// Why: the GEMM path writes and rereads the 4H × N gate matrix (16 MB at N = 49,152) and the
-/// layers' inputs once per layer, so a step is bound by memory traffic. Here a tile's inputs
-/// (≤ (in + H) × 16 floats) and the packed weights (4H × columns per layer) stay in L1, and
-/// each coordinate's state (h, c of every layer) is read and written once per step.
+/// **State layout (tile-major).** The hidden and cell states live in `tileCount(N)` tiles of
+/// `tileFloats` floats: tile t holds coordinates 24t ..< 24t + 24 (the last tile padded),
+/// layer by layer h (H × 24) then c (H × 24) — so a step streams through one contiguous
+/// region instead of 2·layers·H rows N floats apart (which defeated the hardware prefetchers:
+/// the feature-major fused step was no faster than the GEMM step).
+///
+/// Why fused: the GEMM path writes and rereads the 4H × N gate matrix (16 MB at N = 49,152)
+/// and the layers' inputs once per layer. Here a tile's inputs ((in + H) × 24 floats at most)
+/// and the packed weights (4H × columns per layer) stay in L1.
 ///
 /// Inference only: the gates that backward needs are not kept (meta-training records them
 /// with `LSTMCell.step`).
 enum LSTMFusedStep {
-    /// Coordinates per tile: two SIMD8 vectors (8 accumulators for one unit's 4 gates).
-    static let tile = 16
-    /// Coordinates whose input features are computed at once (a multiple of `tile`).
-    static let block = 256
+    /// Coordinates per tile: three SIMD8 vectors.
+    static let tile = 24
+    /// Tiles whose input features are computed at once.
+    static let blockTiles = 10
+
+    /// Tiles for `count` coordinates.
+    static func tileCount(_ count: Int) -> Int { (count + tile - 1) / tile }
+
+    /// Floats of one tile of the state: h and c of every layer, 24 lanes each.
+    static func tileFloats(_ L: LSTMLayout) -> Int { 2 * L.layers * L.hidden * tile }
+
+    /// Offset of unit j's h (`cell` false) or c in a tile, for `layer`.
+    static func row(_ L: LSTMLayout, layer l: Int, cell: Bool, unit j: Int) -> Int {
+        ((2 * l + (cell ? 1 : 0)) * L.hidden + j) * tile
+    }
 
     /// Floats of the packed weights: the LSTM layers' weights, 4H × columns each.
     static func packedCount(_ L: LSTMLayout) -> Int { L.readoutOffset }
 
-    /// Floats of one thread's scratch: two tile buffers for the layers' inputs ((in_max + H) ×
-    /// `tile` each, ping-pong between layers) and one for the cell state (H × `tile`).
+    /// Floats of one thread's scratch: a block's input features (in × 240) and two tile buffers
+    /// for the layers' inputs ((in_max + H) × 24 each, ping-pong between layers).
     static func scratchCount(_ L: LSTMLayout) -> Int {
-        let rows = (0..<L.layers).map { L.inputSize(layer: $0) + L.hidden }.max()!
-        return (2 * rows + L.hidden) * tile
+        L.inputs * blockTiles * tile + 2 * maxRows(L) * tile
     }
+
+    /// in_l + H, largest over the layers.
+    static func maxRows(_ L: LSTMLayout) -> Int { (0..<L.layers).map { L.inputSize(layer: $0) + L.hidden }.max()! }
 
     /// Repacks φ's layer weights for the fused kernel: layer l's W (4H × columns, row-major,
     /// gate blocks i, f, g, o) becomes, at the same offset, H × columns × 4 — for unit j and
@@ -50,88 +68,102 @@ enum LSTMFusedStep {
         }
     }
 
-    /// One inference step for the coordinates `r` (of N) — `LSTMCell.step` without the gate
-    /// records, with the buffers in place (each layer's xh and c are read and overwritten;
-    /// `buffers.xhIn(l) == xhOut(l)`, `cIn(l) == cOut(l)`). The input rows of xh for layers
-    /// above the first are not written (the fused kernel passes h' on in its tile).
+    /// One inference step for the tiles `tiles` of a state of N coordinates: the input
+    /// features of `scale · gradient` (running averages in `featureState`, feature-major with
+    /// stride N, bias-corrected for step `featureStep`), every layer, the read-out (and the
+    /// momentum read-out) into `delta`.
     ///
     /// - Parameters:
     ///   - weights: φ (for the read-outs); `packed`: its layer weights as `pack` lays them out.
+    ///   - state: `tileCount(N)` tiles of `tileFloats` (see the type's documentation), in place.
     ///   - scratch: `scratchCount` floats, this thread's own.
     static func step(
         _ c: LSTMConfiguration, weights w: UnsafePointer<Float>, packed: UnsafePointer<Float>,
-        count N: Int, range r: Range<Int>, gradient: UnsafePointer<Float>, gradientScale: Float,
+        count N: Int, tiles: Range<Int>, gradient: UnsafePointer<Float>, gradientScale: Float,
         featureState: UnsafeMutablePointer<Float>?, featureStep: Int,
-        buffers b: LSTMStepBuffers, delta: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>
+        state: UnsafeMutablePointer<Float>, delta: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>
     ) {
-        guard !r.isEmpty else { return }
-        let L = c.layout, H = L.hidden, T = tile
-        let rows = (0..<L.layers).map { L.inputSize(layer: $0) + H }.max()!
-        let tiles = (scratch, scratch + rows * T), cTile = scratch + 2 * rows * T
+        let L = c.layout, H = L.hidden, T = tile, inputs = L.inputs, S = tileFloats(L)
+        let blockWidth = blockTiles * T, rows = maxRows(L)
+        let features = scratch, buffers = (scratch + inputs * blockWidth, scratch + inputs * blockWidth + rows * T)
         let readout = w + L.readoutOffset, s = c.outputScale
-        var lo = r.lowerBound
-        while lo < r.upperBound {
-            let hi = min(r.upperBound, lo + block)
-            preprocessGradient(c.inputs, gradient: gradient, scale: gradientScale, x: b.xhIn(0), stride: N,
-                               state: featureState, step: featureStep, range: lo..<hi)
-            var n = lo
-            while n < hi {
-                let lanes = min(T, hi - n)
+        var firstTile = tiles.lowerBound
+        while firstTile < tiles.upperBound {
+            let lastTile = min(tiles.upperBound, firstTile + blockTiles)
+            let lo = firstTile * T, hi = min(N, lastTile * T)
+            preprocessGradient(c.inputs, gradient: gradient, scale: gradientScale, x: features - lo, stride: blockWidth,
+                               state: featureState, stateStride: N, step: featureStep, range: lo..<hi)
+            if hi < lastTile * T {  // the last tile's padding lanes: zero inputs
+                for k in 0..<inputs { (features + k * blockWidth + (hi - lo)).update(repeating: 0, count: lastTile * T - hi) }
+            }
+            for t in firstTile..<lastTile {
+                let tileState = state + t * S, n = t * T
                 for l in 0..<L.layers {
-                    let x = l % 2 == 0 ? tiles.0 : tiles.1, next = l % 2 == 0 ? tiles.1 : tiles.0
-                    let xh = b.xhIn(l), inputs = L.inputSize(layer: l), cState = b.cIn(l)
-                    // The tile's inputs: layer 0's features and every layer's previous h (the
-                    // layers above read the layer below's h' that it left in their tile).
-                    gather(from: xh + (l == 0 ? 0 : inputs) * N + n, stride: N,
-                           rows: l == 0 ? inputs + H : H, lanes: lanes, into: x + (l == 0 ? 0 : inputs) * T)
-                    gather(from: cState + n, stride: N, rows: H, lanes: lanes, into: cTile)
-                    layer(hidden: H, inputs: inputs + H, packed: packed + L.weightOffset(layer: l),
-                          x: x, c: cTile, hOut: next)
-                    scatter(from: next, rows: H, lanes: lanes, into: xh + inputs * N + n, stride: N)
-                    scatter(from: cTile, rows: H, lanes: lanes, into: cState + n, stride: N)
+                    let x = l % 2 == 0 ? buffers.0 : buffers.1, next = l % 2 == 0 ? buffers.1 : buffers.0
+                    let inputRows = L.inputSize(layer: l)
+                    // The tile's inputs: layer 0's features (the layers above find the layer
+                    // below's h' in their buffer already), then the layer's previous h.
+                    if l == 0 {
+                        for k in 0..<inputs { (x + k * T).update(from: features + k * blockWidth + (n - lo), count: T) }
+                    }
+                    let h = tileState + row(L, layer: l, cell: false, unit: 0)
+                    (x + inputRows * T).update(from: h, count: H * T)
+                    layer(hidden: H, inputs: inputRows + H, packed: packed + L.weightOffset(layer: l),
+                          x: x, c: tileState + row(L, layer: l, cell: true, unit: 0), hOut: next)
+                    h.update(from: next, count: H * T)
                 }
                 // Read-out: Δ = s·(b + Σ_j w_j·h'_j), summed as `LSTMCell.readout` sums.
-                let top = L.layers % 2 == 0 ? tiles.0 : tiles.1
-                for half in 0..<2 {
+                let top = L.layers % 2 == 0 ? buffers.0 : buffers.1
+                for part in 0..<(T / 8) {
                     var d = SIMD8<Float>(repeating: readout[H])
-                    for j in 0..<H { d = d + SIMD8(repeating: readout[j]) * FastMath.load8(top + j * T + 8 * half) }
+                    for j in 0..<H { d = d + SIMD8(repeating: readout[j]) * FastMath.load8(top + j * T + 8 * part) }
                     d = d * s
-                    let count = max(0, min(8, lanes - 8 * half))
-                    if count > 0 { FastMath.store8(d, delta + n + 8 * half, lanes: count) }
+                    let count = min(8, N - n - 8 * part)
+                    if count > 0 { FastMath.store8(d, delta + n + 8 * part, lanes: count) }
                 }
-                n += T
             }
             if L.momentumReadouts > 0 {
                 addMomentumReadout(c, weights: w + L.momentumReadoutOffset, state: featureState!, stride: N,
                                    step: featureStep, range: lo..<hi, delta: delta, record: nil)
             }
-            lo = hi
+            firstTile = lastTile
         }
     }
 
     /// One layer on one tile: for each unit j, its four gate pre-activations over the `inputs`
-    /// rows of `x` (`inputs` × 16, then the bias), the activations, c ← f⊙c + i⊙g (in `c`,
-    /// H × 16) and h' = o⊙tanh(c) into row j of `hOut` (H × 16).
+    /// rows of `x` (`inputs` × 24, then the bias), the activations, c ← f⊙c + i⊙g (in `c`,
+    /// H × 24) and h' = o⊙tanh(c) into row j of `hOut` (H × 24).
+    ///
+    /// 12 accumulators (4 gates × 3 vectors of 8) hide the FMA latency; with the 3 input
+    /// vectors and one broadcast they fill AVX2's 16 registers.
     @inline(__always)
     static func layer(hidden H: Int, inputs K: Int, packed p: UnsafePointer<Float>,
                       x: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, hOut: UnsafeMutablePointer<Float>) {
-        let cols = K + 1
+        let cols = K + 1, T = tile
         for j in 0..<H {
             let q = p + j * cols * 4
-            var i0 = SIMD8<Float>(), i1 = SIMD8<Float>(), f0 = SIMD8<Float>(), f1 = SIMD8<Float>()
-            var g0 = SIMD8<Float>(), g1 = SIMD8<Float>(), o0 = SIMD8<Float>(), o1 = SIMD8<Float>()
+            var i0 = SIMD8<Float>(), i1 = SIMD8<Float>(), i2 = SIMD8<Float>()
+            var f0 = SIMD8<Float>(), f1 = SIMD8<Float>(), f2 = SIMD8<Float>()
+            var g0 = SIMD8<Float>(), g1 = SIMD8<Float>(), g2 = SIMD8<Float>()
+            var o0 = SIMD8<Float>(), o1 = SIMD8<Float>(), o2 = SIMD8<Float>()
             for k in 0..<K {
-                let x0 = FastMath.load8(x + 16 * k), x1 = FastMath.load8(x + 16 * k + 8)
-                let wi = SIMD8<Float>(repeating: q[4 * k]), wf = SIMD8<Float>(repeating: q[4 * k + 1])
-                let wg = SIMD8<Float>(repeating: q[4 * k + 2]), wo = SIMD8<Float>(repeating: q[4 * k + 3])
-                i0 = i0.addingProduct(wi, x0); i1 = i1.addingProduct(wi, x1)
-                f0 = f0.addingProduct(wf, x0); f1 = f1.addingProduct(wf, x1)
-                g0 = g0.addingProduct(wg, x0); g1 = g1.addingProduct(wg, x1)
-                o0 = o0.addingProduct(wo, x0); o1 = o1.addingProduct(wo, x1)
+                let xk = x + T * k, w = q + 4 * k
+                let x0 = FastMath.load8(xk), x1 = FastMath.load8(xk + 8), x2 = FastMath.load8(xk + 16)
+                let wi = SIMD8<Float>(repeating: w[0])
+                i0 = i0.addingProduct(wi, x0); i1 = i1.addingProduct(wi, x1); i2 = i2.addingProduct(wi, x2)
+                let wf = SIMD8<Float>(repeating: w[1])
+                f0 = f0.addingProduct(wf, x0); f1 = f1.addingProduct(wf, x1); f2 = f2.addingProduct(wf, x2)
+                let wg = SIMD8<Float>(repeating: w[2])
+                g0 = g0.addingProduct(wg, x0); g1 = g1.addingProduct(wg, x1); g2 = g2.addingProduct(wg, x2)
+                let wo = SIMD8<Float>(repeating: w[3])
+                o0 = o0.addingProduct(wo, x0); o1 = o1.addingProduct(wo, x1); o2 = o2.addingProduct(wo, x2)
             }
-            let bias = q + 4 * K
-            cell(i0 + bias[0], f0 + bias[1], g0 + bias[2], o0 + bias[3], c: c + 16 * j, h: hOut + 16 * j)
-            cell(i1 + bias[0], f1 + bias[1], g1 + bias[2], o1 + bias[3], c: c + 16 * j + 8, h: hOut + 16 * j + 8)
+            let bias = q + 4 * K, cj = c + T * j, hj = hOut + T * j
+            let bi = SIMD8<Float>(repeating: bias[0]), bf = SIMD8<Float>(repeating: bias[1])
+            let bg = SIMD8<Float>(repeating: bias[2]), bo = SIMD8<Float>(repeating: bias[3])
+            cell(i0 + bi, f0 + bf, g0 + bg, o0 + bo, c: cj, h: hj)
+            cell(i1 + bi, f1 + bf, g1 + bg, o1 + bo, c: cj + 8, h: hj + 8)
+            cell(i2 + bi, f2 + bf, g2 + bg, o2 + bo, c: cj + 16, h: hj + 16)
         }
     }
 
@@ -144,38 +176,5 @@ enum LSTMFusedStep {
         let cNew = f * FastMath.load8(c) + i * g
         FastMath.store8(cNew, c)
         FastMath.store8(o * FastMath.tanh(cNew), h)
-    }
-
-    /// Copies `rows` rows of `lanes` ≤ 16 values (row stride `stride`) into a tile (row stride
-    /// 16), zero-filling the lanes beyond `lanes`.
-    @inline(__always)
-    static func gather(from src: UnsafePointer<Float>, stride: Int, rows: Int, lanes: Int,
-                       into dst: UnsafeMutablePointer<Float>) {
-        if lanes == 16 {
-            for k in 0..<rows {
-                let s = src + k * stride, d = dst + 16 * k
-                FastMath.store8(FastMath.load8(s), d); FastMath.store8(FastMath.load8(s + 8), d + 8)
-            }
-        } else {
-            for k in 0..<rows {
-                for m in 0..<16 { dst[16 * k + m] = m < lanes ? src[k * stride + m] : 0 }
-            }
-        }
-    }
-
-    /// The inverse of `gather`: the first `lanes` values of each tile row back into place.
-    @inline(__always)
-    static func scatter(from src: UnsafePointer<Float>, rows: Int, lanes: Int,
-                        into dst: UnsafeMutablePointer<Float>, stride: Int) {
-        if lanes == 16 {
-            for k in 0..<rows {
-                let s = src + 16 * k, d = dst + k * stride
-                FastMath.store8(FastMath.load8(s), d); FastMath.store8(FastMath.load8(s + 8), d + 8)
-            }
-        } else {
-            for k in 0..<rows {
-                for m in 0..<lanes { dst[k * stride + m] = src[16 * k + m] }
-            }
-        }
     }
 }
