@@ -6,9 +6,16 @@
 /// from its exponent bits. The argument is clamped to [−87, 88], so results stay normal and
 /// finite (e⁻⁸⁷ ≈ 1.6·10⁻³⁸, e⁸⁸ ≈ 1.65·10³⁸); NaN propagates.
 ///
+/// `tanh` is a rational function, x·P(x²)/Q(x²) with P of degree 6 and Q of degree 3 (the
+/// minimax coefficients Eigen uses for single precision), evaluated by FMA Horner steps and
+/// one division, and exactly ±1 beyond |x| > 7.905 (where tanh is within 2.7·10⁻⁷ of ±1).
+/// `sigmoid(x)` = ½ + ½·tanh(x/2). About 16 vector operations each, against about 30 for the
+/// exp-based forms used before (December 2026; the LSTM optimizer's inference step spent ~⅔
+/// of its time in them).
+///
 /// Accuracy (checked in `FastMathTests`): `exp` relative error ≤ 2·10⁻⁷ on [−87, 88];
-/// `sigmoid` and `tanh` absolute error ≤ 1·10⁻⁶ everywhere. About 6× faster than glibc's
-/// `expf` in a vectorized loop.
+/// `tanh` absolute error ≤ 3·10⁻⁷ and `sigmoid` ≤ 2·10⁻⁷ everywhere; σ(±∞) and tanh(±∞) are
+/// exact, NaN propagates. About 6× faster than glibc's `expf` in a vectorized loop.
 public enum FastMath {
     /// eˣ, relative error ≤ 2·10⁻⁷ for x in [−87, 88]; clamped outside that range.
     @inlinable @inline(__always)
@@ -28,16 +35,17 @@ public enum FastMath {
         return er * twoK
     }
 
-    /// The logistic function 1 / (1 + e⁻ˣ), absolute error ≤ 1·10⁻⁶.
+    /// The logistic function 1 / (1 + e⁻ˣ) as ½ + ½·tanh(x/2); absolute error ≤ 2·10⁻⁷.
     @inlinable @inline(__always)
     public static func sigmoid(_ x: Float) -> Float {
-        1 / (1 + exp(-x))
+        Float(0.5).addingProduct(0.5, tanh(0.5 * x))
     }
 
-    /// The hyperbolic tangent, as 1 − 2 / (1 + e²ˣ); absolute error ≤ 1·10⁻⁶.
+    /// The hyperbolic tangent (rational approximation, see the type); absolute error ≤ 3·10⁻⁷.
     @inlinable @inline(__always)
     public static func tanh(_ x: Float) -> Float {
-        1 - 2 / (1 + exp(2 * x))
+        let r = tanhRational(x)
+        return x > tanhBound ? 1 : (x < -tanhBound ? -1 : r)
     }
 
     // MARK: 8 lanes at a time
@@ -64,13 +72,14 @@ public enum FastMath {
     /// The logistic function for 8 lanes.
     @inlinable @inline(__always)
     public static func sigmoid(_ x: SIMD8<Float>) -> SIMD8<Float> {
-        1 / (1 + exp(-x))
+        SIMD8<Float>(repeating: 0.5).addingProduct(SIMD8(repeating: 0.5), tanh(0.5 * x))
     }
 
     /// tanh for 8 lanes.
     @inlinable @inline(__always)
     public static func tanh(_ x: SIMD8<Float>) -> SIMD8<Float> {
-        1 - 2 / (1 + exp(2 * x))
+        let r = tanhRational(x)
+        return r.replacing(with: 1, where: x .> tanhBound).replacing(with: -1, where: x .< -tanhBound)
     }
 
     /// Loads `lanes` ≤ 8 floats from `p` (zeros in the remaining lanes).
@@ -107,6 +116,28 @@ public enum FastMath {
         for i in 0..<count { output[i] = tanh(input[i]) }
     }
 
+    /// Beyond this |x|, `tanh` returns ±1 (the rational approximation's fitted range).
+    @usableFromInline static let tanhBound: Float = 7.905_311_107_635_498_05
+
+    /// x·P(x²)/Q(x²) ≈ tanh(x) on |x| ≤ `tanhBound` (Eigen's single-precision minimax
+    /// coefficients), for one lane or eight: the same operations in the same order.
+    @inlinable @inline(__always)
+    static func tanhRational<V: FastMathLanes>(_ x: V) -> V {
+        let x2 = x * x
+        var p = V.splat(-2.760_768_477_423_55e-16)
+        p = p.fma(x2, .splat(2.000_187_904_824_77e-13))
+        p = p.fma(x2, .splat(-8.604_671_522_137_35e-11))
+        p = p.fma(x2, .splat(5.122_297_090_371_14e-08))
+        p = p.fma(x2, .splat(1.485_722_357_179_79e-05))
+        p = p.fma(x2, .splat(6.372_619_288_754_36e-04))
+        p = p.fma(x2, .splat(4.893_524_558_917_86e-03))
+        var q = V.splat(1.198_258_394_667_02e-06)
+        q = q.fma(x2, .splat(1.185_347_056_866_54e-04))
+        q = q.fma(x2, .splat(2.268_434_632_439_00e-03))
+        q = q.fma(x2, .splat(4.893_525_185_543_85e-03))
+        return (p * x) / q
+    }
+
     /// e^r ≈ 1 + r + r²·P(r) on the reduced range |r| ≤ ln2/2 (degree-5 P), for one lane or
     /// eight: the same operations in the same order, so both give bit-identical results.
     @inlinable @inline(__always)
@@ -126,12 +157,17 @@ public protocol FastMathLanes {
     static func splat(_ value: Float) -> Self
     static func * (lhs: Self, rhs: Self) -> Self
     static func + (lhs: Self, rhs: Self) -> Self
+    static func / (lhs: Self, rhs: Self) -> Self
+    /// self·a + b, rounded once (a fused multiply-add).
+    func fma(_ a: Self, _ b: Self) -> Self
 }
 
 extension Float: FastMathLanes {
     @inlinable @inline(__always) public static func splat(_ value: Float) -> Float { value }
+    @inlinable @inline(__always) public func fma(_ a: Float, _ b: Float) -> Float { b.addingProduct(self, a) }
 }
 
 extension SIMD8: FastMathLanes where Scalar == Float {
     @inlinable @inline(__always) public static func splat(_ value: Float) -> SIMD8<Float> { SIMD8(repeating: value) }
+    @inlinable @inline(__always) public func fma(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> { b.addingProduct(self, a) }
 }
