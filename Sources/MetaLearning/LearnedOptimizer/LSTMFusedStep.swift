@@ -20,7 +20,8 @@ import Numerics
 ///
 /// Why fused: the GEMM path writes and rereads the 4H × N gate matrix (16 MB at N = 49,152)
 /// and the layers' inputs once per layer. Here a tile's inputs ((in + H) × 24 floats at most)
-/// and the packed weights (4H × columns per layer) stay in L1.
+/// and the packed weights (4H × columns per layer) stay in L1; a layer reads its inputs where
+/// they are (the block's features, the layer below's h', its own previous h in the state).
 ///
 /// Inference only: the gates that backward needs are not kept (meta-training records them
 /// with `LSTMCell.step`).
@@ -45,13 +46,10 @@ enum LSTMFusedStep {
     static func packedCount(_ L: LSTMLayout) -> Int { L.readoutOffset }
 
     /// Floats of one thread's scratch: a block's input features (in × 240) and two tile buffers
-    /// for the layers' inputs ((in_max + H) × 24 each, ping-pong between layers).
+    /// for the layers' h' (H × 24 each, ping-pong between layers).
     static func scratchCount(_ L: LSTMLayout) -> Int {
-        L.inputs * blockTiles * tile + 2 * maxRows(L) * tile
+        (L.inputs * blockTiles + 2 * L.hidden) * tile
     }
-
-    /// in_l + H, largest over the layers.
-    static func maxRows(_ L: LSTMLayout) -> Int { (0..<L.layers).map { L.inputSize(layer: $0) + L.hidden }.max()! }
 
     /// Repacks φ's layer weights for the fused kernel: layer l's W (4H × columns, row-major,
     /// gate blocks i, f, g, o) becomes, at the same offset, H × columns × 4 — for unit j and
@@ -84,8 +82,8 @@ enum LSTMFusedStep {
         state: UnsafeMutablePointer<Float>, delta: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>
     ) {
         let L = c.layout, H = L.hidden, T = tile, inputs = L.inputs, S = tileFloats(L)
-        let blockWidth = blockTiles * T, rows = maxRows(L)
-        let features = scratch, buffers = (scratch + inputs * blockWidth, scratch + inputs * blockWidth + rows * T)
+        let blockWidth = blockTiles * T
+        let features = scratch, buffers = (scratch + inputs * blockWidth, scratch + inputs * blockWidth + H * T)
         let readout = w + L.readoutOffset, s = c.outputScale
         var firstTile = tiles.lowerBound
         while firstTile < tiles.upperBound {
@@ -99,21 +97,18 @@ enum LSTMFusedStep {
             for t in firstTile..<lastTile {
                 let tileState = state + t * S, n = t * T
                 for l in 0..<L.layers {
-                    let x = l % 2 == 0 ? buffers.0 : buffers.1, next = l % 2 == 0 ? buffers.1 : buffers.0
-                    let inputRows = L.inputSize(layer: l)
-                    // The tile's inputs: layer 0's features (the layers above find the layer
-                    // below's h' in their buffer already), then the layer's previous h.
-                    if l == 0 {
-                        for k in 0..<inputs { (x + k * T).update(from: features + k * blockWidth + (n - lo), count: T) }
-                    }
+                    // Layer 0 reads the block's features, a layer above the h' the layer below
+                    // left in its buffer; each writes its h' into the other buffer, then into the state.
+                    let x = l == 0 ? UnsafePointer(features + (n - lo)) : UnsafePointer(l % 2 == 1 ? buffers.0 : buffers.1)
+                    let next = l % 2 == 0 ? buffers.0 : buffers.1
                     let h = tileState + row(L, layer: l, cell: false, unit: 0)
-                    (x + inputRows * T).update(from: h, count: H * T)
-                    layer(hidden: H, inputs: inputRows + H, packed: packed + L.weightOffset(layer: l),
-                          x: x, c: tileState + row(L, layer: l, cell: true, unit: 0), hOut: next)
+                    layer(hidden: H, inputs: L.inputSize(layer: l), x: x, xStride: l == 0 ? blockWidth : T, hPrev: h,
+                          packed: packed + L.weightOffset(layer: l), c: tileState + row(L, layer: l, cell: true, unit: 0),
+                          hOut: next)
                     h.update(from: next, count: H * T)
                 }
                 // Read-out: Δ = s·(b + Σ_j w_j·h'_j), summed as `LSTMCell.readout` sums.
-                let top = L.layers % 2 == 0 ? buffers.0 : buffers.1
+                let top = L.layers % 2 == 1 ? buffers.0 : buffers.1
                 for part in 0..<(T / 8) {
                     var d = SIMD8<Float>(repeating: readout[H])
                     for j in 0..<H { d = d + SIMD8(repeating: readout[j]) * FastMath.load8(top + j * T + 8 * part) }
@@ -130,24 +125,45 @@ enum LSTMFusedStep {
         }
     }
 
-    /// One layer on one tile: for each unit j, its four gate pre-activations over the `inputs`
-    /// rows of `x` (`inputs` × 24, then the bias), the activations, c ← f⊙c + i⊙g (in `c`,
-    /// H × 24) and h' = o⊙tanh(c) into row j of `hOut` (H × 24).
-    ///
-    /// 12 accumulators (4 gates × 3 vectors of 8) hide the FMA latency; with the 3 input
-    /// vectors and one broadcast they fill AVX2's 16 registers.
-    @inline(__always)
-    static func layer(hidden H: Int, inputs K: Int, packed p: UnsafePointer<Float>,
-                      x: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, hOut: UnsafeMutablePointer<Float>) {
-        let cols = K + 1, T = tile
+    /// One layer on one tile: for each unit j, its four gate pre-activations over the layer's
+    /// inputs — `inputs` rows of `x` (row stride `xStride`), then H rows of `hPrev` (row stride
+    /// 24), then the bias —, the activations, c ← f⊙c + i⊙g (in `c`, H × 24) and
+    /// h' = o⊙tanh(c) into row j of `hOut` (H × 24, not overlapping the inputs).
+    // `@_transparent`: `@inline(__always)` was not honored here (a call per cell passing SIMD8
+    // values as xmm halves through the stack).
+    @_transparent
+    static func layer(hidden H: Int, inputs: Int, x: UnsafePointer<Float>, xStride: Int, hPrev: UnsafePointer<Float>,
+                      packed p: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, hOut: UnsafeMutablePointer<Float>) {
+        let cols = inputs + H + 1, T = tile
         for j in 0..<H {
             let q = p + j * cols * 4
-            var i0 = SIMD8<Float>(), i1 = SIMD8<Float>(), i2 = SIMD8<Float>()
-            var f0 = SIMD8<Float>(), f1 = SIMD8<Float>(), f2 = SIMD8<Float>()
-            var g0 = SIMD8<Float>(), g1 = SIMD8<Float>(), g2 = SIMD8<Float>()
-            var o0 = SIMD8<Float>(), o1 = SIMD8<Float>(), o2 = SIMD8<Float>()
-            for k in 0..<K {
-                let xk = x + T * k, w = q + 4 * k
+            var z = GateSums()
+            z.add(rows: inputs, from: x, stride: xStride, weights: q)
+            z.add(rows: H, from: hPrev, stride: T, weights: q + 4 * inputs)
+            let bias = q + 4 * (cols - 1), cj = c + T * j, hj = hOut + T * j
+            let bi = SIMD8<Float>(repeating: bias[0]), bf = SIMD8<Float>(repeating: bias[1])
+            let bg = SIMD8<Float>(repeating: bias[2]), bo = SIMD8<Float>(repeating: bias[3])
+            cell(z.i0 + bi, z.f0 + bf, z.g0 + bg, z.o0 + bo, c: cj, h: hj)
+            cell(z.i1 + bi, z.f1 + bf, z.g1 + bg, z.o1 + bo, c: cj + 8, h: hj + 8)
+            cell(z.i2 + bi, z.f2 + bf, z.g2 + bg, z.o2 + bo, c: cj + 16, h: hj + 16)
+        }
+    }
+
+    /// One unit's four gate sums over a tile of 24 coordinates: 12 accumulators (4 gates × 3
+    /// vectors of 8) hide the FMA latency; with the 3 input vectors and one broadcast they fill
+    /// AVX2's 16 registers.
+    struct GateSums {
+        var i0 = SIMD8<Float>(), i1 = SIMD8<Float>(), i2 = SIMD8<Float>()
+        var f0 = SIMD8<Float>(), f1 = SIMD8<Float>(), f2 = SIMD8<Float>()
+        var g0 = SIMD8<Float>(), g1 = SIMD8<Float>(), g2 = SIMD8<Float>()
+        var o0 = SIMD8<Float>(), o1 = SIMD8<Float>(), o2 = SIMD8<Float>()
+
+        /// Adds Σ_k w_gate[k]·x[k] over `rows` rows of 24 values (row stride `stride`), one FMA
+        /// per term in ascending k; `weights` holds 4 per k (i, f, g, o).
+        @_transparent
+        mutating func add(rows: Int, from x: UnsafePointer<Float>, stride: Int, weights q: UnsafePointer<Float>) {
+            for k in 0..<rows {
+                let xk = x + stride * k, w = q + 4 * k
                 let x0 = FastMath.load8(xk), x1 = FastMath.load8(xk + 8), x2 = FastMath.load8(xk + 16)
                 let wi = SIMD8<Float>(repeating: w[0])
                 i0 = i0.addingProduct(wi, x0); i1 = i1.addingProduct(wi, x1); i2 = i2.addingProduct(wi, x2)
@@ -158,17 +174,11 @@ enum LSTMFusedStep {
                 let wo = SIMD8<Float>(repeating: w[3])
                 o0 = o0.addingProduct(wo, x0); o1 = o1.addingProduct(wo, x1); o2 = o2.addingProduct(wo, x2)
             }
-            let bias = q + 4 * K, cj = c + T * j, hj = hOut + T * j
-            let bi = SIMD8<Float>(repeating: bias[0]), bf = SIMD8<Float>(repeating: bias[1])
-            let bg = SIMD8<Float>(repeating: bias[2]), bo = SIMD8<Float>(repeating: bias[3])
-            cell(i0 + bi, f0 + bf, g0 + bg, o0 + bo, c: cj, h: hj)
-            cell(i1 + bi, f1 + bf, g1 + bg, o1 + bo, c: cj + 8, h: hj + 8)
-            cell(i2 + bi, f2 + bf, g2 + bg, o2 + bo, c: cj + 16, h: hj + 16)
         }
     }
 
     /// The cell update of 8 coordinates from their gate pre-activations, as `LSTMCell.forward`.
-    @inline(__always)
+    @_transparent
     static func cell(_ zi: SIMD8<Float>, _ zf: SIMD8<Float>, _ zg: SIMD8<Float>, _ zo: SIMD8<Float>,
                      c: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>) {
         let i = FastMath.sigmoid(zi), f = FastMath.sigmoid(zf)
