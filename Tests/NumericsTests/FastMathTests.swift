@@ -29,6 +29,20 @@ final class FastMathTests: XCTestCase {
         XCTAssertLessThan(worstT, 3e-7, "tanh")
     }
 
+    /// tanh reaches exactly 1 at its clamp and never exceeds it below (every Float in [1, bound];
+    /// below 1 it is far from 1), so sigmoid stays in [0, 1].
+    func testTanhSaturatesAtItsBoundAndNeverExceedsOne() {
+        XCTAssertEqual(FastMath.tanh(FastMath.tanhBound), 1)
+        XCTAssertEqual(FastMath.tanh(-FastMath.tanhBound), -1)
+        XCTAssertLessThan(FastMath.tanh(FastMath.tanhBound.nextDown), 1)
+        var x: Float = 1, worst: Float = 0
+        while x <= FastMath.tanhBound {
+            worst = max(worst, FastMath.tanh(x))
+            x = x.nextUp
+        }
+        XCTAssertEqual(worst, 1)
+    }
+
     func testClampingAndSpecialValues() {
         XCTAssertTrue(FastMath.exp(-1000).isFinite)
         XCTAssertGreaterThan(FastMath.exp(-1000), 0)
