@@ -248,7 +248,7 @@ public final class LSTMOptimizerState: OptimizerState {
         featureState = k > 0 ? Tensor(shape: [k, count]) : nil
         packed = Tensor(shape: [LSTMFusedStep.packedCount(L)])
         scratch = Tensor(shape: [max(1, defaultChunks), LSTMFusedStep.scratchCount(L)])
-        reset()
+        // Tensors start zeroed: this is the state `reset` makes (no second pass over the tiles).
     }
 
     /// Back to t = 0: zero hidden and cell states and moments.
