@@ -37,9 +37,12 @@ public enum FastMath {
     }
 
     /// The logistic function 1 / (1 + e⁻ˣ) as ½ + ½·tanh(x/2); absolute error ≤ 2·10⁻⁷.
+    /// (The halvings are folded into the coefficients: see `sigmoidRational`.)
     @inlinable @inline(__always)
     public static func sigmoid(_ x: Float) -> Float {
-        Float(0.5).addingProduct(0.5, tanh(0.5 * x))
+        let bound = 2 * tanhBound
+        let a = x < -bound ? -bound : x
+        return 0.5 + sigmoidRational(a > bound ? bound : a)
     }
 
     /// The hyperbolic tangent (rational approximation, see the type); absolute error ≤ 3·10⁻⁷.
@@ -74,7 +77,9 @@ public enum FastMath {
     /// The logistic function for 8 lanes.
     @inlinable @inline(__always)
     public static func sigmoid(_ x: SIMD8<Float>) -> SIMD8<Float> {
-        SIMD8<Float>(repeating: 0.5).addingProduct(SIMD8(repeating: 0.5), tanh(0.5 * x))
+        let bound = 2 * tanhBound
+        let a = x.replacing(with: -bound, where: x .< -bound)
+        return 0.5 + sigmoidRational(a.replacing(with: bound, where: a .> bound))
     }
 
     /// tanh for 8 lanes.
@@ -125,17 +130,34 @@ public enum FastMath {
     /// |x| ≤ 7.905), for one lane or eight: the same operations in the same order.
     @inlinable @inline(__always)
     static func tanhRational<V: FastMathLanes>(_ x: V) -> V {
+        oddRational(x, scale: 1)
+    }
+
+    /// ½·tanh(x/2) − without computing x/2 or halving the result: the rational function with
+    /// P's coefficient of x²ᵏ scaled by 4⁻ᵏ⁻¹ and Q's by 4⁻ᵏ. Every scaling is by a power of two,
+    /// so each rounding is the same as in `tanhRational(x/2)/2`: `0.5 + sigmoidRational(x)`
+    /// equals `0.5 + 0.5·tanh(x/2)` (an FMA) bit for bit, one multiplication cheaper.
+    @inlinable @inline(__always)
+    static func sigmoidRational<V: FastMathLanes>(_ x: V) -> V {
+        oddRational(x, scale: 0.25)
+    }
+
+    /// x·P(x²)/Q(x²) with the coefficients of `tanhRational` scaled as `sigmoidRational`
+    /// describes when `s` = ¼, unscaled when `s` = 1 (`s` a power of two: the scalings are exact).
+    @inlinable @inline(__always)
+    static func oddRational<V: FastMathLanes>(_ x: V, scale s: Float) -> V {
         let x2 = x * x
-        var p = V.splat(-2.760_768_477_423_55e-16)
-        p = p.fma(x2, .splat(2.000_187_904_824_77e-13))
-        p = p.fma(x2, .splat(-8.604_671_522_137_35e-11))
-        p = p.fma(x2, .splat(5.122_297_090_371_14e-08))
-        p = p.fma(x2, .splat(1.485_722_357_179_79e-05))
-        p = p.fma(x2, .splat(6.372_619_288_754_36e-04))
-        p = p.fma(x2, .splat(4.893_524_558_917_86e-03))
-        var q = V.splat(1.198_258_394_667_02e-06)
-        q = q.fma(x2, .splat(1.185_347_056_866_54e-04))
-        q = q.fma(x2, .splat(2.268_434_632_439_00e-03))
+        let s2 = s * s, s3 = s2 * s, s4 = s2 * s2
+        var p = V.splat(-2.760_768_477_423_55e-16 * s4 * s3)
+        p = p.fma(x2, .splat(2.000_187_904_824_77e-13 * s3 * s3))
+        p = p.fma(x2, .splat(-8.604_671_522_137_35e-11 * s3 * s2))
+        p = p.fma(x2, .splat(5.122_297_090_371_14e-08 * s4))
+        p = p.fma(x2, .splat(1.485_722_357_179_79e-05 * s3))
+        p = p.fma(x2, .splat(6.372_619_288_754_36e-04 * s2))
+        p = p.fma(x2, .splat(4.893_524_558_917_86e-03 * s))
+        var q = V.splat(1.198_258_394_667_02e-06 * s3)
+        q = q.fma(x2, .splat(1.185_347_056_866_54e-04 * s2))
+        q = q.fma(x2, .splat(2.268_434_632_439_00e-03 * s))
         q = q.fma(x2, .splat(4.893_525_185_543_85e-03))
         return (p * x) / q
     }

@@ -43,6 +43,14 @@ final class FastMathTests: XCTestCase {
         XCTAssertEqual(worst, 1)
     }
 
+    /// sigmoid folds its halvings into the coefficients; it must equal ½ + ½·tanh(x/2) exactly.
+    func testSigmoidIsHalfTanhOfHalfBitForBit() {
+        for x in grid(-40, 40, 200_000) + [1e-30, -1e-30, 1e-42, 2 * FastMath.tanhBound, .infinity, -.infinity] {
+            XCTAssertEqual(FastMath.sigmoid(x).bitPattern, Float(0.5).addingProduct(0.5, FastMath.tanh(0.5 * x)).bitPattern,
+                           "sigmoid(\(x))")
+        }
+    }
+
     func testClampingAndSpecialValues() {
         XCTAssertTrue(FastMath.exp(-1000).isFinite)
         XCTAssertGreaterThan(FastMath.exp(-1000), 0)
