@@ -53,9 +53,10 @@ struct CompareCommand: ParsableCommand {
 
     @OptionGroup var io: PictureRunOptions
 
-    /// A learned-optimizer step costs about this many hand-designed steps (`bench`: 2.1–3.2×
-    /// at 64–256 px); the progress bar's ETA weighs the steps by it.
-    static let learnedStepCost = 2.5
+    /// A learned-optimizer step costs about this many hand-designed steps (`bench`'s LSTM/ADAM
+    /// column: 1.4–1.7 at 64–256 px since the fused inference step); the progress bar's ETA
+    /// weighs the steps by it.
+    static let learnedStepCost = 1.5
 
     func validate() throws {
         guard size >= 16 && size <= 2048 else { throw ValidationError("--size must be between 16 and 2048 pixels (got \(size))") }

@@ -48,7 +48,8 @@ final class LSTMFusedStepTests: XCTestCase {
         let gates = Tensor(shape: [4 * H, n])
         let featureState = config.inputs.stateCount > 0 ? Tensor(shape: [config.inputs.stateCount, n]) : nil
         let buffers = LSTMStepBuffers(table: .allocate(capacity: LSTMStepBuffers.slots * L.layers))
-        defer { buffers.table.deallocate() }
+        // The table holds raw pointers: keep the tensors alive to the end.
+        defer { buffers.table.deallocate(); withExtendedLifetime((xh, c, gates, featureState)) {} }
         for l in 0..<L.layers {
             (xh[l].data + (L.columns(layer: l) - 1) * n).update(repeating: 1, count: n)
             buffers.set(layer: l, xhIn: xh[l].data, xhOut: xh[l].data, cIn: c[l].data, cOut: c[l].data, gates: gates.data)
