@@ -1,3 +1,4 @@
+import Foundation
 import ImageIO
 import MetaLearning
 import Numerics
@@ -13,6 +14,10 @@ public enum OptimizerComparison {
         public var losses: [Float]
         /// The picture after each requested step (and after the last).
         public var snapshots: [Int: Image]
+        /// Wall seconds of the run (its steps, loss evaluations and snapshots).
+        public var seconds: Double
+        /// Steps taken: `losses.count − 1`.
+        public var steps: Int { losses.count - 1 }
     }
 
     /// Runs every optimizer for `steps` steps on `transfer` from the content image; pictures are
@@ -27,6 +32,7 @@ public enum OptimizerComparison {
         for o in optimizers {
             let pixels = transfer.initialPixels(.content, seed: 0)
             var snapshots: [Int: Image] = [:]
+            let start = DispatchTime.now().uptimeNanoseconds
             let history = try transfer.run(optimizer: o.optimizer, pixels: pixels, iterations: steps) { step, current in
                 if keep.contains(step.step) {
                     snapshots[step.step] = transfer.image(from: current, originalColors: originalColors)
@@ -34,9 +40,28 @@ public enum OptimizerComparison {
                 progress(o.name, step.step)
                 return true
             }
-            runs.append(Run(name: o.name, learningRate: o.learningRate, losses: history.map(\.total), snapshots: snapshots))
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+            runs.append(Run(name: o.name, learningRate: o.learningRate, losses: history.map(\.total), snapshots: snapshots,
+                            seconds: seconds))
         }
         return runs
+    }
+
+    /// `compare`'s summary.json: `result.json()` (the `evaluate --json` schema) with, for each
+    /// optimizer, "seconds" — its wall seconds summed over its runs in `runs` (`runs[image][optimizer]`)
+    /// — and "steps" — the steps of those runs together (so seconds / steps is its time per step).
+    public static func summaryJSON(result: EvaluationResult, runs: [[Run]]) throws -> Data {
+        var object = try JSONSerialization.jsonObject(with: try result.json()) as! [String: Any]
+        var optimizers = object["optimizers"] as! [String: Any]
+        for name in optimizers.keys {
+            let mine = runs.flatMap { $0.filter { $0.name == name } }
+            var entry = optimizers[name] as! [String: Any]
+            entry["seconds"] = mine.map(\.seconds).reduce(0, +)
+            entry["steps"] = mine.map(\.steps).reduce(0, +)
+            optimizers[name] = entry
+        }
+        object["optimizers"] = optimizers
+        return try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
     }
 
     /// Mean curves over several content images (`runs[image][optimizer]`, same optimizer order).

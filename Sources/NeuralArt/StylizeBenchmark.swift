@@ -21,6 +21,9 @@ public enum StylizeBenchmark {
         public var lossFlops: Double
         /// BLAS threads used.
         public var threads: Int
+
+        /// A learned-optimizer step in ADAM steps (both from the same run).
+        public var lstmOverAdam: Double { lstmStepMs / adamStepMs }
     }
 
     /// The median wall time in seconds of `body` over `repeats` runs after `warmup` runs.
@@ -34,6 +37,23 @@ public enum StylizeBenchmark {
         }
         times.sort()
         return times[times.count / 2]
+    }
+
+    /// The median wall times in seconds of `a` and of `b` over `repeats` runs each, run
+    /// alternately (a, b, a, b, …) after `warmup` runs of each.
+    public static func alternatingMedians(repeats: Int, warmup: Int = 2, _ a: () -> Void, _ b: () -> Void) -> (Double, Double) {
+        for _ in 0..<warmup { a(); b() }
+        var times: ([Double], [Double]) = ([], [])
+        func time(_ body: () -> Void) -> Double {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            body()
+            return Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
+        }
+        for _ in 0..<max(repeats, 1) {
+            times.0.append(time(a))
+            times.1.append(time(b))
+        }
+        return (times.0.sorted()[times.0.count / 2], times.1.sorted()[times.1.count / 2])
     }
 
     /// The best GEMM rate (GFLOP/s) over square products of 256, 512 and 1024 and the conv shapes.
@@ -69,16 +89,17 @@ public enum StylizeBenchmark {
         let lossOnly = median(repeats: repeats) { problem.evaluate(at: theta.data, gradient: nil) }
         let styleProblem = StyleProblem(stylization: problem, start: content)
         let adam = Adam(learningRate: 0.02)
+        let lstm = LSTMOptimizer(configuration: Self.lstmConfiguration, seed: 1)
         let steps = 5
-        let adamRun = median(repeats: max(1, repeats / 2), warmup: 1) {
+        // ADAM and learned-optimizer runs alternate, so a change in the machine's load between
+        // them does not skew their ratio.
+        let (adamRun, lstmRun) = alternatingMedians(repeats: max(1, repeats / 2), warmup: 1, {
             _ = try? styleProblem.run(optimizer: adam, pixels: theta, iterations: steps)
-        }
+        }, {
+            _ = try? styleProblem.run(optimizer: lstm, pixels: theta, iterations: steps)
+        })
         // `run` evaluates the loss once more at the end (without gradient): subtract that evaluation.
         let adamStep = (adamRun - lossOnly) / Double(steps)
-        let lstm = LSTMOptimizer(configuration: Self.lstmConfiguration, seed: 1)
-        let lstmRun = median(repeats: max(1, repeats / 2), warmup: 1) {
-            _ = try? styleProblem.run(optimizer: lstm, pixels: theta, iterations: steps)
-        }
         let lstmStep = (lstmRun - lossOnly) / Double(steps)
         return SizeResult(size: size, netForwardMs: forward * 1e3, lossForwardBackwardMs: lossFB * 1e3,
                           adamStepMs: adamStep * 1e3, lstmStepMs: lstmStep * 1e3,

@@ -11,7 +11,8 @@ struct BenchCommand: ParsableCommand {
         discussion: """
             For each size, times the RandVGG-S forward pass, the loss forward+backward, a full \
             ADAM step and a full learned-optimizer (2×20 LSTM) step with 1 BLAS thread and with \
-            one per core, and reports the faster. GFLOP/s are shown next to the GEMM peak measured \
+            one per core, and reports the faster (and the learned step's cost in ADAM steps, \
+            both measured in the same run). GFLOP/s are shown next to the GEMM peak measured \
             here with the same thread count; "floor" is the time the loss's FLOPs would take at \
             that peak. Then the learned optimizer alone (inference step and 20-step meta-training \
             unroll at 10, 12,288 and 49,152 coordinates) and one 20-step style unroll at 64 px.
@@ -32,6 +33,9 @@ struct BenchCommand: ParsableCommand {
 
     @Flag(name: .long, help: "Skip the learned-optimizer benchmarks (coordinates and unrolls).")
     var skipMeta = false
+
+    @Flag(name: .long, help: "Skip the per-size benchmarks (network, loss, optimizer steps).")
+    var skipSizes = false
 
     @Option(name: .long, help: "Also write the results as JSON to this file.")
     var json: String?
@@ -65,10 +69,12 @@ struct BenchCommand: ParsableCommand {
         }
         print("GEMM peak: " + candidates.map { String(format: "%.1f GFLOP/s with %d thread(s)", peaks[$0]!, $0) }
             .joined(separator: ", "))
-        print(" size thr  net forward        loss fwd+bwd       floor     ADAM step  LSTM step")
+        if !skipSizes {
+            print(" size thr  net forward        loss fwd+bwd       floor     ADAM step  LSTM step  LSTM/ADAM")
+        }
         var sizesJSON: [String: Any] = [:]
         var best128: Int?
-        for size in sizes {
+        for size in skipSizes ? [] : sizes {
             var best: StylizeBenchmark.SizeResult?
             for t in candidates {
                 note("\(size) px with \(t) thread(s), \(repeats) repeat(s)")
@@ -81,14 +87,14 @@ struct BenchCommand: ParsableCommand {
             let peak = peaks[r.threads]!
             let gf = { (flops: Double, ms: Double) in String(format: "%6.1f", flops / (ms * 1e-3) * 1e-9) }
             let floorMs = r.lossFlops / (peak * 1e9) * 1e3
-            print(String(format: "%5d %3d  %7.2f ms (%@)  %7.2f ms (%@)  %6.2f ms  %7.2f ms  %7.2f ms",
+            print(String(format: "%5d %3d  %7.2f ms (%@)  %7.2f ms (%@)  %6.2f ms  %7.2f ms  %7.2f ms  %9.2f",
                          size, r.threads, r.netForwardMs, gf(r.netForwardFlops, r.netForwardMs),
                          r.lossForwardBackwardMs, gf(r.lossFlops, r.lossForwardBackwardMs), floorMs,
-                         r.adamStepMs, r.lstmStepMs))
+                         r.adamStepMs, r.lstmStepMs, r.lstmOverAdam))
             sizesJSON[String(size)] = [
                 "net_forward_ms": r.netForwardMs, "loss_forward_backward_ms": r.lossForwardBackwardMs,
-                "adam_step_ms": r.adamStepMs, "lstm_step_ms": r.lstmStepMs, "loss_gemm_floor_ms": floorMs,
-                "loss_gflop": r.lossFlops * 1e-9, "threads": r.threads,
+                "adam_step_ms": r.adamStepMs, "lstm_step_ms": r.lstmStepMs, "lstm_over_adam": r.lstmOverAdam,
+                "loss_gemm_floor_ms": floorMs, "loss_gflop": r.lossFlops * 1e-9, "threads": r.threads,
             ] as [String: Any]
         }
         var object: [String: Any] = [

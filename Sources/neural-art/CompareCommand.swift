@@ -15,7 +15,8 @@ struct CompareCommand: ParsableCommand {
             of steps from the same start (the content image), and writes into --output-dir: \
             grid-<content>.png (content, style and one column per optimizer, one row per snapshot \
             step), loss.svg (mean loss against step, log scale), curves.csv (every run) and \
-            summary.json (the `evaluate --json` schema). A summary table is printed.
+            summary.json (the `evaluate --json` schema, plus each optimizer's wall "seconds" and \
+            "steps" over all its runs). A summary table is printed.
 
             With no arguments it compares on the bundled held-out photos (chelsea, rocket) in the \
             bundled swirls style at 128 px for 128 steps.
@@ -52,9 +53,10 @@ struct CompareCommand: ParsableCommand {
 
     @OptionGroup var io: PictureRunOptions
 
-    /// A learned-optimizer step costs about this many hand-designed steps (`bench`: 2.1–3.2×
-    /// at 64–256 px); the progress bar's ETA weighs the steps by it.
-    static let learnedStepCost = 2.5
+    /// A learned-optimizer step costs about this many hand-designed steps (`bench`'s LSTM/ADAM
+    /// column: 1.4–1.7 at 64–256 px since the fused inference step); the progress bar's ETA
+    /// weighs the steps by it.
+    static let learnedStepCost = 1.5
 
     func validate() throws {
         guard size >= 16 && size <= 2048 else { throw ValidationError("--size must be between 16 and 2048 pixels (got \(size))") }
@@ -151,7 +153,7 @@ struct CompareCommand: ParsableCommand {
             let dir = outputDir as NSString
             try writeAtomically(csv, to: dir.appendingPathComponent("curves.csv"))
             try writeAtomically(SVGPlot.lossCurves(result), to: dir.appendingPathComponent("loss.svg"))
-            let jsonData = try result.json()
+            let jsonData = try OptimizerComparison.summaryJSON(result: result, runs: allRuns)
             try writeAtomically(jsonData, to: dir.appendingPathComponent("summary.json"))
             if let json { try writeAtomically(jsonData, to: json) }
             print("mean loss over \(contents.count) content image(s), \(size) px, \(steps) steps:")

@@ -97,6 +97,13 @@ final class StylizeCommandTests: CLITestCase {
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/summary.json"))) as! [String: Any]
         let optimizers = json["optimizers"] as! [String: Any]
         XCTAssertEqual(Set(optimizers.keys), ["lstm", "sgd", "nag", "rmsprop", "adam"])
+        // Each optimizer's wall time and step count over its runs (one content image × 4 steps).
+        for (name, value) in optimizers {
+            let entry = value as! [String: Any]
+            let seconds = try XCTUnwrap(entry["seconds"] as? Double, "\(name) has no seconds")
+            XCTAssertGreaterThan(seconds, 0, name)
+            XCTAssertEqual(entry["steps"] as? Int, 4, name)
+        }
         XCTAssertTrue(r.stdout.contains("adam"))
     }
 

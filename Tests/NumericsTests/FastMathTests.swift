@@ -18,15 +18,37 @@ final class FastMathTests: XCTestCase {
         XCTAssertLessThan(worst, 2e-7, "max relative error of FastMath.exp")
     }
 
-    func testSigmoidAndTanhAbsoluteErrorAtMost1e6() {
+    func testSigmoidAndTanhAbsoluteErrorAtMost3e7() {
         var worstS = 0.0, worstT = 0.0
         for x in grid(-100, 100, 400_000) {
             let d = Double(x)
             worstS = max(worstS, abs(Double(FastMath.sigmoid(x)) - 1 / (1 + Foundation.exp(-d))))
             worstT = max(worstT, abs(Double(FastMath.tanh(x)) - Foundation.tanh(d)))
         }
-        XCTAssertLessThan(worstS, 1e-6, "sigmoid")
-        XCTAssertLessThan(worstT, 1e-6, "tanh")
+        XCTAssertLessThan(worstS, 2e-7, "sigmoid")
+        XCTAssertLessThan(worstT, 3e-7, "tanh")
+    }
+
+    /// tanh reaches exactly 1 at its clamp and never exceeds it below (every Float in [1, bound];
+    /// below 1 it is far from 1), so sigmoid stays in [0, 1].
+    func testTanhSaturatesAtItsBoundAndNeverExceedsOne() {
+        XCTAssertEqual(FastMath.tanh(FastMath.tanhBound), 1)
+        XCTAssertEqual(FastMath.tanh(-FastMath.tanhBound), -1)
+        XCTAssertLessThan(FastMath.tanh(FastMath.tanhBound.nextDown), 1)
+        var x: Float = 1, worst: Float = 0
+        while x <= FastMath.tanhBound {
+            worst = max(worst, FastMath.tanh(x))
+            x = x.nextUp
+        }
+        XCTAssertEqual(worst, 1)
+    }
+
+    /// sigmoid folds its halvings into the coefficients; it must equal ½ + ½·tanh(x/2) exactly.
+    func testSigmoidIsHalfTanhOfHalfBitForBit() {
+        for x in grid(-40, 40, 200_000) + [1e-30, -1e-30, 1e-42, 2 * FastMath.tanhBound, .infinity, -.infinity] {
+            XCTAssertEqual(FastMath.sigmoid(x).bitPattern, Float(0.5).addingProduct(0.5, FastMath.tanh(0.5 * x)).bitPattern,
+                           "sigmoid(\(x))")
+        }
     }
 
     func testClampingAndSpecialValues() {
@@ -35,7 +57,9 @@ final class FastMathTests: XCTestCase {
         XCTAssertTrue(FastMath.exp(1000).isFinite)
         XCTAssertEqual(FastMath.exp(0), 1, accuracy: 1e-7)
         XCTAssertEqual(FastMath.sigmoid(.infinity), 1)
-        XCTAssertEqual(FastMath.sigmoid(-.infinity), 0, accuracy: 1e-30)
+        XCTAssertEqual(FastMath.sigmoid(-.infinity), 0)
+        XCTAssertEqual(FastMath.sigmoid(0), 0.5)
+        XCTAssertEqual(FastMath.tanh(0), 0)
         XCTAssertEqual(FastMath.tanh(.infinity), 1)
         XCTAssertEqual(FastMath.tanh(-.infinity), -1)
         XCTAssertTrue(FastMath.exp(.nan).isNaN)

@@ -95,17 +95,18 @@ extension Float {
 /// Writes the LSTM input features of coordinates `range` (feature-major: feature `k` of
 /// coordinate `n` at `x[k * stride + n]`), reading `scale · gradient[n]`.
 ///
-/// Updates the running averages in `state` (`f.stateCount` rows of `stride` values, see
-/// `InputFeatures`) for step `step` ≥ 1 (bias correction 1 − βˢᵗᵉᵖ); `state` may be nil only
+/// Updates the running averages in `state` (`f.stateCount` rows of `stateStride` values, by
+/// default `stride`; see `InputFeatures`) for step `step` ≥ 1 (bias correction 1 − βˢᵗᵉᵖ); `state` may be nil only
 /// when `stateCount` is 0. Non-finite gradients propagate into the inputs.
 @inline(__always)
 func preprocessGradient(
     _ f: InputFeatures, gradient: UnsafePointer<Float>, scale: Float,
     x: UnsafeMutablePointer<Float>, stride: Int,
-    state: UnsafeMutablePointer<Float>?, step: Int,
+    state: UnsafeMutablePointer<Float>?, stateStride: Int? = nil, step: Int,
     range: Range<Int>
 ) {
     precondition(f.stateCount == 0 || state != nil, "preprocessGradient: the features need state")
+    let stateStride = stateStride ?? stride
     let threshold = Float(Foundation.exp(Double(-f.p)))
     let ep = Float(Foundation.exp(Double(f.p))), invP = 1 / f.p
     /// (log|a|/p, sign a) or (−1, eᵖ·a): the paper's preprocessing of one value.
@@ -131,7 +132,7 @@ func preprocessGradient(
     }
     var row = 0
     if f.rmsInputs, let state {
-        let m = state, v = state + stride
+        let m = state, v = state + stateStride
         let beta = f.rmsDecay, clip = f.rmsClip
         let invCorrection = 1 / Float(1 - Foundation.pow(Double(beta), Double(max(step, 1))))
         let xg = x + next * stride, xm = x + (next + 1) * stride
@@ -149,7 +150,7 @@ func preprocessGradient(
     }
     guard let state else { return }
     for beta in f.momentumDecays {
-        let m = state + row * stride, x0 = x + next * stride, x1 = x + (next + 1) * stride
+        let m = state + row * stateStride, x0 = x + next * stride, x1 = x + (next + 1) * stride
         let invCorrection = 1 / Float(1 - Foundation.pow(Double(beta), Double(max(step, 1))))
         for n in range {
             let mn = beta * m[n] + (1 - beta) * scale * gradient[n]

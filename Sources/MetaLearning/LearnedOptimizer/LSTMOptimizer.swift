@@ -116,7 +116,8 @@ public struct LSTMLayout: Equatable, Sendable {
 ///     let state = lstm.makeState(count: n)         // allocates all workspaces once
 ///     lstm.update(gradient: g, delta: d, state: state)   // allocates nothing
 ///
-/// Cost per step: two GEMMs of 80 × 43 (× 22 for layer 1) by N plus O(40·N) fast exps.
+/// Cost per step: the products of 80 × (in + 21) and 80 × 41 weights with N columns plus
+/// O(200·N) fast exps, fused per tile of 16 coordinates (`LSTMFusedStep`); no gate matrix.
 public struct LSTMOptimizer: Optimizer {
     public let configuration: LSTMConfiguration
     /// φ, laid out as `configuration.layout` describes.
@@ -159,8 +160,9 @@ public struct LSTMOptimizer: Optimizer {
         LSTMOptimizerState(configuration: configuration, segments: [count])
     }
 
-    /// State whose column blocks never straddle a segment (`LSTMCell.Blocks`): each problem's
-    /// updates then do not depend on the problems batched with it nor on the thread count.
+    /// State for a batch of problems of `segments` coordinates each. The fused step computes
+    /// every coordinate in its own SIMD lane (no sums across coordinates), so each problem's
+    /// updates depend neither on the problems batched with it nor on the thread count.
     public func makeState(segments: [Int]) -> LSTMOptimizerState {
         LSTMOptimizerState(configuration: configuration, segments: segments)
     }
@@ -177,14 +179,20 @@ public struct LSTMOptimizer: Optimizer {
         precondition(state.configuration == configuration, "LSTMOptimizer: state made for another configuration")
         state.step += 1
         let N = state.count, step = state.step, featureState = state.featureState?.data
-        let buffers = state.buffers, configuration = self.configuration
+        let configuration = self.configuration, tileCount = LSTMFusedStep.tileCount(N)
+        // Threads take chunks of tiles; small states run on the calling thread.
+        let parts = N >= 4096 && !ParallelRegion.isInside ? min(defaultChunks, BLAS.threads) : 1
+        let packed = state.packed.data, scratch = state.scratch.data, tiles = state.tiles.data
+        let scratchCount = LSTMFusedStep.scratchCount(configuration.layout)
         weights.withUnsafeBufferPointer { phi in
             let w = phi.baseAddress!
-            // One dispatch per step: each block of coordinates runs the whole step (threads take blocks).
-            state.blocks.forEach { _, r in
-                LSTMCell.step(configuration, weights: w, count: N, range: r,
-                              gradient: gradient, gradientScale: gradientScale, featureState: featureState,
-                              featureStep: step, buffers: buffers, delta: delta, momentumRecord: nil)
+            LSTMFusedStep.pack(configuration.layout, weights: w, into: packed)
+            // One dispatch per step: each chunk of tiles runs the whole step on its thread.
+            parallelFor(chunks: parts) { chunk in
+                LSTMFusedStep.step(configuration, weights: w, packed: packed, count: N,
+                                   tiles: evenRange(chunk, of: parts, count: tileCount), gradient: gradient,
+                                   gradientScale: gradientScale, featureState: featureState, featureStep: step,
+                                   state: tiles, delta: delta, scratch: scratch + chunk * scratchCount)
             }
         }
     }
@@ -218,71 +226,58 @@ extension LSTMOptimizer {
     }
 }
 
-/// Per-run state of the LSTM optimizer for `count` coordinates, feature-major.
+/// Per-run state of the LSTM optimizer for `count` coordinates.
 ///
-/// For each layer l: `xh[l]` ((in_l + H + 1) × count: inputs, hidden state h_l, ones) and
-/// `c[l]` (H × count); a shared gate workspace (4H × count); the running averages of the
-/// optional RMS and momentum inputs. Memory: about (in + 8H + 3)·4 bytes per coordinate plus 16H for gates
-/// (≈ 0.9 KB per coordinate for 2 × 20). Everything is allocated here, once.
+/// The hidden and cell states of every layer, tile-major (`LSTMFusedStep`: tiles of 24
+/// coordinates, each layer's h then c, H × 24 each); the running averages of the optional RMS
+/// and momentum inputs (`inputs.stateCount` × count, feature-major); the fused step's packed
+/// weights and per-thread scratch (a few KB). Memory: (2·layers·H + stateCount)·4 bytes per
+/// coordinate (328 bytes for 2 × 20 with RMS inputs). Everything is allocated here, once.
 public final class LSTMOptimizerState: OptimizerState {
     public let configuration: LSTMConfiguration
     public let count: Int
     public internal(set) var step: Int = 0
-    let xh: [Tensor]
-    let c: [Tensor]
-    let gates: Tensor
+    /// h and c of every layer, `LSTMFusedStep.tileCount(count)` tiles.
+    let tiles: Tensor
     /// The input features' running averages (`inputs.stateCount` × count), if any.
     let featureState: Tensor?
-    /// The step's buffers, in place: each layer's xh and c are read and overwritten, one gate
-    /// workspace serves every layer (read from worker threads without touching Swift arrays).
-    let buffers: LSTMStepBuffers
-    /// The column blocks each step runs in (within the segments the state was made for).
-    let blocks: LSTMCell.Blocks
+    /// φ's layer weights as `LSTMFusedStep.pack` lays them out (repacked every step).
+    let packed: Tensor
+    /// `defaultChunks` slots of `LSTMFusedStep.scratchCount` floats, one per chunk of a step.
+    let scratch: Tensor
 
     init(configuration: LSTMConfiguration, segments: [Int]) {
         let count = segments.reduce(0, +)
         precondition(count >= 1 && segments.allSatisfy { $0 >= 0 }, "LSTMOptimizerState: segments \(segments)")
         self.configuration = configuration
         self.count = count
-        var offsets = [0]
-        for n in segments { offsets.append(offsets.last! + n) }
-        blocks = LSTMCell.Blocks(offsets: offsets)
         let L = configuration.layout
-        xh = (0..<L.layers).map { Tensor(shape: [L.columns(layer: $0), count]) }
-        c = (0..<L.layers).map { _ in Tensor(shape: [L.hidden, count]) }
-        gates = Tensor(shape: [4 * L.hidden, count])
+        tiles = Tensor(shape: [LSTMFusedStep.tileCount(count), LSTMFusedStep.tileFloats(L)])
         let k = configuration.inputs.stateCount
         featureState = k > 0 ? Tensor(shape: [k, count]) : nil
-        buffers = LSTMStepBuffers(table: .allocate(capacity: LSTMStepBuffers.slots * L.layers))
-        for l in 0..<L.layers {
-            buffers.set(layer: l, xhIn: xh[l].data, xhOut: xh[l].data, cIn: c[l].data, cOut: c[l].data, gates: gates.data)
-        }
-        reset()
+        packed = Tensor(shape: [LSTMFusedStep.packedCount(L)])
+        scratch = Tensor(shape: [max(1, defaultChunks), LSTMFusedStep.scratchCount(L)])
+        // Tensors start zeroed: this is the state `reset` makes (no second pass over the tiles).
     }
 
-    deinit { buffers.table.deallocate() }
-
-    /// Back to t = 0: zero hidden and cell states and moments (the ones rows stay ones).
+    /// Back to t = 0: zero hidden and cell states and moments.
     public func reset() {
-        let L = configuration.layout
-        for l in 0..<L.layers {
-            xh[l].fill(0)
-            let ones = xh[l].data + (L.columns(layer: l) - 1) * count
-            ones.update(repeating: 1, count: count)
-            c[l].fill(0)
-        }
+        tiles.fill(0)
         featureState?.fill(0)
         step = 0
     }
 
     /// The hidden state of `layer` for coordinate `index` (H values; for tests and inspection).
-    public func hidden(layer: Int, coordinate index: Int) -> [Float] {
-        let L = configuration.layout, base = L.inputSize(layer: layer)
-        return (0..<L.hidden).map { xh[layer].data[(base + $0) * count + index] }
-    }
+    public func hidden(layer: Int, coordinate index: Int) -> [Float] { values(layer: layer, cell: false, coordinate: index) }
 
     /// The cell state of `layer` for coordinate `index` (H values).
-    public func cell(layer: Int, coordinate index: Int) -> [Float] {
-        (0..<configuration.hiddenSize).map { c[layer].data[$0 * count + index] }
+    public func cell(layer: Int, coordinate index: Int) -> [Float] { values(layer: layer, cell: true, coordinate: index) }
+
+    private func values(layer: Int, cell: Bool, coordinate index: Int) -> [Float] {
+        precondition(layer >= 0 && layer < configuration.layers && index >= 0 && index < count,
+                     "LSTMOptimizerState: layer \(layer), coordinate \(index) of \(configuration.layers) × \(count)")
+        let L = configuration.layout, T = LSTMFusedStep.tile
+        let base = tiles.data + (index / T) * LSTMFusedStep.tileFloats(L) + index % T
+        return (0..<L.hidden).map { base[LSTMFusedStep.row(L, layer: layer, cell: cell, unit: $0)] }
     }
 }
