@@ -56,6 +56,7 @@ final class StyleTaskPinnedTests: XCTestCase {
             }
             XCTAssertEqual(task.settings, augment
                 ? settings.merging(["styleAugmentation": "crop 0.5-1, flip, channel order"]) { a, _ in a } : settings)
+            XCTAssertNil(task.distribution)
         }
     }
 }
