@@ -11,7 +11,9 @@ extension ProceduralStyle {
         let frequency = uniform(&g, 0.8, 2.2), warp = uniform(&g, 1, 3)
         let bands = uniform(&g, 4, 12)
         let banded = g.nextUniform() < 0.6
-        let order = (0..<12).map { _ in g.nextInt(palette.colors.count) }
+        // Bands alternate between the palette's darker and lighter halves, so neighbours contrast.
+        let half = palette.colors.count / 2
+        let order = (0..<12).map { k in k % 2 == 0 ? g.nextInt(half) : half + g.nextInt(palette.colors.count - half) }
         let veinColor = g.nextUniform() < 0.7 ? palette.colors[0] * 0.6 : palette.colors[palette.colors.count - 1]
         let veinWidth = uniform(&g, 0.03, 0.09)
         var canvas = Canvas(size: size, fill: .zero)

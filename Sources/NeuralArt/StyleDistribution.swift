@@ -62,8 +62,9 @@ public struct StyleDistribution: Sendable {
     public static let bundledStyleFiles = ["swirls.png", "stained-glass.png", "brick.png", "gravel.png", "grass.png",
                                            "hubble_deep_field.jpg"]
     /// The bundled colour photos palettes are drawn from (images/): the training split's colour
-    /// photos, so the held-out chelsea and rocket stay unseen, even as palettes.
-    public static let palettePhotoFiles = ["astronaut.png", "coffee.png", "hubble_deep_field.jpg"]
+    /// photos, so the held-out chelsea and rocket stay unseen, even as palettes (not the Hubble
+    /// field: its clusters are nearly all black).
+    public static let palettePhotoFiles = ["astronaut.png", "coffee.png"]
     /// Longest side of the palette photos' thumbnails (k-means needs only a few hundred pixels).
     public static let paletteThumbnailSide = 64
 
