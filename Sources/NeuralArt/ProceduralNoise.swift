@@ -31,7 +31,7 @@ struct GradientNoise: Sendable {
         let ix = Int32(truncatingIfNeeded: Int(fx)), iy = Int32(truncatingIfNeeded: Int(fy))
         let dx = x - fx, dy = y - fy
         @inline(__always) func corner(_ cx: Int32, _ cy: Int32, _ px: Float, _ py: Float) -> Float {
-            // One of 8 unit directions plus their diagonals' halves: cheap and isotropic enough.
+            // The unit vector at a hashed angle (any direction: no axis-aligned artefacts).
             let h = Self.hash(cx, cy, seed)
             let a = Float(h >> 8) * (2 * Float.pi * 0x1p-24)
             return cosApprox(a) * px + cosApprox(a - Float.pi / 2) * py

@@ -48,7 +48,7 @@ struct StylesCommand: ParsableCommand {
 
     func validate() throws {
         guard (1...64).contains(samples) else { throw ValidationError("--samples must be between 1 and 64 (got \(samples))") }
-        guard (16...2048).contains(size) else { throw ValidationError("--size must be between 16 and 2048 pixels (got \(size))") }
+        guard (16...1024).contains(size) else { throw ValidationError("--size must be between 16 and 1024 pixels (got \(size))") }
         guard (16...1024).contains(cell) else { throw ValidationError("--cell must be between 16 and 1024 pixels (got \(cell))") }
         do { _ = try StyleFamily.parseList(families, includeDirectory: styleDir != nil) } catch let e as StyleTaskError {
             throw ValidationError("--families: \(e)")
