@@ -32,3 +32,15 @@ extension StyleTask {
             .merging(distribution.settings) { a, _ in a }
     }
 }
+
+extension StyleTask {
+    /// Problems 0..<`count` of `split` grouped by their style family (families in canonical
+    /// order; families with no problem among them left out). Renders nothing.
+    /// - Precondition: the task has a distribution.
+    public func problemIndicesByFamily(split: Split, count: Int) -> [(family: StyleFamily, indices: [Int])] {
+        guard let distribution else { preconditionFailure("StyleTask.problemIndicesByFamily: the task has no style distribution") }
+        var groups: [StyleFamily: [Int]] = [:]
+        for i in 0..<count { groups[distribution.family(seed: seed, split: split, index: i), default: []].append(i) }
+        return groups.keys.sorted().map { ($0, groups[$0]!) }
+    }
+}

@@ -30,6 +30,25 @@ final class StyleDistributionCommandTests: CLITestCase {
         }
     }
 
+    /// evaluate --by-family: one row per family among the test problems, held-out ones starred.
+    func testEvaluateByFamily() throws {
+        let d = ["--task", "style", "--style-families", "cells,dots,wash", "--held-out-families", "dots", "--crop-sizes", "16"]
+        let baselines = temp("b.json")
+        let tune = try run(["tune"] + d + ["--problems", "1", "--steps", "2", "--output", baselines, "--quiet"], timeout: 60)
+        XCTAssertEqual(tune.status, 0, tune.stderr)
+        let r = try run(["evaluate"] + d + ["--baselines", baselines, "--problems", "4", "--steps", "2", "--by-family",
+                                           "--output-dir", temp("."), "--quiet"], timeout: 60)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        let start = try XCTUnwrap(lines.firstIndex { $0.hasPrefix("mean loss at step 2 by style family") })
+        XCTAssertTrue(lines[start + 1].hasPrefix("family     problems  sgd"), lines[start + 1])
+        XCTAssertEqual(lines[(start + 2)...(start + 4)].map { String($0.prefix(5)) }, ["cells", "dots*", "wash "])
+        let counts = lines[(start + 2)...(start + 4)].map { Int($0.split(separator: " ")[1])! }
+        XCTAssertEqual(counts, [2, 1, 1])   // test problem i has family i mod 3
+        assertUsageError(try run(["evaluate", "--task", "style", "--by-family", "--baselines", baselines]),
+                         mentioning: "--by-family needs the style task with a style distribution")
+    }
+
     func testDistributionOptionErrorsAreOneLine() throws {
         let base = ["meta-train", "--task", "style", "--meta-steps", "1", "--output", temp("x.lstm")]
         assertUsageError(try run(base + ["--style-families", "cells,glass"]), mentioning: "unknown style family 'glass'")
