@@ -18,10 +18,16 @@ import Numerics
 /// channels — so an optimizer trained on one style sees many Gram targets. Validation and test
 /// problems always use the style image itself.
 ///
+/// **Style distribution** (optional, `init(training:heldOut:distribution:…)`): each problem draws
+/// its crop size, style (procedural families, the bundled styles, the user's folder), and loss
+/// weights from a `StyleDistribution` (see `StyleTask+Distribution.swift`); without one the
+/// task is the single-style task above, bit for bit.
+///
 /// What the optimizer sees (`lossScale`) is f·(H·W/4096)/f_ref, with f_ref the loss at the
 /// content crop itself: per-pixel gradients then neither shrink with the image size nor change
 /// with the user's loss weights, so one learned optimizer (and one learning rate) serves all.
 public final class StyleTask: MetaTask {
+    /// Side of the crops, in pixels (with a distribution: the largest crop side).
     public let size: Int
     public let weights: LossWeights
     public let seed: UInt64
@@ -32,15 +38,20 @@ public final class StyleTask: MetaTask {
     let training: [Image]
     let heldOut: [Image]
     let network: RandVGGS
-    let targets: StyleTargets
-    /// The style image (for augmented views), and whether training problems use them.
-    let styleImage: Image
+    /// The single style's targets (nil with a distribution).
+    let targets: StyleTargets?
+    /// The style image (for augmented views; nil with a distribution), and whether training
+    /// problems use them.
+    let styleImage: Image?
     public let augmentStyle: Bool
+    /// Where each problem's style, size and weights come from; nil: the one style image.
+    public let distribution: StyleDistribution?
 
     public var name: String { "style" }
     public var defaultHorizon: Int { 128 }
     public var settings: [String: String] {
-        ["size": "\(size)", "style": styleName, "training": trainingNames.joined(separator: ";"),
+        if let distribution { return distributionSettings(distribution) }
+        return ["size": "\(size)", "style": styleName, "training": trainingNames.joined(separator: ";"),
          "heldOut": heldOutNames.joined(separator: ";"), "seed": "\(seed)",
          "weights": "\(weights.content),\(weights.style),\(weights.tv)", "scale": "1-2.5", "flip": "true"]
             .merging(augmentStyle ? ["styleAugmentation": "crop 0.5-1, flip, channel order"] : [:]) { a, _ in a }
@@ -52,16 +63,35 @@ public final class StyleTask: MetaTask {
     /// - Parameters:
     ///   - training, heldOut: named source images (content photos); both non-empty.
     ///   - style: the style image and its name (recorded in model files).
-    public init(training: [(name: String, image: Image)], heldOut: [(name: String, image: Image)],
+    public convenience init(training: [(name: String, image: Image)], heldOut: [(name: String, image: Image)],
                 style: (name: String, image: Image), size: Int = 64, weights: LossWeights = .default,
                 seed: UInt64 = StyleTask.defaultSeed, network: RandVGGS = RandVGGS(), augmentStyle: Bool = false) {
-        precondition(!training.isEmpty && !heldOut.isEmpty, "StyleTask: need training and held-out images")
         precondition(size >= 16, "StyleTask: size \(size) below 16")
+        self.init(training: training, heldOut: heldOut, size: size, weights: weights, seed: seed, network: network,
+                  styleName: style.name,
+                  targets: StyleTargets(network: network, styles: [Tensor(image: style.image.resized(longestSide: size))]),
+                  styleImage: style.image, augmentStyle: augmentStyle, distribution: nil)
+    }
+
+    /// The task whose problems draw their crop size, style and loss weights from `distribution`
+    /// (`weights` are the base weights the drawn factors multiply).
+    public convenience init(training: [(name: String, image: Image)], heldOut: [(name: String, image: Image)],
+                            distribution: StyleDistribution, weights: LossWeights = .default,
+                            seed: UInt64 = StyleTask.defaultSeed, network: RandVGGS = RandVGGS()) {
+        self.init(training: training, heldOut: heldOut, size: distribution.sizes.upperBound, weights: weights, seed: seed,
+                  network: network, styleName: "distribution", targets: nil, styleImage: nil, augmentStyle: false,
+                  distribution: distribution)
+    }
+
+    private init(training: [(name: String, image: Image)], heldOut: [(name: String, image: Image)], size: Int,
+                 weights: LossWeights, seed: UInt64, network: RandVGGS, styleName: String, targets: StyleTargets?,
+                 styleImage: Image?, augmentStyle: Bool, distribution: StyleDistribution?) {
+        precondition(!training.isEmpty && !heldOut.isEmpty, "StyleTask: need training and held-out images")
         self.size = size
         self.weights = weights
         self.seed = seed
         self.network = network
-        styleName = style.name
+        self.styleName = styleName
         trainingNames = training.map(\.name)
         heldOutNames = heldOut.map(\.name)
         let side = 4 * size
@@ -74,14 +104,16 @@ public final class StyleTask: MetaTask {
         }
         self.training = training.map { prepare($0.image) }
         self.heldOut = heldOut.map { prepare($0.image) }
-        targets = StyleTargets(network: network, styles: [Tensor(image: style.image.resized(longestSide: size))])
-        styleImage = style.image
+        self.targets = targets
+        self.styleImage = styleImage
         self.augmentStyle = augmentStyle
+        self.distribution = distribution
     }
 
     /// The style view of training problem `index` when augmenting (see the type's documentation),
     /// resized to `size` on its side. Drawn from its own seed stream: content crops do not change.
     public func augmentedStyle(index: Int) -> Image {
+        guard let styleImage else { preconditionFailure("StyleTask.augmentedStyle: a distribution task has no style image") }
         var g = Self.generator(seed: seed, split: .training, index: index).fork(0x5354_594C)   // "STYL"
         let short = min(styleImage.width, styleImage.height)
         let side = max(1, min(short, Int((Double(short) * g.nextUniform(in: 0.5, 1)).rounded())))
@@ -98,6 +130,12 @@ public final class StyleTask: MetaTask {
 
     /// The content crop of problem `index` of `split` (`size × size`, planar RGB in [0, 1]).
     public func contentCrop(split: Split, index: Int) -> Image {
+        contentCrop(split: split, index: index, size: size)
+    }
+
+    /// The content crop of problem `index` of `split` at `size × size` (at most the task's `size`).
+    public func contentCrop(split: Split, index: Int, size: Int) -> Image {
+        precondition(size >= 1 && size <= self.size, "StyleTask.contentCrop: size \(size) outside 1...\(self.size)")
         var g = Self.generator(seed: seed, split: split, index: index)
         let sources = split == .training ? training : heldOut
         let source = sources[g.nextInt(sources.count)]
@@ -111,6 +149,7 @@ public final class StyleTask: MetaTask {
     }
 
     public func makeProblem(split: Split, index: Int) -> any Problem {
+        guard let targets else { return makeDistributionProblem(split: split, index: index) }
         let t = augmentStyle && split == .training
             ? StyleTargets(network: network, styles: [Tensor(image: augmentedStyle(index: index))]) : targets
         return StyleProblem(content: contentCrop(split: split, index: index), network: network, targets: t,
@@ -176,9 +215,13 @@ extension StyleTask {
     /// A style task on the bundled images, or on `contentDirectory` (every PNG/JPEG in it; the
     /// last 2 in name order are held out, at least 3 files needed) with the style image `style`
     /// (default the bundled swirls).
+    /// With `distribution`, problems draw their styles from it (`style` and `augmentStyle` must
+    /// then be unset, and `size` is not used: the distribution's crop sizes are).
     public static func load(size: Int = 64, style: String? = nil, contentDirectory: String? = nil,
                             weights: LossWeights = .default, seed: UInt64 = StyleTask.defaultSeed,
-                            augmentStyle: Bool = false) throws -> StyleTask {
+                            augmentStyle: Bool = false, distribution: StyleDistribution? = nil) throws -> StyleTask {
+        precondition(distribution == nil || (style == nil && !augmentStyle),
+                     "StyleTask.load: a style distribution excludes a style image and style augmentation")
         func read(_ path: String) throws -> (name: String, image: Image) {
             ((path as NSString).lastPathComponent, try ImageFile.read(path))
         }
@@ -191,6 +234,9 @@ extension StyleTask {
         } else {
             training = try bundledTraining.map { try read(try BundledAssets.require("images/" + $0)) }
             heldOut = try bundledHeldOut.map { try read(try BundledAssets.require("images/" + $0)) }
+        }
+        if let distribution {
+            return StyleTask(training: training, heldOut: heldOut, distribution: distribution, weights: weights, seed: seed)
         }
         let stylePath = try style ?? BundledAssets.require(BundledAssets.defaultStyle)
         return StyleTask(training: training, heldOut: heldOut, style: try read(stylePath), size: size,
@@ -211,12 +257,25 @@ extension StyleTask {
 public enum StyleTaskError: Error, CustomStringConvertible, Equatable {
     case unreadableDirectory(String)
     case tooFewImages(directory: String, found: Int)
+    /// A `--style-dir` with no PNG or JPEG file.
+    case noStyleImages(directory: String)
+    case unknownFamily(String)
+    case noFamilies
+    case dirFamilyWithoutDirectory
+    case heldOutNotDrawn(String, drawn: String)
+    case everyFamilyHeldOut
 
     public var description: String {
         switch self {
         case .unreadableDirectory(let d): return "cannot read the folder '\(d)'"
         case let .tooFewImages(d, n):
             return "'\(d)' holds \(n) PNG/JPEG images; need at least 3 (the last 2 by name are held out)"
+        case .noStyleImages(let d): return "the style folder '\(d)' holds no PNG or JPEG image"
+        case .unknownFamily(let f): return "unknown style family '\(f)' (known: all, \(StyleFamily.namesList))"
+        case .noFamilies: return "no style family to draw from"
+        case .dirFamilyWithoutDirectory: return "the dir style family needs --style-dir <folder>"
+        case let .heldOutNotDrawn(f, drawn): return "held-out family '\(f)' is not among the families drawn from (\(drawn))"
+        case .everyFamilyHeldOut: return "every style family is held out; none is left to train on"
         }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MetaLearning
+import NeuralArt
 
 struct EvaluateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -49,6 +50,9 @@ struct EvaluateCommand: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "Steps shown in the table (default: 1, 10, 25, 50, 100 and the last).")
     var tableSteps: [Int] = []
 
+    @Flag(help: "Style task with a style distribution: also print each optimizer's mean loss at the last step per style family (held-out families marked *); runs the test problems a second time.")
+    var byFamily = false
+
     @Flag(help: "No progress bar.")
     var quiet = false
 
@@ -63,6 +67,9 @@ struct EvaluateCommand: ParsableCommand {
         try runReportingErrors {
             let task = try taskSelection.makeTask()
             let steps = self.steps ?? task.defaultHorizon
+            if byFamily && (task as? StyleTask)?.distribution == nil {
+                throw ValidationError("--by-family needs the style task with a style distribution (--style-families or --style-dir)")
+            }
             var optimizers: [(name: String, learningRate: Float?, optimizer: any Optimizer)] = []
             if let model {
                 optimizers.append(("lstm", nil, try ModelFile.load(path: model).optimizer(for: task, path: model)))
@@ -111,7 +118,31 @@ struct EvaluateCommand: ParsableCommand {
             print("mean loss over \(problems) test problems of \(task.name) (\(steps) steps; baselines tuned on "
                   + "\(rates.problems) validation problems, criterion \(rates.criterion.rawValue)):")
             print(classification?.table() ?? result.table(steps: tableSteps.isEmpty ? nil : tableSteps), terminator: "")
+            if byFamily, let style = task as? StyleTask { print(familyTable(style, optimizers: optimizers, steps: steps)) }
             print("wrote \(csvPath), \(plotPath)" + (json.map { ", \($0)" } ?? ""))
         }
+    }
+}
+
+extension EvaluateCommand {
+    /// Mean loss at step `steps` of each optimizer on the test problems of each style family.
+    func familyTable(_ task: StyleTask, optimizers: [(name: String, learningRate: Float?, optimizer: any Optimizer)],
+                     steps: Int) -> String {
+        let heldOut = Set(task.distribution?.heldOut ?? [])
+        var out = "mean loss at step \(steps) by style family (* held out from training):\n"
+        var header = "family     problems"
+        for o in optimizers { header += "  " + o.name.padding(toLength: 10, withPad: " ", startingAt: 0) }
+        out += header.trimmingCharacters(in: .whitespaces) + "\n"
+        for group in task.problemIndicesByFamily(split: .test, count: problems) {
+            let problems = group.indices.map { task.makeProblem(split: .test, index: $0) }
+            let name = group.family.rawValue + (heldOut.contains(group.family) ? "*" : "")
+            var line = name.padding(toLength: 11, withPad: " ", startingAt: 0) + String(format: "%8d", problems.count)
+            for o in optimizers {
+                let last = Evaluator.meanLossCurve(o.optimizer, problems: problems, steps: steps).last!
+                line += "  " + formatLoss(last).padding(toLength: 10, withPad: " ", startingAt: 0)
+            }
+            out += line.trimmingCharacters(in: .whitespaces) + "\n"
+        }
+        return out
     }
 }

@@ -7,7 +7,8 @@ struct NeuralArtCommand: ParsableCommand {
         commandName: "neural-art",
         abstract: "Stylize images with an optimizer that learned how to optimize.",
         subcommands: [StylizeCommand.self, CompareCommand.self, MetaTrainCommand.self, TuneCommand.self,
-                      EvaluateCommand.self, CalibrateCommand.self, GeneralizationCommand.self, BenchCommand.self],
+                      EvaluateCommand.self, CalibrateCommand.self, GeneralizationCommand.self, BenchCommand.self,
+                      StylesCommand.self],
         defaultSubcommand: StylizeCommand.self)
 
     /// Parses and runs the command. An argument error prints one line, `Error: <message>`, and

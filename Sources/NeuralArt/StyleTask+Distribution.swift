@@ -1,0 +1,46 @@
+import ImageIO
+import MetaLearning
+import Numerics
+
+extension StyleTask {
+    /// Problem `index` of `split`'s draw from the distribution: crop size, family, style image
+    /// and loss weights (`weights` times the drawn factors).
+    /// - Precondition: the task has a distribution.
+    public func styleDraw(split: Split, index: Int) -> StyleDistribution.Draw {
+        guard let distribution else { preconditionFailure("StyleTask.styleDraw: the task has no style distribution") }
+        return distribution.draw(seed: seed, split: split, index: index, baseWeights: weights)
+    }
+
+    /// The problem of a distribution task: the drawn style's targets on an image pyramid (as
+    /// many levels as `stylize` uses at the crop size: halvings down to a 32-px side), the
+    /// content crop at the drawn size, the drawn weights.
+    func makeDistributionProblem(split: Split, index: Int) -> StyleProblem {
+        let d = styleDraw(split: split, index: index)
+        let levels = StylizationProblem.pyramidLevels(height: d.size, width: d.size)
+        let targets = StyleTargets(network: network, styles: [Tensor(image: d.image)], levels: levels)
+        return StyleProblem(content: contentCrop(split: split, index: index, size: d.size), network: network,
+                            targets: targets, weights: d.weights)
+    }
+
+    /// The settings of a distribution task: the content split and crop recipe, the base weights
+    /// (all four terms), the pyramid rule and the distribution's own settings.
+    func distributionSettings(_ distribution: StyleDistribution) -> [String: String] {
+        ["style": "distribution", "size": "\(distribution.sizes.lowerBound)-\(distribution.sizes.upperBound)",
+         "training": trainingNames.joined(separator: ";"), "heldOut": heldOutNames.joined(separator: ";"),
+         "seed": "\(seed)", "weights": "\(weights.content),\(weights.style),\(weights.tv),\(weights.sliced)",
+         "scale": "1-2.5", "flip": "true", "pyramid": "halvings down to 32 px"]
+            .merging(distribution.settings) { a, _ in a }
+    }
+}
+
+extension StyleTask {
+    /// Problems 0..<`count` of `split` grouped by their style family (families in canonical
+    /// order; families with no problem among them left out). Renders nothing.
+    /// - Precondition: the task has a distribution.
+    public func problemIndicesByFamily(split: Split, count: Int) -> [(family: StyleFamily, indices: [Int])] {
+        guard let distribution else { preconditionFailure("StyleTask.problemIndicesByFamily: the task has no style distribution") }
+        var groups: [StyleFamily: [Int]] = [:]
+        for i in 0..<count { groups[distribution.family(seed: seed, split: split, index: i), default: []].append(i) }
+        return groups.keys.sorted().map { ($0, groups[$0]!) }
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+import XCTest
+
+/// `neural-art styles` and the style task's distribution options (issue 15, item 1).
+final class StyleDistributionCommandTests: CLITestCase {
+    func testStylesWritesSamplesAndContactSheetDeterministically() throws {
+        let args = ["styles", "--families", "cells,dots,bundled", "--samples", "2", "--size", "32", "--cell", "32", "--quiet"]
+        let a = try run(args + ["--output-dir", temp("a")], timeout: 60)
+        XCTAssertEqual(a.status, 0, a.stderr)
+        let b = try run(args + ["--output-dir", temp("b")], timeout: 60)
+        XCTAssertEqual(b.status, 0, b.stderr)
+        for name in ["cells-0.png", "cells-1.png", "dots-0.png", "dots-1.png", "bundled-0.png", "bundled-1.png", "contact-sheet.jpg"] {
+            let x = try Data(contentsOf: URL(fileURLWithPath: temp("a/" + name)))
+            XCTAssertEqual(x, try Data(contentsOf: URL(fileURLWithPath: temp("b/" + name))), name)
+        }
+        assertUsageError(try run(["styles", "--families", "glass"]), mentioning: "unknown style family 'glass'")
+    }
+
+    /// A few meta-steps on the distribution from the command line; the model records it.
+    func testMetaTrainOnTheDistribution() throws {
+        let model = temp("d.lstm")
+        let r = try run(["meta-train", "--task", "style", "--style-families", "all", "--held-out-families", "wash,dots",
+                         "--crop-sizes", "16-24", "--meta-steps", "2", "--horizon", "4", "--unroll", "2",
+                         "--validate-every", "2", "--validation-problems", "2", "--output", model, "--quiet"], timeout: 120)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let text = String(decoding: try Data(contentsOf: URL(fileURLWithPath: model)), as: UTF8.self)
+        for needle in ["\"styleFamilies\" : \"cells,marble,stripes,dots,strokes,mosaic,wash,bundled\"",
+                       "\"heldOutFamilies\" : \"dots,wash\"", "\"cropSizes\" : \"16-24\"", "\"style\" : \"distribution\""] {
+            XCTAssertTrue(text.contains(needle), needle)
+        }
+    }
+
+    /// evaluate --by-family: one row per family among the test problems, held-out ones starred.
+    func testEvaluateByFamily() throws {
+        let d = ["--task", "style", "--style-families", "cells,dots,wash", "--held-out-families", "dots", "--crop-sizes", "16"]
+        let baselines = temp("b.json")
+        let tune = try run(["tune"] + d + ["--problems", "1", "--steps", "2", "--output", baselines, "--quiet"], timeout: 60)
+        XCTAssertEqual(tune.status, 0, tune.stderr)
+        let r = try run(["evaluate"] + d + ["--baselines", baselines, "--problems", "4", "--steps", "2", "--by-family",
+                                           "--output-dir", temp("."), "--quiet"], timeout: 60)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        let start = try XCTUnwrap(lines.firstIndex { $0.hasPrefix("mean loss at step 2 by style family") })
+        XCTAssertTrue(lines[start + 1].hasPrefix("family     problems  sgd"), lines[start + 1])
+        XCTAssertEqual(lines[(start + 2)...(start + 4)].map { String($0.prefix(5)) }, ["cells", "dots*", "wash "])
+        let counts = lines[(start + 2)...(start + 4)].map { Int($0.split(separator: " ")[1])! }
+        XCTAssertEqual(counts, [2, 1, 1])   // test problem i has family i mod 3
+        assertUsageError(try run(["evaluate", "--task", "style", "--by-family", "--baselines", baselines]),
+                         mentioning: "--by-family needs the style task with a style distribution")
+    }
+
+    func testDistributionOptionErrorsAreOneLine() throws {
+        let base = ["meta-train", "--task", "style", "--meta-steps", "1", "--output", temp("x.lstm")]
+        assertUsageError(try run(base + ["--style-families", "cells,glass"]), mentioning: "unknown style family 'glass'")
+        assertUsageError(try run(base + ["--held-out-families", "dots"]), mentioning: "--held-out-families needs a style distribution")
+        assertUsageError(try run(base + ["--style-families", "cells,dots", "--held-out-families", "cells,dots"]),
+                         mentioning: "every family is held out")
+        assertUsageError(try run(base + ["--style-families", "cells", "--held-out-families", "wash"]),
+                         mentioning: "'wash' is not among the families drawn from (cells)")
+        assertUsageError(try run(base + ["--style-families", "all", "--style-image", image("swirls.png")]),
+                         mentioning: "--style-image and --style-families/--style-dir exclude each other")
+        assertUsageError(try run(base + ["--style-families", "all", "--crop-sizes", "8-32"]), mentioning: "--crop-sizes")
+        assertUsageError(try run(base + ["--style-families", "dir"]), mentioning: "--style-families dir needs --style-dir")
+        let empty = temp("empty")
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+        assertFails(try run(base + ["--style-dir", empty]), mentioning: "the style folder '\(empty)' holds no PNG or JPEG image")
+        assertFails(try run(base + ["--style-dir", temp("missing")]), mentioning: "cannot read the folder")
+    }
+}

@@ -1,0 +1,168 @@
+import XCTest
+import ImageIO
+import MetaLearning
+import Numerics
+@testable import NeuralArt
+
+final class StyleDistributionTests: XCTestCase {
+    typealias Named = StyleDistribution.NamedImage
+
+    func picture(_ k: Int, width: Int = 60, height: Int = 50) -> Image {
+        var px = [Float](repeating: 0, count: 3 * width * height)
+        for c in 0..<3 { for y in 0..<height { for x in 0..<width {
+            px[(c * height + y) * width + x] = Float((x * (c + 1) + y * (k + 2)) % 53) / 52
+        }}}
+        return Image(width: width, height: height, pixels: px)
+    }
+
+    /// Every family; images and photos are synthetic, so no file is read.
+    func makeDistribution(heldOut: [StyleFamily] = StyleDistribution.defaultHeldOut, sizes: ClosedRange<Int> = 16...32,
+                          spread: Float = 0.5) -> StyleDistribution {
+        StyleDistribution(families: StyleFamily.allCases, heldOut: heldOut, sizes: sizes, weightSpread: spread,
+                          palettePhotos: [Named(name: "p", image: picture(9))],
+                          bundledStyles: [Named(name: "b1", image: picture(1)), Named(name: "b2", image: picture(2))],
+                          directoryStyles: [Named(name: "d1", image: picture(3))], directory: "/nowhere")
+    }
+
+    func makeTask(_ d: StyleDistribution) -> StyleTask {
+        StyleTask(training: [("a", picture(4, width: 140, height: 130)), ("b", picture(5, width: 150, height: 140))],
+                  heldOut: [("c", picture(6, width: 140, height: 140))], distribution: d)
+    }
+
+    func testDrawsAreDeterministic() {
+        let d = makeDistribution()
+        for split in Split.allCases {
+            for i in 0..<12 {
+                let a = d.draw(seed: 3, split: split, index: i, baseWeights: .default)
+                let b = makeDistribution().draw(seed: 3, split: split, index: i, baseWeights: .default)
+                XCTAssertEqual(a.image.pixels.map(\.bitPattern), b.image.pixels.map(\.bitPattern))
+                XCTAssertEqual([a.family, a.name, a.size] as [AnyHashable], [b.family, b.name, b.size])
+                XCTAssertEqual(a.weights, b.weights)
+                XCTAssertEqual(d.family(seed: 3, split: split, index: i), a.family)
+            }
+        }
+    }
+
+    /// Training, validation and test streams give different styles (and each stream's problems
+    /// differ from one another).
+    func testStreamsAreDisjoint() {
+        let d = makeDistribution()
+        var seen: [Split: [[Float]]] = [:]
+        for split in Split.allCases {
+            seen[split] = (0..<16).map { d.draw(seed: 3, split: split, index: $0, baseWeights: .default).image.pixels }
+            XCTAssertEqual(Set(seen[split]!).count, 16, "\(split): repeated styles")
+        }
+        XCTAssertTrue(Set(seen[.training]!).isDisjoint(with: Set(seen[.validation]!)))
+        XCTAssertTrue(Set(seen[.training]!).isDisjoint(with: Set(seen[.test]!)))
+        XCTAssertTrue(Set(seen[.validation]!).isDisjoint(with: Set(seen[.test]!)))
+    }
+
+    func testHeldOutFamiliesNeverTrainButAreValidatedAndTested() {
+        let d = makeDistribution(heldOut: [.dots, .mosaic, .dir])
+        XCTAssertEqual(d.trainingFamilies, [.cells, .marble, .stripes, .strokes, .wash, .bundled])
+        let training = Set((0..<600).map { d.family(seed: 11, split: .training, index: $0) })
+        XCTAssertEqual(training, Set(d.trainingFamilies), "every training family drawn, no held-out one")
+        for split in [Split.validation, .test] {
+            let families = Set((0..<StyleFamily.allCases.count).map { d.family(seed: 11, split: split, index: $0) })
+            XCTAssertEqual(families, Set(StyleFamily.allCases), "\(split) covers every family")
+        }
+    }
+
+    func testSizesAndWeightsStayInTheirRanges() {
+        let d = makeDistribution(sizes: 32...128)
+        var sizes = Set<Int>(), slicedOff = 0
+        for i in 0..<200 {
+            let g = d.draw(seed: 1, split: .training, index: i, baseWeights: .default)
+            sizes.insert(g.size)
+            XCTAssertTrue(g.size % 8 == 0 && (32...128).contains(g.size))
+            XCTAssertEqual([g.image.width, g.image.height], [g.size, g.size])
+            let w = g.weights, b = LossWeights.default, r = Float(pow(10, 0.5)) * 1.0001
+            for (x, y) in [(w.content, b.content), (w.style, b.style), (w.tv, b.tv)] { XCTAssertTrue(x >= y / r && x <= y * r) }
+            if w.sliced == 0 { slicedOff += 1 } else { XCTAssertTrue(w.sliced >= b.sliced / r && w.sliced <= b.sliced * r) }
+        }
+        XCTAssertTrue(sizes.contains(32) && sizes.contains(128) && sizes.count >= 8, "\(sizes.sorted())")
+        XCTAssertTrue((10...45).contains(slicedOff), "sliced off in \(slicedOff) of 200 (1 in 8 expected)")
+        let fixed = makeDistribution(sizes: 24...24, spread: 0).draw(seed: 1, split: .test, index: 0, baseWeights: .default)
+        XCTAssertEqual(fixed.size, 24)
+        XCTAssertEqual(fixed.weights, .default)
+    }
+
+    /// A distribution task's problems: the drawn size, style and weights, a pyramid as stylize
+    /// uses, content crops from the right split; its settings record the distribution.
+    func testTaskProblemsFollowTheDraws() {
+        let task = makeTask(makeDistribution(sizes: 16...72))
+        for (split, index) in [(Split.training, 0), (.training, 5), (.validation, 2), (.test, 1)] {
+            let draw = task.styleDraw(split: split, index: index)
+            let p = task.makeProblem(split: split, index: index) as! StyleProblem
+            XCTAssertEqual(p.parameterCount, 3 * draw.size * draw.size)
+            XCTAssertEqual(p.stylization.weights, draw.weights)
+            XCTAssertEqual(p.stylization.levels, StylizationProblem.pyramidLevels(height: draw.size, width: draw.size))
+            XCTAssertEqual(p.initialParameters(), task.contentCrop(split: split, index: index, size: draw.size).pixels)
+        }
+        let s = task.settings
+        XCTAssertEqual(s["style"], "distribution")
+        XCTAssertEqual(s["styleFamilies"], "cells,marble,stripes,dots,strokes,mosaic,wash,bundled,dir")
+        XCTAssertEqual(s["heldOutFamilies"], "dots,mosaic")
+        XCTAssertEqual(s["cropSizes"], "16-72")
+        XCTAssertEqual(s["styleDirFiles"], "d1")
+        XCTAssertNotEqual(makeTask(makeDistribution(heldOut: [.wash])).settings, s)
+    }
+
+    /// Problems of different sizes in one batch: a few meta-steps at 16–32 px change φ, and
+    /// validation (which includes held-out families) gives a finite loss.
+    func testMetaTrainingSmokeRunOnTheDistribution() throws {
+        let task = makeTask(makeDistribution(sizes: 16...32))
+        let settings = MetaTrainingSettings(metaSteps: 4, horizon: 4, unroll: 2, problemsPerStep: 2,
+                                            metaLearningRate: 1e-2, clipNorm: 1, validateEvery: 4,
+                                            validationProblems: 3, seed: 3, objective: .log, randomScale: 1)
+        let trainer = try MetaTrainer(task: task, configuration: LSTMConfiguration(), settings: settings)
+        let before = trainer.weights
+        try trainer.run()
+        XCTAssertNotEqual(trainer.weights, before)
+        XCTAssertEqual(trainer.progress.metaStep, 4)
+        XCTAssertTrue(trainer.progress.bestValidationLoss?.isFinite ?? false)
+    }
+
+    func testFamilyListsParse() throws {
+        XCTAssertEqual(try StyleFamily.parseList("all", includeDirectory: false), StyleFamily.proceduralFamilies + [.bundled])
+        XCTAssertEqual(try StyleFamily.parseList("all", includeDirectory: true), StyleFamily.allCases)
+        XCTAssertEqual(try StyleFamily.parseList(" wash, cells,wash", includeDirectory: false), [.cells, .wash])
+        XCTAssertEqual(try StyleFamily.parseList("none", includeDirectory: false), [])
+        XCTAssertThrowsError(try StyleFamily.parseList("cells,glass", includeDirectory: false)) {
+            XCTAssertEqual($0 as? StyleTaskError, .unknownFamily("glass"))
+        }
+    }
+
+    /// --style-dir errors are typed and one line: a missing folder, a folder without images,
+    /// a damaged image (named), held-out families that are not drawn or leave none to train on.
+    func testStyleDirectoryAndFamilyErrors() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("styles-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        XCTAssertThrowsError(try StyleDistribution.load(families: [.dir], heldOut: [], styleDirectory: dir)) {
+            XCTAssertEqual($0 as? StyleTaskError, .unreadableDirectory(dir))
+        }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try Data("not an image".utf8).write(to: URL(fileURLWithPath: dir + "/notes.txt"))
+        XCTAssertThrowsError(try StyleDistribution.load(families: [.dir], heldOut: [], styleDirectory: dir)) {
+            XCTAssertEqual($0 as? StyleTaskError, .noStyleImages(directory: dir))
+            XCTAssertFalse("\($0)".contains("\n"))
+        }
+        try Data("not a png".utf8).write(to: URL(fileURLWithPath: dir + "/broken.png"))
+        XCTAssertThrowsError(try StyleDistribution.load(families: [.dir], heldOut: [], styleDirectory: dir)) {
+            XCTAssertTrue("\($0)".contains("broken.png"), "\($0)")
+        }
+        try ImageFile.write(picture(1), to: dir + "/broken.png")
+        let d = try StyleDistribution.load(families: [.dir], heldOut: nil, styleDirectory: dir, sizes: 16...16)
+        XCTAssertEqual(d.heldOut, [])
+        XCTAssertEqual(d.style(.dir, seed: 1, size: 16).name, "broken.png")
+        XCTAssertThrowsError(try StyleDistribution.load(families: [.dir], heldOut: [.dir], styleDirectory: dir)) {
+            XCTAssertEqual($0 as? StyleTaskError, .everyFamilyHeldOut)
+        }
+        XCTAssertThrowsError(try StyleDistribution.load(families: [.cells], heldOut: [.wash])) {
+            XCTAssertEqual($0 as? StyleTaskError, .heldOutNotDrawn("wash", drawn: "cells"))
+        }
+        XCTAssertThrowsError(try StyleDistribution.load(families: [.dir, .cells])) {
+            XCTAssertEqual($0 as? StyleTaskError, .dirFamilyWithoutDirectory)
+        }
+    }
+}
