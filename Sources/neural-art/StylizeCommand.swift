@@ -298,8 +298,8 @@ struct StylizeCommand: ParsableCommand {
         }
         if !quiet {
             let kept = best.map { $0.step == history.count - 1 ? "" : String(format: "; kept step %d (loss %.4g)", $0.step, $0.loss) } ?? ""
-            bar.log(String(format: "loss %.4g → %.4g (content %.3g, style %.3g, tv %.3g)%@; wrote %@",
-                           first.total, last.total, last.content, last.style, last.tv, kept, output))
+            bar.log(String(format: "loss %.4g → %.4g (content %.3g, style %.3g, sliced %.3g, tv %.3g)%@; wrote %@",
+                           first.total, last.total, last.content, last.style, last.sliced, last.tv, kept, output))
         }
     }
 
