@@ -37,29 +37,32 @@ public enum SlicedWasserstein {
         BLAS.gemm(transA: true, m: m, n: n, k: c, a: directions, lda: m, b: features, ldb: n,
                   c: p, ldc: n)
         let chunks = max(1, min(threads, m))
-        let rowSums = UnsafeMutablePointer<Double>.allocate(capacity: m)
-        defer { rowSums.deallocate() }
-        let g = 2 * scale, writes = featureGradient != nil
-        parallelFor(chunks: chunks) { chunk in
-            let t = p + (m + chunk) * n, k = keys + 2 * n * chunk
-            for row in evenRange(chunk, of: chunks, count: m) {
-                let pr = p + row * n
-                resampleQuantiles(targetQuantiles + row * q, count: q, into: t, count: n)
-                sortIndices(pr, count: n, keys: k)
-                // Each position is visited once, so its projection can be replaced by its
-                // gradient 2·scale·(P_m[j] − T_{m,rank(j)}) in place for the product below.
-                var sq: Double = 0
-                for i in 0..<n {
-                    let j = Int(truncatingIfNeeded: k[i] & 0xFFFF_FFFF)
-                    let d = pr[j] - t[i]
-                    sq += Double(d * d)
-                    if writes { pr[j] = g * d }
+        // Each row's sum apart (added in row order below): no heap allocation per call.
+        let total = withUnsafeTemporaryAllocation(of: Double.self, capacity: m) { sums -> Double in
+            let rowSums = sums.baseAddress!
+            let g = 2 * scale, writes = featureGradient != nil
+            parallelFor(chunks: chunks) { chunk in
+                let t = p + (m + chunk) * n, k = keys + 2 * n * chunk
+                for row in evenRange(chunk, of: chunks, count: m) {
+                    let pr = p + row * n
+                    resampleQuantiles(targetQuantiles + row * q, count: q, into: t, count: n)
+                    sortIndices(pr, count: n, keys: k)
+                    // Each position is visited once, so its projection can be replaced by its
+                    // gradient 2·scale·(P_m[j] − T_{m,rank(j)}) in place for the product below.
+                    var sq: Double = 0
+                    for i in 0..<n {
+                        let j = Int(truncatingIfNeeded: k[i] & 0xFFFF_FFFF)
+                        let d = pr[j] - t[i]
+                        sq += Double(d * d)
+                        if writes { pr[j] = g * d }
+                    }
+                    rowSums[row] = sq
                 }
-                rowSums[row] = sq
             }
+            var total: Double = 0
+            for row in 0..<m { total += rowSums[row] }
+            return total
         }
-        var total: Double = 0
-        for row in 0..<m { total += rowSums[row] }
         if let featureGradient {
             // ∂/∂F += V·∂/∂P: [C, M]·[M, N].
             BLAS.gemm(m: c, n: n, k: m, a: directions, lda: m, b: p, ldb: n, beta: 1,

@@ -9,11 +9,7 @@ import Numerics
 /// are compared against runs of it. The numbers below were printed by the code of commit 0ac891d.
 final class StyleTaskPinnedTests: XCTestCase {
     func source(_ k: Int, width: Int = 90, height: Int = 70) -> Image {
-        var px = [Float](repeating: 0, count: 3 * width * height)
-        for c in 0..<3 { for y in 0..<height { for x in 0..<width {
-            px[(c * height + y) * width + x] = Float((x * (c + 1) + y * (k + 2)) % 97) / 96
-        }}}
-        return Image(width: width, height: height, pixels: px)
+        syntheticSource(k, width: width, height: height)
     }
 
     /// FNV-1a over the bit patterns of `values`.

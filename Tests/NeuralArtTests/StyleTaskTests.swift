@@ -4,14 +4,19 @@ import MetaLearning
 import Numerics
 @testable import NeuralArt
 
+/// Synthetic content source k (so tests need no files): sawtooth gradients with different
+/// colours, `[3, height, width]` in [0, 1]. StyleTaskPinnedTests' numbers depend on it.
+func syntheticSource(_ k: Int, width: Int = 90, height: Int = 70) -> Image {
+    var px = [Float](repeating: 0, count: 3 * width * height)
+    for c in 0..<3 { for y in 0..<height { for x in 0..<width {
+        px[(c * height + y) * width + x] = Float((x * (c + 1) + y * (k + 2)) % 97) / 96
+    }}}
+    return Image(width: width, height: height, pixels: px)
+}
+
 final class StyleTaskTests: XCTestCase {
-    /// Synthetic sources (so the test needs no files): smooth gradients with different colours.
     func source(_ k: Int, width: Int = 90, height: Int = 70) -> Image {
-        var px = [Float](repeating: 0, count: 3 * width * height)
-        for c in 0..<3 { for y in 0..<height { for x in 0..<width {
-            px[(c * height + y) * width + x] = Float((x * (c + 1) + y * (k + 2)) % 97) / 96
-        }}}
-        return Image(width: width, height: height, pixels: px)
+        syntheticSource(k, width: width, height: height)
     }
 
     func makeTask(size: Int = 16, augmentStyle: Bool = false) -> StyleTask {
