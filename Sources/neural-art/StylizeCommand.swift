@@ -258,7 +258,7 @@ struct StylizeCommand: ParsableCommand {
         if !quiet {
             let scalesText = zip(schedule.sizes, schedule.iterations).map { "\($0) px × \($1)" }.joined(separator: ", ")
             bar.log("\(description) on \(run.width)×\(run.height) px (\(scalesText) steps), " +
-                    "weights content \(lossWeights.contentWeight) style \(lossWeights.styleWeight) tv \(lossWeights.tvWeight)")
+                    "weights content \(lossWeights.contentWeight) style \(lossWeights.styleWeight) sliced \(lossWeights.slicedWeight) tv \(lossWeights.tvWeight)")
         }
         var saveError: Error?
         let tracker = BestFinalPixels(lastScale: schedule.sizes.count - 1)
