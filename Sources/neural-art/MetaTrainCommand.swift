@@ -53,6 +53,9 @@ struct MetaTrainCommand: ParsableCommand {
     @Option(help: "Weight step t of the H-step horizon in the meta-loss by (k+1)(t/H)^k: 0 is the paper's uniform sum, 1 a linear ramp, larger k move the weight onto the last steps. Validation by 'objective' uses the same weights.")
     var lateWeight: Float = 0
 
+    @Option(help: "Multiply step t's weight in the meta-loss by 1 + a/t (step 1 counts a + 1 times as much, step 16 1 + a/16 times): so the learned optimizer cannot give up its first steps for later ones. 0: off. Validation by 'objective' uses the same weights.")
+    var earlyWeight: Float = 0
+
     @Option(name: .customLong("second-order"), help: ArgumentHelp("Also differentiate the gradients the LSTM sees in the last K steps of each unroll (Hessian-vector products by finite differences, two more problem calls per such step); K ≥ --unroll gives the exact meta-gradient, which explodes over long unrolls. 0: the paper's first-order meta-gradient. The paper's inputs only (no --rms-inputs or --momentum-inputs); not for the style task.", valueName: "K"))
     var secondOrderSteps = 0
 
@@ -158,7 +161,7 @@ struct MetaTrainCommand: ParsableCommand {
                     "meta-train \(taskSelection.task): " + (trainer.groups.map { "one LSTM per parameter group (\($0.summary) coordinates per problem); " } ?? "")
                     + "\(s.metaSteps) meta-steps, horizon \(s.horizon), unroll \(s.unroll), "
                     + "\(s.problemsPerStep) problems/step, meta-lr \(s.metaLearningRate), clip \(s.clipNorm), "
-                    + "objective \(s.objective.rawValue), " + (s.lateWeight.map { "late weight \($0), " } ?? "") + (s.selection == .final ? "selection by final loss, " : "") + (s.secondOrder ? "second order over the last \(s.secondOrderSteps) steps, " : "") + (s.randomScale.map { "random scale ±\($0) decades, " } ?? "") + "LSTM \(trainer.configuration.layers)×\(trainer.configuration.hiddenSize) "
+                    + "objective \(s.objective.rawValue), " + (s.lateWeight.map { "late weight \($0), " } ?? "") + (s.earlyWeight.map { "early weight \($0), " } ?? "") + (s.selection == .final ? "selection by final loss, " : "") + (s.secondOrder ? "second order over the last \(s.secondOrderSteps) steps, " : "") + (s.randomScale.map { "random scale ±\($0) decades, " } ?? "") + "LSTM \(trainer.configuration.layers)×\(trainer.configuration.hiddenSize) "
                     + "\(trainer.configuration.inputs.summary), output ×\(trainer.configuration.outputScale)"
                     + (trainer.configuration.momentumReadoutScale != 0 ? ", momentum read-out ×\(trainer.configuration.momentumReadoutScale)" : "")
                     + (resume ? ", resumed at meta-step \(trainer.progress.metaStep)" : "")
@@ -234,7 +237,7 @@ struct MetaTrainCommand: ParsableCommand {
             validateEvery: validateEvery ?? defaults.validateEvery,
             validationProblems: validationProblems ?? defaults.validationProblems, seed: seed,
             objective: objective ?? defaults.objective, randomScale: randomScale ?? defaults.randomScale, selection: select,
-            lateWeight: lateWeight, secondOrderSteps: secondOrderSteps)
+            lateWeight: lateWeight, earlyWeight: earlyWeight, secondOrderSteps: secondOrderSteps)
         do { try settings.validate() } catch let e as MetaTrainingError { throw ValidationError(e.description) }
         return try MetaTrainer(task: task, configuration: lstm, settings: settings, groups: groups, initialWeights: start,
                                processes: Job.processes)

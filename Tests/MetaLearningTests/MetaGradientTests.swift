@@ -34,9 +34,9 @@ final class MetaGradientTests: XCTestCase {
                                                    objective: objective, weighting: weighting)
 
         var run = ReferenceRun(ref: ReferenceLSTM(config: config), problems: problems, logObjective: objective == .log)
-        // The reference's own formula for the weights, (k+1)(t/H)^k, not `StepWeighting.weight`.
-        let k = weighting.exponent, horizon = Double(weighting.horizon)
-        run.stepWeight = { t in k == 0 ? 1 : (k + 1) * Foundation.pow(Double(t) / horizon, k) }
+        // The reference's own formula for the weights, (k+1)(t/H)^k·(1 + a/t), not `StepWeighting.weight`.
+        let k = weighting.exponent, horizon = Double(weighting.horizon), a = weighting.early
+        run.stepWeight = { t in (k == 0 ? 1 : (k + 1) * Foundation.pow(Double(t) / horizon, k)) * (1 + a / Double(t)) }
         let phi0 = phi.map(Double.init)
         let (start, theta0, inputs, refLoss) = run.recordInputs(phi0: phi0, warmup: warmup, steps: steps)
         let h = 1e-6
@@ -133,6 +133,19 @@ final class MetaGradientTests: XCTestCase {
         XCTAssertEqual(c.analyticLoss, c.referenceLoss, accuracy: 1e-4 * abs(c.referenceLoss), "forward pass")
         XCTAssertLessThan(c.relativeError, Self.tolerance)
         XCTAssertLessThan(c.maxComponentError, Self.tolerance)
+    }
+
+    /// Early step weights w_t = 1 + 8/t, alone and with late weights: the unroll starts at the
+    /// horizon's first step (no warm-up), where the boost is largest (9× at step 1, 1.8× at step 10).
+    func testEarlyWeightedMetaGradientMatchesFiniteDifferences() throws {
+        let (config, problems) = paperSetup()
+        for (objective, exponent) in [(MetaObjective.log, 0.0), (.sum, 1.0)] {
+            let c = try check(config: config, problems: problems, warmup: 0, steps: 5, weightScale: 0.5, objective: objective,
+                              weighting: StepWeighting(exponent: exponent, horizon: 10, early: 8))
+            XCTAssertEqual(c.analyticLoss, c.referenceLoss, accuracy: 1e-4 * abs(c.referenceLoss), "forward pass")
+            XCTAssertLessThan(c.relativeError, Self.tolerance)
+            XCTAssertLessThan(c.maxComponentError, Self.tolerance)
+        }
     }
 
     /// Late step weights w_t = 3(t/H)² (H = 10; the unroll covers steps 4…8 after 3 warm-up

@@ -159,6 +159,30 @@ final class MetaTrainerTests: XCTestCase {
         XCTAssertThrowsError(try MetaTrainingSettings(lateWeight: .nan).validate())
     }
 
+    /// `earlyWeight` a multiplies step t's weight by 1 + a/t, on top of the late weights; it is
+    /// stored only when set, and files without it still load.
+    func testEarlyWeightWeighsTheFirstStepsMore() throws {
+        var s = smallSettings()
+        let curve: [Double] = [9, 6, 5, 4, 3, 2, 1]
+        s.earlyWeight = 4
+        XCTAssertEqual(s.validationCriterion(curve), (1...6).map { (1 + 4 / Double($0)) * curve[$0] }.reduce(0, +), accuracy: 1e-12)
+        XCTAssertEqual(s.validationCriterionName, "weighted summed loss")
+        s.lateWeight = 1
+        let both: [Double] = (1...6).map { (t: Int) -> Double in
+            let late: Double = 2 * Double(t) / 6, early: Double = 1 + 4 / Double(t)
+            return late * early * curve[t]
+        }
+        XCTAssertEqual(s.validationCriterion(curve), both.reduce(0, +), accuracy: 1e-12)
+        XCTAssertEqual(StepWeighting(exponent: 0, horizon: 64, early: 16).weight(step: 1), 17)
+        XCTAssertEqual(StepWeighting(exponent: 0, horizon: 64, early: 16).weight(step: 16), 2)
+        let json = try JSONEncoder().encode(s)
+        XCTAssertTrue(String(decoding: json, as: UTF8.self).contains("\"earlyWeight\":4"))
+        XCTAssertEqual(try JSONDecoder().decode(MetaTrainingSettings.self, from: json), s)
+        XCTAssertFalse(String(decoding: try JSONEncoder().encode(smallSettings()), as: UTF8.self).contains("earlyWeight"))
+        XCTAssertThrowsError(try MetaTrainingSettings(earlyWeight: -1).validate())
+        XCTAssertThrowsError(try MetaTrainingSettings(earlyWeight: .nan).validate())
+    }
+
     /// Random scaling multiplies training problems' loss scales by 10^u, u in [−r, r], seeded per
     /// problem (the same in every run); problems and their θ are otherwise unchanged.
     func testRandomScaleRescalesTrainingProblemsOnly() throws {

@@ -44,10 +44,17 @@ public enum MetaObjective: String, Codable, Sendable, CaseIterable {
     }
 }
 
-/// How much each step of a problem's horizon counts in the meta-loss: w_t = (k+1)·(t/H)^k for
-/// step t = 1…H, with exponent k ≥ 0 (`--late-weight`). k = 0 is the paper's uniform weighting;
-/// k = 1 a linear ramp; larger k move the weight onto the last steps (as k → ∞, the final loss
-/// only). The mean weight over the horizon is ≈ 1 for every k.
+/// How much each step of a problem's horizon counts in the meta-loss:
+///
+///     w_t = (k+1)·(t/H)^k · (1 + a/t)    for step t = 1…H,
+///
+/// with exponent k ≥ 0 (`--late-weight`) and early boost a ≥ 0 (`--early-weight`). k = 0 is the
+/// paper's uniform weighting; k = 1 a linear ramp; larger k move the weight onto the last steps
+/// (as k → ∞, the final loss only); the mean of (k+1)(t/H)^k over the horizon is ≈ 1 for every k.
+/// The early factor 1 + a/t makes the first steps count a + 1, a/2 + 1, … times as much (step 1
+/// a + 1 times, step 16 1 + a/16 times): with the log objective, where every step's relative
+/// progress otherwise weighs the same, a learned optimizer can sacrifice the first step for
+/// later ones; the boost makes it pay for that. a = 0: no boost.
 ///
 /// Each step's term is multiplied by its constant weight, so the meta-gradient is the sum
 /// objective's with the scaled gradient of step t multiplied by w_t (like `MetaObjective.log`'s
@@ -57,11 +64,15 @@ public struct StepWeighting: Equatable, Sendable {
     public var exponent: Double
     /// H ≥ 1.
     public var horizon: Int
+    /// a ≥ 0: step t's weight is multiplied by 1 + a/t.
+    public var early: Double
 
-    public init(exponent: Double, horizon: Int) {
-        precondition(exponent >= 0 && horizon >= 1, "StepWeighting: exponent \(exponent), horizon \(horizon)")
+    public init(exponent: Double, horizon: Int, early: Double = 0) {
+        precondition(exponent >= 0 && horizon >= 1 && early >= 0,
+                     "StepWeighting: exponent \(exponent), horizon \(horizon), early \(early)")
         self.exponent = exponent
         self.horizon = horizon
+        self.early = early
     }
 
     /// Every step weighs 1.
@@ -70,7 +81,8 @@ public struct StepWeighting: Equatable, Sendable {
     /// w_t for the 1-based step t of the horizon.
     @inlinable
     public func weight(step t: Int) -> Double {
-        exponent == 0 ? 1 : (exponent + 1) * pow(Double(t) / Double(horizon), exponent)
+        let late = exponent == 0 ? 1 : (exponent + 1) * pow(Double(t) / Double(horizon), exponent)
+        return early == 0 ? late : late * (1 + early / Double(t))
     }
 }
 

@@ -34,10 +34,14 @@ public struct MetaTrainingSettings: Codable, Equatable, Sendable {
     }
     /// Exponent k of the step weighting w_t = (k+1)(t/H)^k (`StepWeighting`); nil or 0: uniform.
     public var lateWeight: Float?
+    /// Early boost a of the step weighting (step t's weight times 1 + a/t); nil or 0: none.
+    /// Optional so that older files still load.
+    public var earlyWeight: Float?
     /// The weights of the horizon's steps in the meta-loss and in the objective's validation criterion.
     public var stepWeighting: StepWeighting {
-        guard let k = lateWeight, k > 0 else { return .uniform }
-        return StepWeighting(exponent: Double(k), horizon: horizon)
+        let k = Double(max(lateWeight ?? 0, 0)), a = Double(max(earlyWeight ?? 0, 0))
+        if k == 0 && a == 0 { return .uniform }
+        return StepWeighting(exponent: k, horizon: horizon, early: a)
     }
     /// Stored optional so that older files still load (nil = `.objective`).
     private var validationSelection: ValidationSelection?
@@ -62,7 +66,7 @@ public struct MetaTrainingSettings: Codable, Equatable, Sendable {
                 metaLearningRate: Float = 1e-3, clipNorm: Float = 1, validateEvery: Int = 500,
                 validationProblems: Int = 100, seed: UInt64 = 1, maxConsecutiveSkips: Int = 20,
                 objective: MetaObjective = .sum, randomScale: Float = 0, selection: ValidationSelection = .objective,
-                lateWeight: Float = 0, secondOrderSteps: Int = 0) {
+                lateWeight: Float = 0, earlyWeight: Float = 0, secondOrderSteps: Int = 0) {
         self.metaSteps = metaSteps; self.horizon = horizon; self.unroll = unroll
         self.problemsPerStep = problemsPerStep; self.metaLearningRate = metaLearningRate
         self.clipNorm = clipNorm; self.validateEvery = validateEvery
@@ -72,6 +76,7 @@ public struct MetaTrainingSettings: Codable, Equatable, Sendable {
         self.randomScale = randomScale != 0 ? randomScale : nil
         self.validationSelection = selection == .objective ? nil : selection
         self.lateWeight = lateWeight != 0 ? lateWeight : nil
+        self.earlyWeight = earlyWeight != 0 ? earlyWeight : nil
         self.secondOrderLastSteps = secondOrderSteps != 0 ? secondOrderSteps : nil
     }
 
@@ -107,6 +112,7 @@ public struct MetaTrainingSettings: Codable, Equatable, Sendable {
         try check(maxConsecutiveSkips >= 0, "max consecutive skips must be ≥ 0")
         try check((randomScale ?? 0) >= 0 && (randomScale ?? 0) <= 6, "random scale must be in 0…6 decades")
         try check((lateWeight ?? 0) >= 0 && (lateWeight ?? 0) <= 100, "late weight must be in 0…100")
+        try check((earlyWeight ?? 0) >= 0 && (earlyWeight ?? 0) <= 1000, "early weight must be in 0…1000")
         try check(secondOrderSteps >= 0, "second-order steps must be ≥ 0 (got \(secondOrderSteps))")
     }
 }
