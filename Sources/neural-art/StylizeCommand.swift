@@ -262,9 +262,14 @@ struct StylizeCommand: ParsableCommand {
         }
         var saveError: Error?
         let tracker = BestFinalPixels(lastScale: schedule.sizes.count - 1)
+        // Wall seconds since the start at which each loss of the output scale was known (the log's
+        // `seconds` column: time to reach a loss, coarser scales included).
+        let clock = Date()
+        var seconds: [Double] = []
         let (picture, history) = try run.run(makeOptimizer: makeOptimizer, initialization: initialization, seed: seed,
                                              originalColors: originalColors, started: tracker.start) { s, transfer, current in
             tracker.observe(s, transfer, current)
+            if s.scale == schedule.sizes.count - 1 { seconds.append(Date().timeIntervalSince(clock)) }
             let step = s.overallStep
             doneCost += stepCost[s.scale]
             bar.update(step: step, message: String(format: "%d px, loss %.4g", schedule.sizes[s.scale], s.step.loss.total),
@@ -281,9 +286,10 @@ struct StylizeCommand: ParsableCommand {
             return true
         }
         if let saveError { throw saveError }
+        seconds.append(Date().timeIntervalSince(clock))
         let best = tracker.finish(history: history)
         // The log first: if it cannot be written, no output image is left behind.
-        if let log { try writeLog(history, to: log) }
+        if let log { try writeLog(history, seconds: seconds, to: log) }
         do {
             try ImageFile.write(best.map { tracker.picture(from: $0.pixels, originalColors: originalColors) } ?? picture, to: output)
         } catch {
@@ -351,11 +357,14 @@ struct StylizeCommand: ParsableCommand {
         return stem + String(format: "_%04d.", step) + ext
     }
 
-    func writeLog(_ history: [LossBreakdown], to path: String) throws {
-        var csv = "step,total,content,style,tv,style_s1,style_s2,style_s3,style_s4,sliced\n"
+    /// One line per step of the output scale: its losses and, when `seconds` has one value per
+    /// line, the wall seconds since the run started at which that loss was known.
+    func writeLog(_ history: [LossBreakdown], seconds: [Double] = [], to path: String) throws {
+        let timed = seconds.count == history.count
+        var csv = "step,total,content,style,tv,style_s1,style_s2,style_s3,style_s4,sliced" + (timed ? ",seconds\n" : "\n")
         for (t, l) in history.enumerated() {
             csv += "\(t),\(l.total),\(l.content),\(l.style),\(l.tv)," + l.styleLayers.map { "\($0)" }.joined(separator: ",")
-                + ",\(l.sliced)\n"
+                + ",\(l.sliced)" + (timed ? String(format: ",%.3f\n", seconds[t]) : "\n")
         }
         try writeAtomically(csv, to: path)
     }

@@ -15,8 +15,13 @@ final class StylizeCommandTests: CLITestCase {
         let rows = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(rows.count, 1 + 5)   // header + f(θ_0) … f(θ_4)
         XCTAssertTrue(rows[0].hasPrefix("step,total,content,style,tv"))
+        XCTAssertTrue(rows[0].hasSuffix(",sliced,seconds"))
         let first = Double(rows[1].split(separator: ",")[1])!, last = Double(rows[5].split(separator: ",")[1])!
         XCTAssertLessThan(last, first)
+        // Wall seconds at which each loss was known: non-negative, non-decreasing.
+        let seconds = rows.dropFirst().map { Double($0.split(separator: ",").last!)! }
+        XCTAssertGreaterThanOrEqual(seconds[0], 0)
+        XCTAssertEqual(seconds, seconds.sorted())
         // No temporary files left beside the outputs.
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: tempDir.path).sorted(), ["loss.csv", "out.png"])
     }
