@@ -58,7 +58,7 @@ final class StyleDistributionTests: XCTestCase {
     }
 
     func testHeldOutFamiliesNeverTrainButAreValidatedAndTested() {
-        let d = makeDistribution(heldOut: [.dots, .mosaic, .dir])
+        let d = makeDistribution(heldOut: StyleDistribution.defaultHeldOut + [.dir])
         XCTAssertEqual(d.trainingFamilies, [.cells, .marble, .stripes, .strokes, .wash, .bundled])
         let training = Set((0..<600).map { d.family(seed: 11, split: .training, index: $0) })
         XCTAssertEqual(training, Set(d.trainingFamilies), "every training family drawn, no held-out one")
@@ -101,8 +101,9 @@ final class StyleDistributionTests: XCTestCase {
         }
         let s = task.settings
         XCTAssertEqual(s["style"], "distribution")
-        XCTAssertEqual(s["styleFamilies"], "cells,marble,stripes,dots,strokes,mosaic,wash,bundled,dir")
-        XCTAssertEqual(s["heldOutFamilies"], "dots,mosaic")
+        XCTAssertEqual(s["styleFamilies"], "cells,marble,stripes,dots,strokes,mosaic,wash,crackle,ripples,plaid,contours,"
+                       + "facets,truchet,drips,camo,impasto,whirls,bundled,dir")
+        XCTAssertEqual(s["heldOutFamilies"], "dots,mosaic,crackle,ripples,plaid,contours,facets,truchet,drips,camo,impasto,whirls")
         XCTAssertEqual(s["cropSizes"], "16-72")
         XCTAssertEqual(s["styleDirFiles"], "d1")
         XCTAssertNotEqual(makeTask(makeDistribution(heldOut: [.wash])).settings, s)
