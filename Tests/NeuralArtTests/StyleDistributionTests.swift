@@ -140,6 +140,9 @@ final class StyleDistributionTests: XCTestCase {
                                   palettePhotos: [Named(name: "p", image: picture(9))],
                                   bundledStyles: [Named(name: "b1", image: picture(1)), Named(name: "b2", image: picture(2))])
         XCTAssertEqual(d.trainingFamilies, [.cells, .marble, .stripes, .strokes, .wash, .bundled])
+        XCTAssertEqual(Set(StyleDistribution.defaultHeldOut),
+                       Set([.dots, .mosaic] + StyleFamily.proceduralFamilies.drop { $0 != .wash }.dropFirst()),
+                       "held out by default: dots, mosaic and every family after wash")
         // (name, size, fingerprint of the image, fingerprint of the weights) of training problems 0..<10.
         let expected: [(String, Int, UInt64, UInt64)] = [
             ("b1", 48, 10305330825087529088, 16954564822763908488),
@@ -168,6 +171,11 @@ final class StyleDistributionTests: XCTestCase {
         XCTAssertEqual(try StyleFamily.parseList("all", includeDirectory: true), StyleFamily.allCases)
         XCTAssertEqual(try StyleFamily.parseList(" wash, cells,wash", includeDirectory: false), [.cells, .wash])
         XCTAssertEqual(try StyleFamily.parseList("none", includeDirectory: false), [])
+        let added: [StyleFamily] = [.crackle, .ripples, .plaid, .contours, .facets, .truchet, .drips, .camo, .impasto, .whirls]
+        XCTAssertEqual(try StyleFamily.parseList("whirls,impasto, camo,drips,truchet,facets,contours,plaid,ripples,crackle,wash",
+                                                 includeDirectory: false), [.wash] + added)
+        XCTAssertTrue(Set(try StyleFamily.parseList("all", includeDirectory: false)).isSuperset(of: added))
+        XCTAssertEqual(added.map { $0.procedural?.rawValue }, added.map(\.rawValue))
         XCTAssertThrowsError(try StyleFamily.parseList("cells,glass", includeDirectory: false)) {
             XCTAssertEqual($0 as? StyleTaskError, .unknownFamily("glass"))
         }
