@@ -55,8 +55,8 @@ public enum ProceduralFamily: String, CaseIterable, Sendable, Codable {
 /// Each picture draws its palette first: a harmonious palette, or — with probability ½ when
 /// `photos` is non-empty — a k-means palette of a region of one of them (`StylePalette`).
 ///
-/// Cost: a few milliseconds per family at 128 px in release builds (`neural-art styles` prints
-/// the times); time grows with the pixel count.
+/// Cost: 1–30 milliseconds per picture at 128 px in release builds, depending on the family
+/// (`neural-art styles` prints the times); time grows with the pixel count.
 public enum ProceduralStyle {
     /// Pictures smaller than this are painted at this size and shrunk.
     public static let baseSize = 128
