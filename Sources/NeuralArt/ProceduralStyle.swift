@@ -17,6 +17,28 @@ public enum ProceduralFamily: String, CaseIterable, Sendable, Codable {
     case mosaic
     /// Watercolour-like washes: layered noise blobs with darkened edges and granulation on paper.
     case wash
+    // The families below were added later; appending keeps every earlier family's `stream`
+    // (and so its pictures) unchanged.
+    /// Craquelure: a smooth glaze broken by a network of fine dark cracks at two scales.
+    case crackle
+    /// Op-art rings: interfering concentric or spiral ripples, or undulating waves, in hard bands.
+    case ripples
+    /// Woven tartan: a mirrored sett of coloured stripes crossing itself in a 2/2 twill.
+    case plaid
+    /// Pen drawings: topographic contour lines of a height field, or streamlines of a flow field.
+    case contours
+    /// Cubist facets: the polygons of a random line arrangement, each flat and shaded, with sketchy outlines.
+    case facets
+    /// Truchet tiles: quarter-circle arcs (two-colour meanders or shaded pipes) or diagonal triangles.
+    case truchet
+    /// Action painting: long tangled drips of paint in several colours, with splatter.
+    case drips
+    /// Camouflage: hard-edged layered blobs in 3–4 flat colours, organic or pixelated.
+    case camo
+    /// Palette-knife impasto: overlapping flat slabs of paint with scraped streaks and lit ridges.
+    case impasto
+    /// Van Gogh-like whirls: short thick dashes following vortices, coloured in rings around them.
+    case whirls
 
     /// The fork of the style's generator each family uses (so families never share a stream).
     var stream: UInt64 { UInt64(Self.allCases.firstIndex(of: self)! + 1) &* 0x51_7CC1 }
@@ -33,8 +55,8 @@ public enum ProceduralFamily: String, CaseIterable, Sendable, Codable {
 /// Each picture draws its palette first: a harmonious palette, or — with probability ½ when
 /// `photos` is non-empty — a k-means palette of a region of one of them (`StylePalette`).
 ///
-/// Cost: a few milliseconds per family at 128 px in release builds (`neural-art styles` prints
-/// the times); time grows with the pixel count.
+/// Cost: 1–30 milliseconds per picture at 128 px in release builds, depending on the family
+/// (`neural-art styles` prints the times); time grows with the pixel count.
 public enum ProceduralStyle {
     /// Pictures smaller than this are painted at this size and shrunk.
     public static let baseSize = 128
@@ -47,23 +69,36 @@ public enum ProceduralStyle {
     public static func render(_ family: ProceduralFamily, seed: UInt64, size: Int, photos: [Image] = []) -> Image {
         precondition(size >= 1, "ProceduralStyle.render: size \(size) must be positive")
         let side = max(size, baseSize)
+        let image = canvas(family, seed: seed, side: side, photos: photos).image()
+        return side == size ? image : image.resized(width: size, height: size)
+    }
+
+    /// The picture `render` paints at `side` pixels, before clamping to [0, 1].
+    static func canvas(_ family: ProceduralFamily, seed: UInt64, side: Int, photos: [Image]) -> Canvas {
         var g = SeededGenerator(seed: seed).fork(family.stream)
         var paletteStream = g.fork(0x5041_4C)   // "PAL"
         let palette = !photos.isEmpty && paletteStream.nextUniform() < 0.5
             ? StylePalette.fromPhotos(photos, using: &paletteStream)
             : StylePalette.harmonious(using: &paletteStream)
-        let canvas: Canvas
         switch family {
-        case .cells: canvas = cells(side, palette, &g)
-        case .marble: canvas = marble(side, palette, &g)
-        case .stripes: canvas = stripes(side, palette, &g)
-        case .dots: canvas = dots(side, palette, &g)
-        case .strokes: canvas = strokes(side, palette, &g)
-        case .mosaic: canvas = mosaic(side, palette, &g)
-        case .wash: canvas = wash(side, palette, &g)
+        case .cells: return cells(side, palette, &g)
+        case .marble: return marble(side, palette, &g)
+        case .stripes: return stripes(side, palette, &g)
+        case .dots: return dots(side, palette, &g)
+        case .strokes: return strokes(side, palette, &g)
+        case .mosaic: return mosaic(side, palette, &g)
+        case .wash: return wash(side, palette, &g)
+        case .crackle: return crackle(side, palette, &g)
+        case .ripples: return ripples(side, palette, &g)
+        case .plaid: return plaid(side, palette, &g)
+        case .contours: return contours(side, palette, &g)
+        case .facets: return facets(side, palette, &g)
+        case .truchet: return truchet(side, palette, &g)
+        case .drips: return drips(side, palette, &g)
+        case .camo: return camo(side, palette, &g)
+        case .impasto: return impasto(side, palette, &g)
+        case .whirls: return whirls(side, palette, &g)
         }
-        let image = canvas.image()
-        return side == size ? image : image.resized(width: size, height: size)
     }
 
     /// A fresh seed for a sub-stream (noise fields, per-element hashes).

@@ -4,6 +4,7 @@ import Foundation
 /// bundled style images, or the user's own style images (`--style-dir`).
 public enum StyleFamily: String, CaseIterable, Sendable, Codable, Comparable {
     case cells, marble, stripes, dots, strokes, mosaic, wash
+    case crackle, ripples, plaid, contours, facets, truchet, drips, camo, impasto, whirls
     /// The bundled style images (`StyleDistribution.bundledStyleFiles`).
     case bundled
     /// The style images of a folder given by the user.

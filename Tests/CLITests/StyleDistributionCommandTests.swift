@@ -24,7 +24,8 @@ final class StyleDistributionCommandTests: CLITestCase {
                          "--validate-every", "2", "--validation-problems", "2", "--output", model, "--quiet"], timeout: 120)
         XCTAssertEqual(r.status, 0, r.stderr)
         let text = String(decoding: try Data(contentsOf: URL(fileURLWithPath: model)), as: UTF8.self)
-        for needle in ["\"styleFamilies\" : \"cells,marble,stripes,dots,strokes,mosaic,wash,bundled\"",
+        let all = "cells,marble,stripes,dots,strokes,mosaic,wash,crackle,ripples,plaid,contours,facets,truchet,drips,camo,impasto,whirls,bundled"
+        for needle in ["\"styleFamilies\" : \"\(all)\"",
                        "\"heldOutFamilies\" : \"dots,wash\"", "\"cropSizes\" : \"16-24\"", "\"style\" : \"distribution\""] {
             XCTAssertTrue(text.contains(needle), needle)
         }

@@ -64,6 +64,48 @@ final class ProceduralStyleTests: XCTestCase {
         }
     }
 
+    /// The families of commit 6e6078d paint the same pictures, bit for bit, now that families
+    /// have been appended (their streams and code are unchanged). Printed by that commit's code.
+    func testEarlierFamiliesAreUnchanged() {
+        let expected: [(ProceduralFamily, UInt64, UInt64)] = [   // (family, at seed 42 and 64 px with the photo, at seed 7 and 160 px)
+            (.cells, 17995684965703579202, 3473521217296227758), (.marble, 14109357479301178512, 14541632416186572404),
+            (.stripes, 11118597006253399914, 14474240725785517771), (.dots, 1102343113991492752, 10176644789252819407),
+            (.strokes, 11413863530988792181, 13590243809361571503), (.mosaic, 9476743435421408367, 6179203296978414106),
+            (.wash, 13118878939200157392, 16330365714898514972),
+        ]
+        func fingerprint(_ image: Image) -> UInt64 {
+            var h: UInt64 = 0xcbf2_9ce4_8422_2325
+            for v in image.pixels { h = (h ^ UInt64(v.bitPattern)) &* 0x100_0000_01b3 }
+            return h
+        }
+        for (family, small, large) in expected {
+            XCTAssertEqual(fingerprint(ProceduralStyle.render(family, seed: 42, size: 64, photos: [Self.photo])), small, "\(family)")
+            XCTAssertEqual(fingerprint(ProceduralStyle.render(family, seed: 7, size: 160)), large, "\(family)")
+        }
+    }
+
+    /// Before clamping, every family paints finite values (clamping would turn a NaN into 0 and hide it).
+    func testCanvasesAreFinite() {
+        for family in ProceduralFamily.allCases {
+            for seed in UInt64(0)..<2 {
+                let canvas = ProceduralStyle.canvas(family, seed: seed, side: ProceduralStyle.baseSize, photos: seed == 0 ? [Self.photo] : [])
+                XCTAssertTrue(canvas.pixels.allSatisfy(\.isFinite), "\(family) seed \(seed)")
+            }
+        }
+    }
+
+    /// The families differ from one another: no two give nearly the same picture for one seed
+    /// (each draws from its own stream, and paints its own kind of structure).
+    func testFamiliesDiffer() {
+        let pictures = ProceduralFamily.allCases.map { ProceduralStyle.render($0, seed: 3, size: 32).pixels }
+        for a in pictures.indices {
+            for b in pictures.indices where b > a {
+                let mean = zip(pictures[a], pictures[b]).map { abs($0 - $1) }.reduce(0, +) / Float(pictures[a].count)
+                XCTAssertGreaterThan(mean, 0.02, "\(ProceduralFamily.allCases[a]) and \(ProceduralFamily.allCases[b])")
+            }
+        }
+    }
+
     /// Small sizes are the base-size picture shrunk (the same style at every size).
     func testSmallSizesAreTheBasePictureShrunk() {
         let big = ProceduralStyle.render(.stripes, seed: 7, size: ProceduralStyle.baseSize)

@@ -58,7 +58,7 @@ final class StyleDistributionTests: XCTestCase {
     }
 
     func testHeldOutFamiliesNeverTrainButAreValidatedAndTested() {
-        let d = makeDistribution(heldOut: [.dots, .mosaic, .dir])
+        let d = makeDistribution(heldOut: StyleDistribution.defaultHeldOut + [.dir])
         XCTAssertEqual(d.trainingFamilies, [.cells, .marble, .stripes, .strokes, .wash, .bundled])
         let training = Set((0..<600).map { d.family(seed: 11, split: .training, index: $0) })
         XCTAssertEqual(training, Set(d.trainingFamilies), "every training family drawn, no held-out one")
@@ -101,8 +101,9 @@ final class StyleDistributionTests: XCTestCase {
         }
         let s = task.settings
         XCTAssertEqual(s["style"], "distribution")
-        XCTAssertEqual(s["styleFamilies"], "cells,marble,stripes,dots,strokes,mosaic,wash,bundled,dir")
-        XCTAssertEqual(s["heldOutFamilies"], "dots,mosaic")
+        XCTAssertEqual(s["styleFamilies"], "cells,marble,stripes,dots,strokes,mosaic,wash,crackle,ripples,plaid,contours,"
+                       + "facets,truchet,drips,camo,impasto,whirls,bundled,dir")
+        XCTAssertEqual(s["heldOutFamilies"], "dots,mosaic,crackle,ripples,plaid,contours,facets,truchet,drips,camo,impasto,whirls")
         XCTAssertEqual(s["cropSizes"], "16-72")
         XCTAssertEqual(s["styleDirFiles"], "d1")
         XCTAssertNotEqual(makeTask(makeDistribution(heldOut: [.wash])).settings, s)
@@ -123,11 +124,58 @@ final class StyleDistributionTests: XCTestCase {
         XCTAssertTrue(trainer.progress.bestValidationLoss?.isFinite ?? false)
     }
 
+    /// FNV-1a over the bit patterns of `values`.
+    func fingerprint(_ values: [Float]) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for v in values { h = (h ^ UInt64(v.bitPattern)) &* 0x100_0000_01b3 }
+        return h
+    }
+
+    /// The default distribution (every procedural family and `bundled`, the default held-out
+    /// families, default sizes and spread) draws the same training problems as before families
+    /// were added: a model meta-trained with default flags trains on what it trained on before.
+    /// The values below were printed by the code of commit 6e6078d (7 procedural families).
+    func testDefaultTrainingDrawsAreUnchanged() {
+        let d = StyleDistribution(families: StyleFamily.proceduralFamilies + [.bundled], heldOut: StyleDistribution.defaultHeldOut,
+                                  palettePhotos: [Named(name: "p", image: picture(9))],
+                                  bundledStyles: [Named(name: "b1", image: picture(1)), Named(name: "b2", image: picture(2))])
+        XCTAssertEqual(d.trainingFamilies, [.cells, .marble, .stripes, .strokes, .wash, .bundled])
+        XCTAssertEqual(Set(StyleDistribution.defaultHeldOut),
+                       Set([.dots, .mosaic] + StyleFamily.proceduralFamilies.drop { $0 != .wash }.dropFirst()),
+                       "held out by default: dots, mosaic and every family after wash")
+        // (name, size, fingerprint of the image, fingerprint of the weights) of training problems 0..<10.
+        let expected: [(String, Int, UInt64, UInt64)] = [
+            ("b1", 48, 10305330825087529088, 16954564822763908488),
+            ("strokes ffaa9e2017540824", 64, 728680045359872737, 9869315211052733446),
+            ("cells f494c415f489896e", 96, 8744207009605974015, 1727411867267907222),
+            ("strokes b5fffe80d7c36516", 40, 13459664248691090228, 1440863987029099300),
+            ("b2", 104, 8258385262938710994, 14090399222166968222),
+            ("wash 3414fce8f0285268", 32, 15313826209665407855, 7330881141887884676),
+            ("strokes 873c4b5cc5d0ddb1", 48, 7503403563156124213, 16872809796537891140),
+            ("strokes db6309c16bfa99a3", 64, 9356565889738701569, 6215288470093068066),
+            ("cells 9c639a637c832252", 56, 11465487170891468608, 6477888576521792106),
+            ("strokes f6915f45087b8d62", 48, 8935887854883391457, 9420579803131619874),
+        ]
+        for (i, e) in expected.enumerated() {
+            let g = d.draw(seed: 5, split: .training, index: i, baseWeights: .default)
+            let w = g.weights
+            XCTAssertEqual(g.name, e.0, "training problem \(i)")
+            XCTAssertEqual(g.size, e.1, "training problem \(i)")
+            XCTAssertEqual(fingerprint(g.image.pixels), e.2, "training problem \(i): style image")
+            XCTAssertEqual(fingerprint([w.content, w.style, w.tv, w.sliced]), e.3, "training problem \(i): weights")
+        }
+    }
+
     func testFamilyListsParse() throws {
         XCTAssertEqual(try StyleFamily.parseList("all", includeDirectory: false), StyleFamily.proceduralFamilies + [.bundled])
         XCTAssertEqual(try StyleFamily.parseList("all", includeDirectory: true), StyleFamily.allCases)
         XCTAssertEqual(try StyleFamily.parseList(" wash, cells,wash", includeDirectory: false), [.cells, .wash])
         XCTAssertEqual(try StyleFamily.parseList("none", includeDirectory: false), [])
+        let added: [StyleFamily] = [.crackle, .ripples, .plaid, .contours, .facets, .truchet, .drips, .camo, .impasto, .whirls]
+        XCTAssertEqual(try StyleFamily.parseList("whirls,impasto, camo,drips,truchet,facets,contours,plaid,ripples,crackle,wash",
+                                                 includeDirectory: false), [.wash] + added)
+        XCTAssertTrue(Set(try StyleFamily.parseList("all", includeDirectory: false)).isSuperset(of: added))
+        XCTAssertEqual(added.map { $0.procedural?.rawValue }, added.map(\.rawValue))
         XCTAssertThrowsError(try StyleFamily.parseList("cells,glass", includeDirectory: false)) {
             XCTAssertEqual($0 as? StyleTaskError, .unknownFamily("glass"))
         }
