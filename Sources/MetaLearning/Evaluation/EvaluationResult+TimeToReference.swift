@@ -74,8 +74,7 @@ extension EvaluationResult {
             r.indices.map { i in i == 0 ? r[i].padding(toLength: widths[i], withPad: " ", startingAt: 0)
                 : String(repeating: " ", count: widths[i] - r[i].count) + r[i] }.joined(separator: "  ")
         }
-        return "steps to reach \(reference)'s step-\(steps) loss (median over \(problems) problems, each against \(reference)'s "
-            + "loss on it), ms per step, seconds to reach, × \(reference)'s time for \(steps) steps:\n"
-            + lines.joined(separator: "\n") + "\n"
+        return "steps to reach \(reference)'s step-\(steps) loss on each problem (median over \(problems)), ms per step, "
+            + "seconds to reach, × \(reference)'s time for \(steps) steps:\n" + lines.joined(separator: "\n") + "\n"
     }
 }
