@@ -110,7 +110,8 @@ public struct BaselineRates: Codable, Equatable, Sendable {
 ///
 /// `LogGridSearch` over `initialRange` (or the baseline's entry in `initialRanges`;
 /// `pointsPerDecade` per decade), widened within 1e-8 … 1e4 while the best rate sits at an
-/// edge, then refined. Diverging runs count as +∞. Test problems are never touched (there is no
+/// edge, then refined (`refinement` points on each side of the best: 3, a quarter of the grid
+/// step, by default). Diverging runs count as +∞. Test problems are never touched (there is no
 /// parameter to ask for them). With several `processes` the problems are split over the ranks
 /// (`Evaluator`); the result is the same. `progress` is called on every rank.
 public enum BaselineTuner {
@@ -119,12 +120,13 @@ public enum BaselineTuner {
         task: any MetaTask, baselines: [Baseline] = Baseline.allCases, steps: Int, problems count: Int,
         criterion: TuningCriterion = .sum, pointsPerDecade: Int = 3,
         initialRange: ClosedRange<Double> = 1e-4...1e1, initialRanges: [Baseline: ClosedRange<Double>] = [:],
-        processes: any ProcessGroup = SingleProcess(), progress: ((Baseline, Float, Double) -> Void)? = nil
+        refinement: Int = 3, processes: any ProcessGroup = SingleProcess(),
+        progress: ((Baseline, Float, Double) -> Void)? = nil
     ) -> BaselineRates {
         precondition(count >= 1, "BaselineTuner: bad arguments")
         return tune(task: task, baselines: baselines, steps: steps, validationIndices: Array(0..<count), criterion: criterion,
                     pointsPerDecade: pointsPerDecade, initialRange: initialRange, initialRanges: initialRanges,
-                    processes: processes, progress: progress)
+                    refinement: refinement, processes: processes, progress: progress)
     }
 
     /// Tunes on the validation problems `validationIndices` (e.g. one style family's), in that
@@ -133,7 +135,8 @@ public enum BaselineTuner {
         task: any MetaTask, baselines: [Baseline] = Baseline.allCases, steps: Int, validationIndices indices: [Int],
         criterion: TuningCriterion = .sum, pointsPerDecade: Int = 3,
         initialRange: ClosedRange<Double> = 1e-4...1e1, initialRanges: [Baseline: ClosedRange<Double>] = [:],
-        processes: any ProcessGroup = SingleProcess(), progress: ((Baseline, Float, Double) -> Void)? = nil
+        refinement: Int = 3, processes: any ProcessGroup = SingleProcess(),
+        progress: ((Baseline, Float, Double) -> Void)? = nil
     ) -> BaselineRates {
         let count = indices.count
         precondition(count >= 1 && steps >= 1 && pointsPerDecade >= 1, "BaselineTuner: bad arguments")
@@ -143,7 +146,7 @@ public enum BaselineTuner {
         var rates: [String: Float] = [:], grids: [String: [BaselineRates.GridPoint]] = [:]
         for b in baselines {
             let search = LogGridSearch.minimize(initialRange: initialRanges[b] ?? initialRange, pointsPerDecade: pointsPerDecade,
-                                                limits: 1e-8...1e4) { e in
+                                                limits: 1e-8...1e4, refinement: refinement) { e in
                 let lr = Float(pow(10, e))
                 let v = criterion.value(Evaluator.meanLossCurve(b.make(learningRate: lr), problemCount: count, steps: steps,
                                                                    processes: processes) { made[$0]! })
