@@ -63,11 +63,12 @@ struct TuneCommand: ParsableCommand {
 /// problems and the rates record the per-family table.
 func tuneBaselines(task: any MetaTask, steps: Int, problems: Int, criterion: TuningCriterion,
                    pointsPerDecade: Int, perFamily: Bool = false, initialRanges: [Baseline: ClosedRange<Double>] = [:],
-                   processes: any ProcessGroup = Job.processes, quiet: Bool) -> BaselineRates {
+                   refinement: Int = 3, estimatedRuns: Int = 16 + 6, processes: any ProcessGroup = Job.processes,
+                   quiet: Bool) -> BaselineRates {
     let families = perFamily ? (task as? StyleTask)?.problemIndicesByFamily(split: .validation, perFamily: problems) ?? [] : []
-    // ~22 grid points per baseline before widening/refining: an estimate for the bar, which
-    // grows it when the grid widens and ends at the real count.
-    let bar = ProgressBar(label: "tune", total: 4 * (16 + 6) * (1 + families.count), quiet: quiet)
+    // `estimatedRuns` grid points per baseline (~22 on the default grid before widening and
+    // refining): an estimate for the bar, which grows it when the grid widens and ends at the real count.
+    let bar = ProgressBar(label: "tune", total: 4 * estimatedRuns * (1 + families.count), quiet: quiet)
     var done = 0
     func progress(_ prefix: String) -> (Baseline, Float, Double) -> Void {
         { b, lr, v in
@@ -77,14 +78,14 @@ func tuneBaselines(task: any MetaTask, steps: Int, problems: Int, criterion: Tun
         }
     }
     var rates = BaselineTuner.tune(task: task, steps: steps, problems: problems, criterion: criterion,
-                                   pointsPerDecade: pointsPerDecade, initialRanges: initialRanges, processes: processes,
-                                   progress: progress(""))
+                                   pointsPerDecade: pointsPerDecade, initialRanges: initialRanges, refinement: refinement,
+                                   processes: processes, progress: progress(""))
     if !families.isEmpty {
         rates = rates.addingFamilies(families.map { group in
             (group.family.rawValue,
              BaselineTuner.tune(task: task, steps: steps, validationIndices: group.indices, criterion: criterion,
-                                pointsPerDecade: pointsPerDecade, initialRanges: initialRanges, processes: processes,
-                                progress: progress(group.family.rawValue + " ")))
+                                pointsPerDecade: pointsPerDecade, initialRanges: initialRanges, refinement: refinement,
+                                processes: processes, progress: progress(group.family.rawValue + " ")))
         })
     }
     bar.finish(step: done, message: "\(done) runs")

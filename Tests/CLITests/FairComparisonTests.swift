@@ -98,4 +98,45 @@ final class FairComparisonTests: CLITestCase {
         assertUsageError(try run(["evaluate", "--task", "quadratic", "--per-family"]),
                          mentioning: "--per-family needs the style task with a style distribution")
     }
+
+    /// compare without --baselines tunes on validation crops of its style (at min(--size, 64)
+    /// px), says so, saves the rates and reports the wall-clock table; --baselines FILE does not tune.
+    func testCompareTunesOnTheStyleAtHand() throws {
+        let dir = temp("cmp")
+        let r = try run(["compare", "--content", image("coins.png"), "--style", image("stained-glass.png"), "--size", "16",
+                         "--steps", "3", "--snapshots", "2", "--tune-problems", "1", "--model", "models/neural-art.lstm",
+                         "--output-dir", dir], timeout: 120)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("tuning the baselines' learning rates on 1 validation crops of stained-glass at 16 px, 3 steps"),
+                      r.stderr)
+        XCTAssertTrue(r.stdout.hasPrefix("mean loss over 1 content image(s), 16 px, 3 steps (baselines tuned now on 1 validation "
+                                         + "crops of stained-glass at 16 px, criterion sum):"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("steps to reach adam's step-3 loss on each problem (median over 1)"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("summary.json, baselines.json"), r.stdout)
+        let saved = try json(dir + "/baselines.json")["rates"] as! [String: Any]
+        XCTAssertEqual(saved["problems"] as? Int, 1)
+        XCTAssertEqual(saved["steps"] as? Int, 3)
+        let settings = (saved["task"] as! [String: Any])["settings"] as! [String: String]
+        XCTAssertEqual(settings["size"], "16")
+        XCTAssertEqual(settings["style"], "stained-glass.png")
+        // The saved rates are the ones used, and the summary has the wall-clock fields.
+        let summary = try json(dir + "/summary.json")["optimizers"] as! [String: [String: Any]]
+        let rates = saved["rates"] as! [String: Double]
+        for b in ["sgd", "nag", "rmsprop", "adam"] {
+            XCTAssertEqual(summary[b]!["learning_rate"] as! Double, rates[b]!, accuracy: 1e-6, b)
+        }
+        for (name, entry) in summary {
+            XCTAssertNotNil(entry["steps_to_adam_final_by_problem"] as? [Any], name)
+            let perStep = try XCTUnwrap(entry["seconds_per_step"] as? Double, name)
+            XCTAssertTrue(perStep > 0 && perStep.isFinite, name)
+        }
+
+        let again = try run(["compare", "--content", image("coins.png"), "--size", "16", "--steps", "3", "--snapshots", "2",
+                             "--baselines", dir + "/baselines.json", "--model", "none", "--output-dir", temp("again")], timeout: 60)
+        XCTAssertEqual(again.status, 0, again.stderr)
+        XCTAssertFalse(again.stderr.contains("tuning"), again.stderr)
+        XCTAssertTrue(again.stdout.contains("(baselines from \(dir)/baselines.json):"), again.stdout)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: temp("again/baselines.json")))
+        assertUsageError(try run(["compare", "--tune-problems", "0"]), mentioning: "--tune-problems must be between 1 and 1000 (got 0)")
+    }
 }
