@@ -30,8 +30,8 @@ struct CompareCommand: ParsableCommand {
 
             With no arguments it compares on the bundled held-out photos (chelsea, rocket) in the \
             bundled swirls style at 128 px for 128 steps, tuning on 4 crops at 64 px first: 2 min \
-            52 s measured on 2 cores shared with other jobs (2 min of CPU time, two thirds of it \
-            tuning; with --baselines 43 s there).
+            35 s to 2 min 52 s measured on 2 cores shared with other jobs (about 2 min of CPU \
+            time, two thirds of it tuning; with --baselines 43 s there).
             """)
 
     @Option(name: .long, parsing: .upToNextOption, help: "Content images (default: the bundled held-out chelsea.png and rocket.jpg).")
