@@ -3,7 +3,10 @@
 # learned optimizer). For three settings — held-out content at 64×64 (the training setting),
 # the same model at 128×128, and an unseen style (stained-glass) at 64×64 — it tunes the
 # baselines' learning rates on validation crops, evaluates every optimizer on fresh test
-# crops, and writes tables, curves (CSV), plots (SVG) and JSON into docs/style-report/.
+# crops, and writes tables (the loss table and the wall-clock table: steps and seconds to reach
+# tuned ADAM's step-128 loss), curves (CSV), plots (SVG) and JSON into docs/style-report/.
+# Every tuning run uses the setting's own style and size (as `compare` now tunes on the style
+# at hand); only TUNE=0 reuses the swirls rates for the unseen style.
 #
 # Usage: scripts/style-report.sh [model] [test-problems] [validation-problems]
 # Baseline rates (TUNE):

@@ -64,7 +64,8 @@ public enum OptimizerComparison {
         return try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
     }
 
-    /// Mean curves over several content images (`runs[image][optimizer]`, same optimizer order).
+    /// Mean curves over several content images (`runs[image][optimizer]`, same optimizer order),
+    /// with each image's curve (a "problem" of the result) and the runs' wall seconds and steps.
     public static func meanResult(task: String, runs: [[Run]], steps: Int) -> EvaluationResult {
         precondition(!runs.isEmpty, "meanResult: no runs")
         let curves = runs[0].indices.map { k -> EvaluationResult.Curve in
@@ -72,8 +73,11 @@ public enum OptimizerComparison {
             for image in runs {
                 for t in 0...steps { mean[t] += Double(image[k].losses[t]) / Double(runs.count) }
             }
+            let mine = runs.map { $0[k] }
             return EvaluationResult.Curve.measured(name: runs[0][k].name, learningRate: runs[0][k].learningRate,
-                                          initialLoss: mean[0], meanLoss: Array(mean.dropFirst()))
+                                          initialLoss: mean[0], meanLoss: Array(mean.dropFirst()),
+                                          problemLosses: mine.map { $0.losses.map(Double.init) },
+                                          seconds: mine.map(\.seconds).reduce(0, +), stepsTaken: mine.map(\.steps).reduce(0, +))
         }
         return EvaluationResult.measured(task: task, split: .test, steps: steps, problems: runs.count, curves: curves)
     }

@@ -43,4 +43,27 @@ extension StyleTask {
         for i in 0..<count { groups[distribution.family(seed: seed, split: split, index: i), default: []].append(i) }
         return groups.keys.sorted().map { ($0, groups[$0]!) }
     }
+
+    /// The first `perFamily` problems of `split` of each family drawn for that split (every
+    /// family for validation and test, the training families for training), grouped by family
+    /// in canonical order: as many indices as it takes for each family to have `perFamily`
+    /// (validation and test problem i has family i mod the family count, so `perFamily` × that
+    /// count indices). Renders nothing.
+    /// - Precondition: the task has a distribution; `perFamily` ≥ 1.
+    public func problemIndicesByFamily(split: Split, perFamily: Int) -> [(family: StyleFamily, indices: [Int])] {
+        guard let distribution else { preconditionFailure("StyleTask.problemIndicesByFamily: the task has no style distribution") }
+        precondition(perFamily >= 1, "StyleTask.problemIndicesByFamily: perFamily \(perFamily)")
+        let wanted = split == .training ? distribution.trainingFamilies : distribution.families
+        var groups: [StyleFamily: [Int]] = [:]
+        var full = 0, i = 0
+        while full < wanted.count {
+            let f = distribution.family(seed: seed, split: split, index: i)
+            if groups[f, default: []].count < perFamily {
+                groups[f, default: []].append(i)
+                if groups[f]!.count == perFamily { full += 1 }
+            }
+            i += 1
+        }
+        return wanted.map { ($0, groups[$0]!) }
+    }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Distributed
 import Foundation
 import ImageIO
 import MetaLearning
@@ -10,16 +11,27 @@ struct CompareCommand: ParsableCommand {
         commandName: "compare",
         abstract: "Stylize with the learned optimizer and the tuned baselines side by side.",
         discussion: """
-            Runs the learned optimizer (--model) and SGD, NAG, RMSprop and ADAM at their tuned \
-            learning rates (--baselines, from `neural-art tune --task style`) for the same number \
-            of steps from the same start (the content image), and writes into --output-dir: \
-            grid-<content>.png (content, style and one column per optimizer, one row per snapshot \
-            step), loss.svg (mean loss against step, log scale), curves.csv (every run) and \
-            summary.json (the `evaluate --json` schema, plus each optimizer's wall "seconds" and \
-            "steps" over all its runs). A summary table is printed.
+            Runs the learned optimizer (--model) and SGD, NAG, RMSprop and ADAM at learning rates \
+            tuned for the style at hand for the same number of steps from the same start (the \
+            content image), and writes into --output-dir: grid-<content>.png (content, style and \
+            one column per optimizer, one row per snapshot step), loss.svg (mean loss against \
+            step, log scale), curves.csv (every run) and summary.json (the `evaluate --json` \
+            schema, with each optimizer's wall "seconds" and "steps" over all its runs and the \
+            steps and seconds to reach ADAM's last loss). The loss table and the wall-clock table \
+            (as `evaluate` prints it, each content image a problem) are printed.
+
+            The baselines' rates: without --baselines they are tuned now, on --tune-problems \
+            validation crops (of the bundled held-out photos) of the style at min(--size, 64) px, \
+            for --steps steps, with the summed loss as criterion: a log grid of 2 points per \
+            decade around each baseline's stylize default (±1 decade, widened while the best sits \
+            at an edge) refined to a quarter decade. They are saved as baselines.json in --output-dir \
+            (reuse it with --baselines). --baselines FILE (from `neural-art tune --task style`) \
+            uses that file instead.
 
             With no arguments it compares on the bundled held-out photos (chelsea, rocket) in the \
-            bundled swirls style at 128 px for 128 steps.
+            bundled swirls style at 128 px for 128 steps, tuning on 4 crops at 64 px first: 2 min \
+            35 s to 2 min 52 s measured on 2 cores shared with other jobs (about 2 min of CPU \
+            time, two thirds of it tuning; with --baselines 43 s there).
             """)
 
     @Option(name: .long, parsing: .upToNextOption, help: "Content images (default: the bundled held-out chelsea.png and rocket.jpg).")
@@ -37,8 +49,11 @@ struct CompareCommand: ParsableCommand {
     @Option(name: .long, help: "The learned optimizer (default: models/neural-art.lstm; 'none' to leave it out).")
     var model: String?
 
-    @Option(name: .long, help: "Tuned baseline learning rates (default: models/neural-art-baselines.json; without it the stylize defaults are used).")
+    @Option(name: .long, help: "Tuned baseline learning rates (JSON from `neural-art tune --task style`); without it they are tuned now on validation crops of the style.")
     var baselines: String?
+
+    @Option(name: .long, parsing: .unconditional, help: "Without --baselines: validation crops of the style the baselines are tuned on (at min(--size, 64) px).")
+    var tuneProblems: Int = 4
 
     @Option(name: .long, parsing: .upToNextOption, help: "Steps shown as rows of the picture grid (besides the last).")
     var snapshots: [Int] = [16, 32]
@@ -62,6 +77,20 @@ struct CompareCommand: ParsableCommand {
         guard size >= 16 && size <= 2048 else { throw ValidationError("--size must be between 16 and 2048 pixels (got \(size))") }
         guard steps >= 1 && steps <= 1_000_000 else { throw ValidationError("--steps must be between 1 and 1000000 (got \(steps))") }
         guard snapshots.allSatisfy({ $0 >= 1 }) else { throw ValidationError("--snapshots must be positive steps") }
+        guard tuneProblems >= 1 && tuneProblems <= 1000 else {
+            throw ValidationError("--tune-problems must be between 1 and 1000 (got \(tuneProblems))")
+        }
+    }
+
+    /// Side of the crops the baselines are tuned on when no --baselines file is given: the loss
+    /// the optimizers see is size-normalized, so rates tuned on 64-px crops serve larger pictures.
+    var tuneSize: Int { min(size, 64) }
+
+    /// The grid compare tunes on: ±1 decade around each baseline's stylize default, 2 points per
+    /// decade (widened at an edge), refined to a quarter decade: 7 runs per baseline (11 when widened).
+    static func tuneRange(_ b: Baseline) -> ClosedRange<Double> {
+        let lr = Double(b.stylizeLearningRate)
+        return (lr / 10)...(lr * 10)
     }
 
     func run() throws {
@@ -88,21 +117,35 @@ struct CompareCommand: ParsableCommand {
             } else if model == nil && !io.quiet {
                 FileHandle.standardError.write(Data("note: models/neural-art.lstm not found; comparing the baselines only\n".utf8))
             }
-            var rates: [String: Float] = [:]
-            if let path = baselines ?? BundledAssets.locate("models/neural-art-baselines.json") {
+            try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
+            let weights = lossWeights.weights
+            let rates: [String: Float], tuning: String
+            if let path = baselines {
                 let r = try BaselineRates.load(path: path)
                 guard r.task.name == "style" else {
                     throw ModelFileError.mismatched(path: path, detail: "tuned for task '\(r.task.name)', not 'style'")
                 }
                 rates = r.rates
+                tuning = "baselines from \(path)"
+            } else {
+                let what = "\(tuneProblems) validation crops of \(Self.stem(stylePath)) at \(tuneSize) px"
+                if !io.quiet {
+                    FileHandle.standardError.write(Data("tuning the baselines' learning rates on \(what), \(steps) steps (--baselines FILE skips this)…\n".utf8))
+                }
+                let task = try StyleTask.load(size: tuneSize, style: stylePath, weights: weights)
+                ComputeThreads.setForMetaLearning()
+                let r = tuneBaselines(task: task, steps: steps, problems: tuneProblems, criterion: .sum, pointsPerDecade: 2,
+                                      initialRanges: Dictionary(uniqueKeysWithValues: Baseline.allCases.map { ($0, Self.tuneRange($0)) }),
+                                      refinement: 1, estimatedRuns: 7, processes: SingleProcess(), quiet: io.quiet)
+                try writeAtomically(try r.encoded(), to: (outputDir as NSString).appendingPathComponent("baselines.json"))
+                rates = r.rates
+                tuning = "baselines tuned now on \(what), criterion sum"
             }
             for kind in Baseline.allCases {
                 let lr = rates[kind.rawValue] ?? kind.stylizeLearningRate
                 optimizers.append((kind.rawValue, lr, kind.make(learningRate: lr)))
             }
 
-            try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
-            let weights = lossWeights.weights
             let bar = ProgressBar(label: "compare", total: contents.count * optimizers.count * steps, quiet: io.quiet)
             // The ETA weighs learned-optimizer steps by their cost (it runs first and is slower).
             let cost = { (name: String) in name == "lstm" ? Self.learnedStepCost : 1 }
@@ -156,9 +199,10 @@ struct CompareCommand: ParsableCommand {
             let jsonData = try OptimizerComparison.summaryJSON(result: result, runs: allRuns)
             try writeAtomically(jsonData, to: dir.appendingPathComponent("summary.json"))
             if let json { try writeAtomically(jsonData, to: json) }
-            print("mean loss over \(contents.count) content image(s), \(size) px, \(steps) steps:")
+            print("mean loss over \(contents.count) content image(s), \(size) px, \(steps) steps (\(tuning)):")
             print(result.table(), terminator: "")
-            print("wrote \(outputDir)/: grid-*.png, loss.svg, curves.csv, summary.json")
+            if let wallClock = result.timeToReferenceTable() { print(wallClock, terminator: "") }
+            print("wrote \(outputDir)/: grid-*.png, loss.svg, curves.csv, summary.json" + (baselines == nil ? ", baselines.json" : ""))
         }
     }
 

@@ -54,7 +54,33 @@ final class MPITests: CLITestCase {
                                "--problems-per-step", "2", "--validate-every", "2", "--validation-problems", "3"])
     }
 
-    /// `evaluate` that tunes the baselines first: the table, CSV and JSON are the same on 2 ranks.
+    /// `evaluate`'s output without its wall times: the wall-clock table keeps its first two
+    /// columns (optimizer, steps to reach ADAM's final loss).
+    func withoutTimes(_ stdout: String) -> String {
+        var inTable = false
+        return stdout.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+            if line.hasPrefix("steps to reach ") { inTable = true; return String(line) }
+            if line.hasPrefix("wrote ") || line.hasPrefix("mean loss at step") { inTable = false }
+            return inTable ? line.split(separator: " ").prefix(2).joined(separator: " ") : String(line)
+        }.joined(separator: "\n")
+    }
+
+    /// evaluate's JSON without its wall times (seconds and what is derived from them).
+    func jsonWithoutTimes(_ path: String) throws -> Data {
+        var object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
+        var optimizers = object["optimizers"] as! [String: [String: Any]]
+        for name in optimizers.keys {
+            for key in ["seconds", "seconds_per_step", "seconds_to_adam_final", "adam_time_ratio"] {
+                XCTAssertNotNil(optimizers[name]![key], "\(name) has \(key)")
+                optimizers[name]![key] = nil
+            }
+        }
+        object["optimizers"] = optimizers
+        return try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+    }
+
+    /// `evaluate` that tunes the baselines first: the table, CSV and JSON are the same on 2 ranks
+    /// (but for the wall times).
     func testTunedEvaluationIsBitIdentical() throws {
         let launcher = try mpirun(2)
         func evaluate(_ dir: String, _ launcher: [String]) throws -> Result {
@@ -65,12 +91,33 @@ final class MPITests: CLITestCase {
             return r
         }
         let one = try evaluate("one", []), two = try evaluate("two", launcher)
-        XCTAssertEqual(one.stdout.replacingOccurrences(of: temp("one"), with: "<dir>"),
-                       two.stdout.replacingOccurrences(of: temp("two"), with: "<dir>"), "the table is printed once, the same")
-        for name in ["quadratic-eval.csv", "e.json"] {
-            XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: temp("one/" + name))),
-                           try Data(contentsOf: URL(fileURLWithPath: temp("two/" + name))), name)
+        XCTAssertEqual(withoutTimes(one.stdout.replacingOccurrences(of: temp("one"), with: "<dir>")),
+                       withoutTimes(two.stdout.replacingOccurrences(of: temp("two"), with: "<dir>")),
+                       "the tables are printed once, the same")
+        XCTAssertTrue(one.stdout.contains("steps to reach adam's step-20 loss"), one.stdout)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: temp("one/quadratic-eval.csv"))),
+                       try Data(contentsOf: URL(fileURLWithPath: temp("two/quadratic-eval.csv"))))
+        XCTAssertEqual(try jsonWithoutTimes(temp("one/e.json")), try jsonWithoutTimes(temp("two/e.json")))
+    }
+
+    /// Per-family tuning and the per-family evaluation on a style distribution: the same on 2
+    /// ranks. One compute thread per process in both runs: results are deterministic for a given
+    /// thread count (`defaultChunks`), and at 16 px the loss's last digits depend on it.
+    func testPerFamilyEvaluationIsBitIdentical() throws {
+        let launcher = try mpirun(2)
+        func evaluate(_ dir: String, _ launcher: [String]) throws -> Result {
+            let r = try run(["evaluate", "--task", "style", "--style-families", "cells,wash", "--crop-sizes", "16",
+                             "--per-family", "--problems", "2", "--steps", "2", "--by-family", "--output-dir", temp(dir),
+                             "--json", temp(dir + "/e.json"), "--quiet"], timeout: 120, environment: ["NEURALART_THREADS": "1"],
+                            launcher: launcher)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            return r
         }
+        let one = try evaluate("one", []), two = try evaluate("two", launcher)
+        XCTAssertEqual(withoutTimes(one.stdout.replacingOccurrences(of: temp("one"), with: "<dir>")),
+                       withoutTimes(two.stdout.replacingOccurrences(of: temp("two"), with: "<dir>")))
+        XCTAssertTrue(one.stdout.contains("tuned per style family"), one.stdout)
+        XCTAssertEqual(try jsonWithoutTimes(temp("one/e.json")), try jsonWithoutTimes(temp("two/e.json")))
     }
 
     /// `stylize` over a folder: the files are shared between the ranks, the pictures are those of one process.

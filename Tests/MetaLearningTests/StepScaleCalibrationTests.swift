@@ -20,6 +20,18 @@ final class StepScaleCalibrationTests: XCTestCase {
         let clamped = LogGridSearch.minimize(initialRange: 0.1...10, pointsPerDecade: 2, limits: 1e-2...1e3) { e in abs(e + 5) }
         XCTAssertEqual(log10(clamped.tried.first!.x), -2 - 0.5 / 4 * 3, accuracy: 1e-6, "refinement may step just past a limit")
         XCTAssertEqual(log10(clamped.best), -2 - 0.5 / 4 * 3, accuracy: 1e-6)
+        // Edges that are not round decades (compare's ±1 decade around a default) still widen.
+        let offGrid = LogGridSearch.minimize(initialRange: 0.3...30, pointsPerDecade: 2, limits: 1e-8...1e4) { e in abs(e - 2.2) }
+        XCTAssertGreaterThan(offGrid.tried.last!.x, 100)
+        XCTAssertEqual(log10(offGrid.best), 2.2, accuracy: 0.5 / 4 + 1e-9)
+        // One refinement point per side: a quarter-decade resolution at 2 points per decade.
+        var coarseCalls = 0
+        let coarse = LogGridSearch.minimize(initialRange: 0.1...10, pointsPerDecade: 2, limits: 1e-8...1e4, refinement: 1) { e in
+            coarseCalls += 1
+            return abs(e - 0.3)
+        }
+        XCTAssertEqual(coarseCalls, 5 + 2)
+        XCTAssertEqual(log10(coarse.best), 0.25, accuracy: 1e-6)
     }
 
     /// A deliberately mis-scaled learned optimizer is brought back: the calibration of a model

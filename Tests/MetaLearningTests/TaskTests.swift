@@ -82,6 +82,47 @@ final class TaskTests: XCTestCase {
         try Data("{}".utf8).write(to: URL(fileURLWithPath: path))
         XCTAssertThrowsError(try BaselineRates.load(path: path)) { XCTAssertTrue("\($0)".contains(path)) }
     }
+
+    /// Per-family rates round-trip; files without them (older ones) load with none; a bad
+    /// family entry is refused naming the file.
+    func testFamilyRatesRoundTripAndOldFilesLoad() throws {
+        let dir = try temporaryDirectory(self)
+        let path = dir.appendingPathComponent("b.json").path
+        let spy = SpyTask()
+        let overall = BaselineTuner.tune(task: spy, baselines: [.adam], steps: 5, problems: 2, pointsPerDecade: 1)
+        let a = BaselineTuner.tune(task: spy, baselines: [.adam], steps: 5, validationIndices: [0, 2], pointsPerDecade: 1)
+        let b = BaselineTuner.tune(task: spy, baselines: [.adam], steps: 5, validationIndices: [1, 3], pointsPerDecade: 1)
+        XCTAssertEqual(a.problems, 2)
+        let rates = overall.addingFamilies([("cells", a), ("dots", b)])
+        XCTAssertEqual(rates.familyRates, ["cells": a.rates, "dots": b.rates])
+        XCTAssertEqual(rates.familyProblems, 2)
+        try rates.encoded().write(to: URL(fileURLWithPath: path))
+        XCTAssertEqual(try BaselineRates.load(path: path), rates)
+        try overall.encoded().write(to: URL(fileURLWithPath: path))
+        let text = String(decoding: try Data(contentsOf: URL(fileURLWithPath: path)), as: UTF8.self)
+        XCTAssertFalse(text.contains("family"), "a file without per-family rates has no such field")
+        XCTAssertNil(try BaselineRates.load(path: path).familyRates)
+        var bad = rates
+        bad.familyRates!["dots"]!["adam"] = -1
+        try bad.encoded().write(to: URL(fileURLWithPath: path))
+        XCTAssertThrowsError(try BaselineRates.load(path: path)) { XCTAssertTrue("\($0)".contains("family 'dots'")) }
+    }
+
+    /// Tuning on chosen validation indices is tuning on those problems.
+    func testTuningOnChosenIndices() {
+        let task = QuadraticTask(dimension: 4)
+        let chosen = BaselineTuner.tune(task: task, baselines: [.sgd], steps: 10, validationIndices: [3], pointsPerDecade: 1)
+        final class Shifted: MetaTask {
+            let base = QuadraticTask(dimension: 4)
+            var name: String { base.name }
+            var settings: [String: String] { base.settings }
+            var defaultHorizon: Int { 10 }
+            func makeProblem(split: Split, index: Int) -> any Problem { base.makeProblem(split: split, index: index + 3) }
+        }
+        let first = BaselineTuner.tune(task: Shifted(), baselines: [.sgd], steps: 10, problems: 1, pointsPerDecade: 1)
+        XCTAssertEqual(chosen.rates, first.rates)
+        XCTAssertEqual(chosen.grids, first.grids)
+    }
 }
 
 final class MetaBenchTests: XCTestCase {

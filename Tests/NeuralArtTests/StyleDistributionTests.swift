@@ -166,6 +166,23 @@ final class StyleDistributionTests: XCTestCase {
         }
     }
 
+    /// Each family's first n validation (or test) problems; training draws only training families.
+    func testProblemIndicesPerFamily() {
+        let d = makeDistribution()
+        let task = makeTask(d)
+        let groups = task.problemIndicesByFamily(split: .validation, perFamily: 2)
+        XCTAssertEqual(groups.map(\.family), d.families)
+        let n = d.families.count
+        for (k, g) in groups.enumerated() { XCTAssertEqual(g.indices, [k, k + n], "\(g.family)") }
+        XCTAssertEqual(task.problemIndicesByFamily(split: .test, perFamily: 1).map(\.indices), (0..<n).map { [$0] })
+        let training = task.problemIndicesByFamily(split: .training, perFamily: 3)
+        XCTAssertEqual(training.map(\.family), d.trainingFamilies)
+        for g in training {
+            XCTAssertEqual(g.indices.count, 3)
+            XCTAssertTrue(g.indices.allSatisfy { d.family(seed: task.seed, split: .training, index: $0) == g.family })
+        }
+    }
+
     func testFamilyListsParse() throws {
         XCTAssertEqual(try StyleFamily.parseList("all", includeDirectory: false), StyleFamily.proceduralFamilies + [.bundled])
         XCTAssertEqual(try StyleFamily.parseList("all", includeDirectory: true), StyleFamily.allCases)

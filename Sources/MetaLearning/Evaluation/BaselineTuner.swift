@@ -48,6 +48,34 @@ public struct BaselineRates: Codable, Equatable, Sendable {
     public var rates: [String: Float]
     /// Every learning rate tried, in increasing order, with its criterion value.
     public var grids: [String: [GridPoint]]
+    /// Per-family tuning (style distributions, `tune --per-family`): each family's rate of each
+    /// baseline (`familyRates[family][baseline]`), tuned on that family's validation problems
+    /// only; nil in files tuned across families (and in files written before it existed).
+    public var familyRates: [String: [String: Float]]?
+    /// The searches behind `familyRates` (`familyGrids[family][baseline]`).
+    public var familyGrids: [String: [String: [GridPoint]]]?
+    /// Validation problems per family behind `familyRates`.
+    public var familyProblems: Int?
+
+    public init(task: TaskDescription, split: Split, criterion: TuningCriterion, steps: Int, problems: Int,
+                rates: [String: Float], grids: [String: [GridPoint]], familyRates: [String: [String: Float]]? = nil,
+                familyGrids: [String: [String: [GridPoint]]]? = nil, familyProblems: Int? = nil) {
+        self.task = task; self.split = split; self.criterion = criterion; self.steps = steps; self.problems = problems
+        self.rates = rates; self.grids = grids
+        self.familyRates = familyRates; self.familyGrids = familyGrids; self.familyProblems = familyProblems
+    }
+
+    /// These rates with `perFamily` (each family's own tuning run, e.g. `BaselineTuner.tune` on
+    /// that family's validation problems) recorded as `familyRates`, `familyGrids` and `familyProblems`.
+    /// - Precondition: every family's tuning has the same problem count.
+    public func addingFamilies(_ perFamily: [(family: String, rates: BaselineRates)]) -> BaselineRates {
+        precondition(Set(perFamily.map(\.rates.problems)).count <= 1, "BaselineRates: families tuned on different problem counts")
+        var r = self
+        r.familyRates = Dictionary(uniqueKeysWithValues: perFamily.map { ($0.family, $0.rates.rates) })
+        r.familyGrids = Dictionary(uniqueKeysWithValues: perFamily.map { ($0.family, $0.rates.grids) })
+        r.familyProblems = perFamily.first?.rates.problems
+        return r
+    }
 
     public static let formatName = "neural-art-baseline-rates"
 
@@ -69,32 +97,56 @@ public struct BaselineRates: Codable, Equatable, Sendable {
         for (name, lr) in file.rates.rates where Baseline(rawValue: name) == nil || !(lr > 0 && lr.isFinite) {
             throw ModelFileError.damaged(path: path, detail: "invalid entry '\(name)': \(lr)")
         }
+        for (family, rates) in file.rates.familyRates ?? [:] {
+            for (name, lr) in rates where Baseline(rawValue: name) == nil || !(lr > 0 && lr.isFinite) {
+                throw ModelFileError.damaged(path: path, detail: "invalid entry '\(name)' of family '\(family)': \(lr)")
+            }
+        }
         return file.rates
     }
 }
 
 /// Grid search of each baseline's learning rate on a task's *validation* problems.
 ///
-/// `LogGridSearch` over `initialRange` (`pointsPerDecade` per decade), widened within
-/// 1e-8 … 1e4 while the best rate sits at an edge, then refined. Diverging runs count as +∞.
-/// Test problems are never touched (there is no parameter to ask for them). With several
-/// `processes` the problems are split over the ranks (`Evaluator`); the result is the same.
-/// `progress` is called on every rank.
+/// `LogGridSearch` over `initialRange` (or the baseline's entry in `initialRanges`;
+/// `pointsPerDecade` per decade), widened within 1e-8 … 1e4 while the best rate sits at an
+/// edge, then refined (`refinement` points on each side of the best: 3, a quarter of the grid
+/// step, by default). Diverging runs count as +∞. Test problems are never touched (there is no
+/// parameter to ask for them). With several `processes` the problems are split over the ranks
+/// (`Evaluator`); the result is the same. `progress` is called on every rank.
 public enum BaselineTuner {
+    /// Tunes on validation problems 0..<`count`.
     public static func tune(
         task: any MetaTask, baselines: [Baseline] = Baseline.allCases, steps: Int, problems count: Int,
         criterion: TuningCriterion = .sum, pointsPerDecade: Int = 3,
-        initialRange: ClosedRange<Double> = 1e-4...1e1, processes: any ProcessGroup = SingleProcess(),
+        initialRange: ClosedRange<Double> = 1e-4...1e1, initialRanges: [Baseline: ClosedRange<Double>] = [:],
+        refinement: Int = 3, processes: any ProcessGroup = SingleProcess(),
         progress: ((Baseline, Float, Double) -> Void)? = nil
     ) -> BaselineRates {
+        precondition(count >= 1, "BaselineTuner: bad arguments")
+        return tune(task: task, baselines: baselines, steps: steps, validationIndices: Array(0..<count), criterion: criterion,
+                    pointsPerDecade: pointsPerDecade, initialRange: initialRange, initialRanges: initialRanges,
+                    refinement: refinement, processes: processes, progress: progress)
+    }
+
+    /// Tunes on the validation problems `validationIndices` (e.g. one style family's), in that
+    /// order; the result's `problems` is their count.
+    public static func tune(
+        task: any MetaTask, baselines: [Baseline] = Baseline.allCases, steps: Int, validationIndices indices: [Int],
+        criterion: TuningCriterion = .sum, pointsPerDecade: Int = 3,
+        initialRange: ClosedRange<Double> = 1e-4...1e1, initialRanges: [Baseline: ClosedRange<Double>] = [:],
+        refinement: Int = 3, processes: any ProcessGroup = SingleProcess(),
+        progress: ((Baseline, Float, Double) -> Void)? = nil
+    ) -> BaselineRates {
+        let count = indices.count
         precondition(count >= 1 && steps >= 1 && pointsPerDecade >= 1, "BaselineTuner: bad arguments")
         let share = processes.share(of: count)
         var made: [Int: any Problem] = [:]
-        for i in share { made[i] = task.makeProblem(split: .validation, index: i) }
+        for k in share { made[k] = task.makeProblem(split: .validation, index: indices[k]) }
         var rates: [String: Float] = [:], grids: [String: [BaselineRates.GridPoint]] = [:]
         for b in baselines {
-            let search = LogGridSearch.minimize(initialRange: initialRange, pointsPerDecade: pointsPerDecade,
-                                                limits: 1e-8...1e4) { e in
+            let search = LogGridSearch.minimize(initialRange: initialRanges[b] ?? initialRange, pointsPerDecade: pointsPerDecade,
+                                                limits: 1e-8...1e4, refinement: refinement) { e in
                 let lr = Float(pow(10, e))
                 let v = criterion.value(Evaluator.meanLossCurve(b.make(learningRate: lr), problemCount: count, steps: steps,
                                                                    processes: processes) { made[$0]! })

@@ -41,7 +41,9 @@ public struct ClassificationEvaluation: Sendable {
             let width = steps + 3
             var local = [Double]()
             local.reserveCapacity(problems.count * width)
+            let start = DispatchTime.now().uptimeNanoseconds
             let curvesHere = Evaluator.problemCurves(o.optimizer, problems: problems, steps: steps)
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
             for (k, p) in problems.enumerated() {
                 let m = task.evaluate(parameters: p.finalParameters, on: testSet, limit: nil)
                 local += curvesHere[(k * (steps + 1))..<((k + 1) * (steps + 1))] + [m.accuracy, m.loss]
@@ -55,7 +57,11 @@ public struct ClassificationEvaluation: Sendable {
                 l += all[k * width + steps + 2]
             }
             let c = Evaluator.meanOfCurves(problemCurves, problems: count, steps: steps)
-            curves.append(.init(name: o.name, learningRate: o.learningRate, initialLoss: c[0], meanLoss: Array(c.dropFirst())))
+            let totalSeconds = processes.allgather([seconds], counts: Array(repeating: 1, count: processes.size)).reduce(0, +)
+            let curve = steps + 1
+            curves.append(.init(name: o.name, learningRate: o.learningRate, initialLoss: c[0], meanLoss: Array(c.dropFirst()),
+                                problemLosses: (0..<count).map { Array(problemCurves[($0 * curve)..<(($0 + 1) * curve)]) },
+                                seconds: totalSeconds, stepsTaken: count * steps))
             accuracy[o.name] = a / Double(count)
             loss[o.name] = l / Double(count)
             progress?(o.name)

@@ -13,6 +13,27 @@ public struct EvaluationResult: Sendable {
         public var meanLoss: [Double]
         /// Σ_{t=1..steps} of `meanLoss`.
         public var summedLoss: Double { Evaluator.summedLoss([initialLoss] + meanLoss) }
+        /// Each problem's loss f(θ_0) … f(θ_steps), in problem order (empty when not kept).
+        public var problemLosses: [[Double]] = []
+        /// Wall seconds of the runs (with several processes, every rank's seconds added); nil
+        /// when not measured.
+        public var seconds: Double?
+        /// Steps the runs took together (problems × steps).
+        public var stepsTaken: Int = 0
+        /// The rate of each group of problems when they ran at different rates (e.g. per style
+        /// family); empty otherwise.
+        public var groupLearningRates: [String: Float] = [:]
+        /// The rate as the table shows it: the rate, the range of the group rates ("0.01–0.2"), or "-".
+        public var rateLabel: String {
+            if let learningRate { return String(format: "%.3g", Double(learningRate)) }
+            guard let lo = groupLearningRates.values.min(), let hi = groupLearningRates.values.max() else { return "-" }
+            return String(format: "%.2g–%.2g", Double(lo), Double(hi))
+        }
+        /// Wall seconds per step of one problem (`seconds / stepsTaken`); nil when not measured.
+        public var secondsPerStep: Double? {
+            guard let seconds, stepsTaken > 0 else { return nil }
+            return seconds / Double(stepsTaken)
+        }
     }
 
     public var task: String
@@ -23,18 +44,52 @@ public struct EvaluationResult: Sendable {
 
     /// Runs every optimizer on problems 0..<`problems` of `split` (the test split by default) for
     /// `steps` steps — the same problems for every optimizer (split over `processes`; the same
-    /// result for any number of ranks).
+    /// curves for any number of ranks). Keeps each problem's curve and each optimizer's wall time.
     public static func run(
         task: any MetaTask, optimizers: [(name: String, learningRate: Float?, optimizer: any Optimizer)],
         problems count: Int, steps: Int, split: Split = .test, processes: any ProcessGroup = SingleProcess(),
         progress: ((String) -> Void)? = nil
     ) -> EvaluationResult {
+        run(task: task, optimizers: optimizers.map { EvaluatedOptimizer(name: $0.name, learningRate: $0.learningRate, optimizer: $0.optimizer) },
+            problems: count, steps: steps, split: split, processes: processes, progress: progress)
+    }
+
+    /// `run(task:optimizers:…)` for optimizers that may run each group of problems with its own
+    /// optimizer (`EvaluatedOptimizer.groups`). A group's problems are batched together; each
+    /// problem's curve is the one it has alone (coordinatewise optimizers), so the result is the
+    /// same for any number of ranks. Each row's wall time is measured on every rank around its
+    /// runs (not the gathering) and the ranks' seconds are added.
+    public static func run(
+        task: any MetaTask, optimizers: [EvaluatedOptimizer], problems count: Int, steps: Int, split: Split = .test,
+        processes: any ProcessGroup = SingleProcess(), progress: ((String) -> Void)? = nil
+    ) -> EvaluationResult {
+        precondition(count >= 1 && steps >= 0, "EvaluationResult.run: need problems and steps ≥ 0")
+        let share = processes.share(of: count)
         var made: [Int: any Problem] = [:]
-        for i in processes.share(of: count) { made[i] = task.makeProblem(split: split, index: i) }
+        for i in share { made[i] = task.makeProblem(split: split, index: i) }
+        let width = steps + 1
         var curves: [Curve] = []
         for o in optimizers {
-            let c = Evaluator.meanLossCurve(o.optimizer, problemCount: count, steps: steps, processes: processes) { made[$0]! }
-            curves.append(Curve(name: o.name, learningRate: o.learningRate, initialLoss: c[0], meanLoss: Array(c.dropFirst())))
+            var local = [Double](repeating: 0, count: share.count * width)
+            let start = DispatchTime.now().uptimeNanoseconds
+            for (g, member) in o.groups.enumerated() {
+                let mine = share.filter { o.group($0) == g }
+                guard !mine.isEmpty else { continue }
+                let c = Evaluator.problemCurves(member.optimizer, problems: mine.map { made[$0]! }, steps: steps)
+                for (k, i) in mine.enumerated() {
+                    let at = (i - share.lowerBound) * width
+                    local.replaceSubrange(at..<(at + width), with: c[(k * width)..<((k + 1) * width)])
+                }
+            }
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+            let all = processes.allgatherItems(local, items: count, width: width)
+            let totalSeconds = processes.allgather([seconds], counts: Array(repeating: 1, count: processes.size)).reduce(0, +)
+            let mean = Evaluator.meanOfCurves(all, problems: count, steps: steps)
+            var groupRates: [String: Float] = [:]
+            for m in o.groups where !m.name.isEmpty { if let lr = m.learningRate { groupRates[m.name] = lr } }
+            curves.append(Curve(name: o.name, learningRate: o.learningRate, initialLoss: mean[0], meanLoss: Array(mean.dropFirst()),
+                                problemLosses: (0..<count).map { Array(all[($0 * width)..<(($0 + 1) * width)]) },
+                                seconds: totalSeconds, stepsTaken: count * steps, groupLearningRates: groupRates))
             progress?(o.name)
         }
         return EvaluationResult(task: task.name, split: split, steps: steps, problems: count, curves: curves)
@@ -58,7 +113,7 @@ public struct EvaluationResult: Sendable {
         let header = ["optimizer", "lr"] + tableSteps.map { "step \($0)" } + ["sum"]
         var rows = [header]
         for c in curves {
-            rows.append([c.name, c.learningRate.map { String(format: "%.3g", Double($0)) } ?? "-"]
+            rows.append([c.name, c.rateLabel]
                         + tableSteps.map { f(c.meanLoss[$0 - 1]) } + [f(c.summedLoss)])
         }
         let widths = header.indices.map { i in rows.map { $0[i].count }.max()! }
@@ -78,18 +133,39 @@ public struct EvaluationResult: Sendable {
         return s
     }
 
-    /// `{"task", "steps", "problems", "split", "optimizers": {name: {"learning_rate", "mean_loss": [steps values]}}}`;
-    /// `learning_rate` is null for the learned optimizer, `mean_loss[i]` the loss after step i + 1.
+    /// `{"task", "steps", "problems", "split", "optimizers": {name: {"learning_rate", "mean_loss": [steps values], …}}}`;
+    /// `learning_rate` is null for the learned optimizer (and for rates that differ by group:
+    /// then `group_learning_rates` maps each group, e.g. style family, to its rate),
+    /// `mean_loss[i]` the loss after step i + 1. With measured wall times, each optimizer also
+    /// has `seconds` (its runs', ranks added) and `steps` (problems × steps), and — when there
+    /// is an "adam" row — the fields of `timeToReference()`: `steps_to_adam_final` (median; null:
+    /// never), `steps_to_adam_final_by_problem`, `seconds_per_step`, `seconds_to_adam_final` and
+    /// `adam_time_ratio` (null where not reached).
     public func json() throws -> Data {
         func number(_ x: Double) -> Any { x.isFinite ? x : NSNull() }
+        func optional(_ x: Double?) -> Any { x.map(number) ?? NSNull() }
         var optimizers: [String: Any] = [:]
+        let reach = timeToReference().map { Dictionary(uniqueKeysWithValues: $0.map { ($0.name, $0) }) }
         for c in curves {
-            optimizers[c.name] = [
+            var entry: [String: Any] = [
                 "learning_rate": c.learningRate.map { Double($0) as Any } ?? NSNull(),
                 "mean_loss": c.meanLoss.map(number),
                 "initial_loss": number(c.initialLoss),
                 "summed_loss": number(c.summedLoss),
-            ] as [String: Any]
+            ]
+            if !c.groupLearningRates.isEmpty { entry["group_learning_rates"] = c.groupLearningRates.mapValues { Double($0) } }
+            if let seconds = c.seconds {
+                entry["seconds"] = seconds
+                entry["steps"] = c.stepsTaken
+            }
+            if let r = reach?[c.name] {
+                entry["steps_to_adam_final"] = optional(r.medianSteps)
+                entry["steps_to_adam_final_by_problem"] = r.stepsByProblem.map { $0.map { $0 as Any } ?? NSNull() }
+                entry["seconds_per_step"] = optional(r.secondsPerStep)
+                entry["seconds_to_adam_final"] = optional(r.secondsToReach)
+                entry["adam_time_ratio"] = optional(r.referenceTimeRatio)
+            }
+            optimizers[c.name] = entry
         }
         let object: [String: Any] = ["task": task, "steps": steps, "problems": problems, "split": split.rawValue,
                                      "optimizers": optimizers]

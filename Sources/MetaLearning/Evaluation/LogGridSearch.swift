@@ -5,27 +5,29 @@ import Foundation
 ///
 /// The grid has `pointsPerDecade` points per decade over `initialRange`; it is extended by two
 /// decades on a side whenever the best value sits at that edge (within `limits`), then refined
-/// with 3 points between the best and each neighbour (a resolution of 1/(4·`pointsPerDecade`)
-/// decade). Values are compared as given (callers map divergence to +∞); ties go to the
-/// smaller argument.
+/// with `refinement` points (default 3) between the best and each neighbour: a resolution of
+/// 1/((`refinement` + 1)·`pointsPerDecade`) decade. Values are compared as given (callers map
+/// divergence to +∞); ties go to the smaller argument.
 enum LogGridSearch {
     /// Returns the best x and every (x, value) tried, in increasing x. `evaluate` gets log10 x
     /// (rounded to 6 decimals, each distinct point once).
     static func minimize(
-        initialRange: ClosedRange<Double>, pointsPerDecade: Int, limits: ClosedRange<Double>,
+        initialRange: ClosedRange<Double>, pointsPerDecade: Int, limits: ClosedRange<Double>, refinement: Int = 3,
         evaluate f: (Double) -> Double
     ) -> (best: Double, tried: [(x: Double, value: Double)]) {
-        precondition(pointsPerDecade >= 1 && initialRange.lowerBound > 0 && limits.lowerBound > 0,
+        precondition(pointsPerDecade >= 1 && initialRange.lowerBound > 0 && limits.lowerBound > 0 && refinement >= 0,
                      "LogGridSearch: bad arguments")
         var tried: [Double: Double] = [:]   // log10 x → value
+        func round6(_ e: Double) -> Double { (e * 1e6).rounded() / 1e6 }
         func evaluate(_ e: Double) {
-            let key = (e * 1e6).rounded() / 1e6
+            let key = round6(e)
             guard tried[key] == nil else { return }
             tried[key] = f(key)
         }
         let d = 1 / Double(pointsPerDecade)
         let minE = log10(limits.lowerBound), maxE = log10(limits.upperBound)
-        var lo = log10(initialRange.lowerBound), hi = log10(initialRange.upperBound)
+        // Edges rounded like the keys, so a best point at an edge is recognized whatever the range.
+        var lo = round6(log10(initialRange.lowerBound)), hi = round6(log10(initialRange.upperBound))
         var e = lo
         while e <= hi + 1e-9 { evaluate(e); e += d }
         func best() -> Double { tried.min { $0.value < $1.value || ($0.value == $1.value && $0.key < $1.key) }!.key }
@@ -44,7 +46,9 @@ enum LogGridSearch {
             } else { break }
         }
         let bst = best()
-        for k in 1...3 { evaluate(bst - d * Double(k) / 4); evaluate(bst + d * Double(k) / 4) }
+        for k in stride(from: 1, through: refinement, by: 1) {
+            evaluate(bst - d * Double(k) / Double(refinement + 1)); evaluate(bst + d * Double(k) / Double(refinement + 1))
+        }
         return (pow(10, best()), tried.keys.sorted().map { (pow(10, $0), tried[$0]!) })
     }
 }
