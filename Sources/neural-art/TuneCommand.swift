@@ -34,6 +34,9 @@ struct TuneCommand: ParsableCommand {
     @Flag(help: "Style task with a style distribution: also tune each baseline on each style family's own validation problems (--problems per family) and save the per-family rates, which evaluate then uses.")
     var perFamily = false
 
+    @Option(help: "Baselines to tune, comma-separated (sgd, nag, rmsprop, adam; default: all four). The file then holds only these, and `evaluate --baselines` runs only these.")
+    var only: String?
+
     @Flag(help: "No progress bar or summary (the saved file is still named).")
     var quiet = false
 
@@ -46,9 +49,9 @@ struct TuneCommand: ParsableCommand {
                 throw ValidationError("--per-family needs the style task with a style distribution (--style-families or --style-dir)")
             }
             let path = output ?? "models/\(taskSelection.task)-baselines.json"
-            let rates = tuneBaselines(task: task, steps: grid.steps(for: task), problems: grid.problems,
-                                      criterion: criterion, pointsPerDecade: grid.pointsPerDecade, perFamily: perFamily,
-                                      quiet: quiet)
+            let rates = tuneBaselines(task: task, baselines: try selectedBaselines(), steps: grid.steps(for: task),
+                                      problems: grid.problems, criterion: criterion, pointsPerDecade: grid.pointsPerDecade,
+                                      perFamily: perFamily, quiet: quiet)
             guard Job.isRoot else { return }
             try writeAtomically(try rates.encoded(), to: path)
             if !quiet { print(rates.summary) }
@@ -57,18 +60,34 @@ struct TuneCommand: ParsableCommand {
     }
 }
 
+extension TuneCommand {
+    /// `--only`'s baselines in canonical order (all four without it).
+    func selectedBaselines() throws -> [Baseline] {
+        guard let only else { return Baseline.allCases }
+        var chosen = Set<Baseline>()
+        for word in only.split(separator: ",", omittingEmptySubsequences: false) {
+            let name = word.trimmingCharacters(in: .whitespaces).lowercased()
+            guard let b = Baseline(rawValue: name) else {
+                throw ValidationError("--only: unknown baseline '\(name)' (known: sgd, nag, rmsprop, adam)")
+            }
+            chosen.insert(b)
+        }
+        return Baseline.allCases.filter(chosen.contains)
+    }
+}
+
 /// Runs the tuner with a progress bar (shared by `tune`, `evaluate` and `compare`), the problems
 /// split over `processes` (default: the job's). With `perFamily` (a style task with a
 /// distribution), every baseline is also tuned on each family's first `problems` validation
 /// problems and the rates record the per-family table.
-func tuneBaselines(task: any MetaTask, steps: Int, problems: Int, criterion: TuningCriterion,
+func tuneBaselines(task: any MetaTask, baselines: [Baseline] = Baseline.allCases, steps: Int, problems: Int, criterion: TuningCriterion,
                    pointsPerDecade: Int, perFamily: Bool = false, initialRanges: [Baseline: ClosedRange<Double>] = [:],
                    refinement: Int = 3, estimatedRuns: Int = 16 + 6, processes: any ProcessGroup = Job.processes,
                    quiet: Bool) -> BaselineRates {
     let families = perFamily ? (task as? StyleTask)?.problemIndicesByFamily(split: .validation, perFamily: problems) ?? [] : []
     // `estimatedRuns` grid points per baseline (~22 on the default grid before widening and
     // refining): an estimate for the bar, which grows it when the grid widens and ends at the real count.
-    let bar = ProgressBar(label: "tune", total: 4 * estimatedRuns * (1 + families.count), quiet: quiet)
+    let bar = ProgressBar(label: "tune", total: baselines.count * estimatedRuns * (1 + families.count), quiet: quiet)
     var done = 0
     func progress(_ prefix: String) -> (Baseline, Float, Double) -> Void {
         { b, lr, v in
@@ -77,13 +96,13 @@ func tuneBaselines(task: any MetaTask, steps: Int, problems: Int, criterion: Tun
                        estimated: true)
         }
     }
-    var rates = BaselineTuner.tune(task: task, steps: steps, problems: problems, criterion: criterion,
+    var rates = BaselineTuner.tune(task: task, baselines: baselines, steps: steps, problems: problems, criterion: criterion,
                                    pointsPerDecade: pointsPerDecade, initialRanges: initialRanges, refinement: refinement,
                                    processes: processes, progress: progress(""))
     if !families.isEmpty {
         rates = rates.addingFamilies(families.map { group in
             (group.family.rawValue,
-             BaselineTuner.tune(task: task, steps: steps, validationIndices: group.indices, criterion: criterion,
+             BaselineTuner.tune(task: task, baselines: baselines, steps: steps, validationIndices: group.indices, criterion: criterion,
                                 pointsPerDecade: pointsPerDecade, initialRanges: initialRanges, refinement: refinement,
                                 processes: processes, progress: progress(group.family.rawValue + " ")))
         })

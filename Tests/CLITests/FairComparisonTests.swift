@@ -95,6 +95,20 @@ final class FairComparisonTests: CLITestCase {
                     mentioning: "no per-family sgd rate for family 'stripes' (tuned on cells, dots, wash)")
         assertUsageError(try run(["tune", "--task", "quadratic", "--per-family"]),
                          mentioning: "--per-family needs the style task with a style distribution")
+
+        // --only adam: the file holds ADAM alone (overall and per family); evaluate runs only it.
+        let adamOnly = temp("adam.json")
+        let t = try run(["tune"] + d + ["--only", "adam", "--problems", "1", "--steps", "2", "--per-family", "--output", adamOnly,
+                                       "--quiet"], timeout: 60)
+        XCTAssertEqual(t.status, 0, t.stderr)
+        let adamFile = try json(adamOnly)["rates"] as! [String: Any]
+        XCTAssertEqual((adamFile["rates"] as? [String: Double])?.keys.sorted(), ["adam"])
+        XCTAssertEqual((adamFile["familyRates"] as? [String: [String: Double]])?["wash"]?.keys.sorted(), ["adam"])
+        let ea = try run(["evaluate"] + d + ["--baselines", adamOnly, "--problems", "3", "--steps", "2", "--output-dir", temp("a"),
+                                            "--json", temp("a.json"), "--quiet"], timeout: 60)
+        XCTAssertEqual(ea.status, 0, ea.stderr)
+        XCTAssertEqual((try json(temp("a.json"))["optimizers"] as! [String: Any]).keys.sorted(), ["adam"])
+        assertUsageError(try run(["tune", "--task", "quadratic", "--only", "adam,adm"]), mentioning: "--only: unknown baseline 'adm'")
         assertUsageError(try run(["evaluate", "--task", "quadratic", "--per-family"]),
                          mentioning: "--per-family needs the style task with a style distribution")
     }
