@@ -436,6 +436,26 @@ def check_terms(problem, content):
     return out
 
 
+def profile_loss(problem, content, runs=5, top=12):
+    """(operator, self CPU ms per loss forward+backward, share) of the `top` costliest operators."""
+    from torch.profiler import ProfilerActivity, profile
+    theta = content.clone().requires_grad_(True)
+
+    def once():
+        theta.grad = None
+        problem.loss(theta).backward()
+
+    for _ in range(2):
+        once()
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        for _ in range(runs):
+            once()
+    events = [(e.key, e.self_cpu_time_total / 1e3 / runs) for e in prof.key_averages()]
+    total = sum(ms for _, ms in events)
+    events.sort(key=lambda e: -e[1])
+    return [(name, ms, ms / total) for name, ms in events[:top]] + [("(all)", total, 1.0)]
+
+
 def load_average():
     try:
         return [float(x) for x in open("/proc/loadavg").read().split()[:3]]
@@ -471,6 +491,8 @@ def main():
     parser.add_argument("--flops", action="store_true", help="count PyTorch's FLOPs per size")
     parser.add_argument("--check", action="store_true",
                         help="print the loss terms at the content image (for a comparison with Swift)")
+    parser.add_argument("--profile", action="store_true",
+                        help="print torch.profiler's top operators of the loss forward+backward per size and thread count")
     parser.add_argument("--swift", help="neural-art binary: time its bench alternately with PyTorch's")
     parser.add_argument("--rounds", type=int, default=1, help="alternating rounds with --swift")
     args = parser.parse_args()
@@ -509,6 +531,14 @@ def main():
         if args.check:
             for point, c in entry["check"].items():
                 print(f"       at {point}: " + ", ".join(f"{k} {v:.7g}" for k, v in c.items()), flush=True)
+
+    if args.profile:
+        for threads in args.threads:
+            torch.set_num_threads(threads)
+            for size, (problem, content) in problems.items():
+                print(f"profile: {size} px, {threads} thread(s), self CPU time per loss forward+backward")
+                for name, ms, share in profile_loss(problem, content):
+                    print(f"  {name:42s} {ms:8.2f} ms {100 * share:5.1f} %")
 
     rounds = max(args.rounds, 1) if args.swift else 1
     for r in range(rounds):
