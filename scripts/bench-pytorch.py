@@ -29,10 +29,14 @@ With `--swift PATH`, runs `PATH bench --skip-meta --threads T` alternately with 
 measurements for `--rounds` rounds (both see the same machine load) and reports the
 Swift/PyTorch time ratios per round and their medians.
 
+On a machine with other load, run it with OMP_WAIT_POLICY=PASSIVE: PyTorch's GNU OpenMP threads
+otherwise spin at every barrier and its multi-threaded runs slow down several-fold
+(docs/BENCH-PYTORCH.md).
+
 Usage:
-  python3 scripts/bench-pytorch.py [--sizes 64 128 256] [--threads 1 2] [--repeats 9]
-                                   [--json FILE] [--flops] [--check]
-                                   [--swift .build/release/neural-art --rounds 3]
+  OMP_WAIT_POLICY=PASSIVE python3 scripts/bench-pytorch.py [--sizes 64 128 256] [--threads 1 2]
+      [--repeats 9] [--json FILE] [--flops] [--check] [--profile]
+      [--swift .build/release/neural-art --rounds 3]
   (needs torch and numpy)
 """
 import argparse
@@ -490,7 +494,8 @@ def main():
                         help="tent pooling as a depthwise strided conv or as strided slices")
     parser.add_argument("--flops", action="store_true", help="count PyTorch's FLOPs per size")
     parser.add_argument("--check", action="store_true",
-                        help="print the loss terms at the content image (for a comparison with Swift)")
+                        help="print the weights' checksums and the loss terms and gradient at the content "
+                             "image and at 0.7·content + 0.3·style (for a comparison with Swift)")
     parser.add_argument("--profile", action="store_true",
                         help="print torch.profiler's top operators of the loss forward+backward per size and thread count")
     parser.add_argument("--swift", help="neural-art binary: time its bench alternately with PyTorch's")
