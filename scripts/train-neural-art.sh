@@ -6,26 +6,35 @@
 #
 # Stages (each resumable: a killed run picks up from its last checkpoint when the script is run
 # again with the same run-dir; finished stages are skipped):
-#   1. meta-train from scratch, horizon 64 (unrolls of 16 steps, 2 problems per meta-step);
-#   2. meta-train from stage 1, horizon 128, half the meta-learning rate;
-#   3. copy the result to models/neural-art.lstm (INSTALL=0: leave models/ alone).
+#   1. meta-train from scratch, horizon 64 (unrolls of 16 steps, 2 problems per meta-step),
+#      early weight 8;
+#   2. meta-train from stage 1, horizon 128, half the meta-learning rate, early weight 32 (the
+#      first steps weigh more: no first-step overshoot);
+#   3. copy the result to models/neural-art.lstm (INSTALL=0: leave models/ alone);
+#   4. REPORTS=1 (default with INSTALL=1): re-tune the stylize baselines
+#      (models/neural-art-baselines.json, swirls crops) and regenerate the reports the README
+#      quotes: docs/any-style-report (held-out families, ADAM tuned per family),
+#      docs/pipeline-report (512-px pipeline), docs/style-report and docs/compare.
 # Training problems draw their style from the training families (TRAIN_FAMILIES; validation
 # draws fresh styles of the same families), so every other family — dots and mosaic, and the
 # families added after this recipe — is held out from training *and* model selection.
 #
-# Settings: EARLY (--early-weight, default 8), MOMENTUM (--momentum-inputs, default none),
-# STAGE1 / STAGE2 (meta-steps, default 800 / 400), THREADS (compute threads per process; the
-# result is bit-reproducible for a given count; default 2), BIN (the binary; default: build).
+# Settings: EARLY1 / EARLY2 (--early-weight of the stages, default 8 / 32), MOMENTUM
+# (--momentum-inputs, default 0.5,0.9,0.99; empty: none), STAGE1 / STAGE2 (meta-steps, default
+# 800 / 400), THREADS (compute threads per process; the result is bit-reproducible for a given
+# count; default 1, as the shipped model was made), BIN (the binary; default: build).
 # Wall time on this 2-core machine: see README "The shipped model: commands and wall time".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=${1:-runs/neural-art}
-EARLY=${EARLY:-8}
-MOMENTUM=${MOMENTUM:-}
+EARLY1=${EARLY1:-8}
+EARLY2=${EARLY2:-32}
+MOMENTUM=${MOMENTUM-0.5,0.9,0.99}
 STAGE1=${STAGE1:-800}
 STAGE2=${STAGE2:-400}
-THREADS=${THREADS:-2}
+THREADS=${THREADS:-1}
 INSTALL=${INSTALL:-1}
+REPORTS=${REPORTS:-$INSTALL}
 TRAIN_FAMILIES=${TRAIN_FAMILIES:-cells,marble,stripes,strokes,wash,bundled}
 mkdir -p "$dir"
 scripts/setup.sh
@@ -36,8 +45,7 @@ start=$(date +%s)
 stage() { echo "== $1 ($(( $(date +%s) - start )) s so far)" >&2; }
 
 common=(--task style --style-families "$TRAIN_FAMILIES" --held-out-families none --objective log --random-scale 1
-        --unroll 16 --problems-per-step 2 --validate-every 80 --validation-problems 8 --early-weight "$EARLY"
-        --checkpoint-every 40)
+        --unroll 16 --problems-per-step 2 --validate-every 80 --validation-problems 8 --checkpoint-every 40)
 # meta-train with --resume when the stage's checkpoint exists; skipped when its model exists.
 run_stage() {
   local name=$1; shift
@@ -52,12 +60,25 @@ run_stage() {
 momentum=()
 [ -n "$MOMENTUM" ] && momentum=(--momentum-inputs "$MOMENTUM")
 stage "stage 1: from scratch, horizon 64, $STAGE1 meta-steps"
-run_stage stage1 --rms-inputs "${momentum[@]}" --meta-steps "$STAGE1" --horizon 64 --meta-learning-rate 2e-3
+run_stage stage1 --rms-inputs "${momentum[@]}" --meta-steps "$STAGE1" --horizon 64 --meta-learning-rate 2e-3 --early-weight "$EARLY1"
 stage "stage 2: from stage 1, horizon 128, $STAGE2 meta-steps"
-run_stage stage2 --initial-model "$dir/stage1.lstm" --meta-steps "$STAGE2" --horizon 128 --meta-learning-rate 1e-3
-if [ "$INSTALL" = 1 ]; then
-  cp "$dir/stage2.lstm" models/neural-art.lstm
-  stage "done: models/neural-art.lstm"
-else
-  stage "done: $dir/stage2.lstm"
-fi
+run_stage stage2 --initial-model "$dir/stage1.lstm" --meta-steps "$STAGE2" --horizon 128 --meta-learning-rate 1e-3 \
+    --early-weight "$EARLY2"
+if [ "$INSTALL" != 1 ]; then stage "done: $dir/stage2.lstm"; exit 0; fi
+cp "$dir/stage2.lstm" models/neural-art.lstm
+stage "installed models/neural-art.lstm"
+if [ "$REPORTS" != 1 ]; then exit 0; fi
+export BIN=$B
+stage "baselines for stylize and compare: tune on swirls crops"
+[ -f "$dir/baselines.json" ] || $B tune --task style --problems 6 --steps 128 --output "$dir/baselines.json" --quiet
+cp "$dir/baselines.json" models/neural-art-baselines.json
+stage "report: held-out style families"
+scripts/any-style-report.sh models/neural-art.lstm docs/any-style-report
+stage "report: the 512-px pipeline"
+FAMILIES=${PIPELINE_FAMILIES:-ripples,plaid,facets,whirls} scripts/pipeline-report.sh models/neural-art.lstm docs/pipeline-report
+stage "report: swirls at 64 and 128 px, stained glass (style tuned per style)"
+TUNE=style scripts/style-report.sh models/neural-art.lstm 20 6
+stage "compare"
+$B compare --baselines models/neural-art-baselines.json --output-dir docs/compare --quiet
+stage "done"
+
