@@ -20,7 +20,7 @@ struct MetaTrainDefaults {
     static func forTask(_ name: String) -> MetaTrainDefaults {
         switch name {
         case "style":
-            // The README's stage 1 (models/neural-art-h64.lstm).
+            // The single-style recipe's first stage (README, "Style tasks"; the shipped model comes from scripts/train-neural-art.sh).
             return MetaTrainDefaults(metaSteps: 480, horizon: 64, unroll: 16, problemsPerStep: 2, metaLearningRate: 2e-3,
                                      validateEvery: 80, validationProblems: 8, objective: .log, randomScale: 1, rmsInputs: true)
         case "mlp":
