@@ -105,9 +105,12 @@ public final class CoarseToFine {
     ///   - observer: called after each step with the step, that scale's set-up and its current
     ///     canvas pixels (`transfer.image(from:)` gives the picture); return `false` to stop the
     ///     whole run.
+    ///   - carryState: start each finer scale's optimizer from the previous scale's state,
+    ///     resampled like the picture (`ResamplableOptimizerState`: ADAM's moments, the LSTM's
+    ///     memory), with its step count; false: a fresh state per scale.
     public func run(
         makeOptimizer: (Int) throws -> any Optimizer, initialization: Initialization, seed: UInt64,
-        originalColors: Bool = false,
+        originalColors: Bool = false, carryState: Bool = false,
         started: (Int, StyleTransfer, Tensor) -> Void = { _, _, _ in },
         observer: (ScaleStep, StyleTransfer, Tensor) -> Bool = { _, _, _ in true }
     ) throws -> (image: Image, history: [LossBreakdown]) {
@@ -115,6 +118,7 @@ public final class CoarseToFine {
         var history: [LossBreakdown] = []
         var done = 0
         var stopped = false
+        var previous: (state: any OptimizerState, transfer: StyleTransfer)?
         for k in schedule.sizes.indices where !stopped {
             let transfer = self.transfer(scale: k)
             // The previous scale's picture (its margin cropped off), upsampled and padded anew.
@@ -122,12 +126,15 @@ public final class CoarseToFine {
                 ?? transfer.initialPixels(initialization, seed: seed)
             started(k, transfer, pixels)
             let optimizer = try makeOptimizer(k)
-            history = try transfer.run(optimizer: optimizer, pixels: pixels,
-                                       iterations: schedule.iterations[k]) { step, current in
+            let (scaleHistory, state) = try Self.runScale(
+                optimizer, transfer: transfer, pixels: pixels, iterations: schedule.iterations[k],
+                carried: carryState ? previous : nil) { step, current in
                 let keepGoing = observer(ScaleStep(scale: k, step: step, overallStep: done + step.step), transfer, current)
                 if !keepGoing { stopped = true }
                 return keepGoing
             }
+            history = scaleHistory
+            previous = (state, transfer)
             done += schedule.iterations[k]
             let last = k == schedule.sizes.count - 1 || stopped
             picture = transfer.image(from: pixels, originalColors: originalColors && last)
@@ -137,6 +144,46 @@ public final class CoarseToFine {
 }
 
 extension CoarseToFine {
+    /// One scale's run with a fresh state, or one resampled from the previous scale's (`carried`);
+    /// returns the losses and the state after the run.
+    static func runScale<O: Optimizer>(
+        _ optimizer: O, transfer: StyleTransfer, pixels: Tensor, iterations: Int,
+        carried: (state: any OptimizerState, transfer: StyleTransfer)?,
+        observer: (StylizeStep, Tensor) -> Bool
+    ) throws -> ([LossBreakdown], any OptimizerState) {
+        let state = optimizer.makeState(segments: [pixels.count])
+        if let carried, let resamplable = state as? any ResamplableOptimizerState {
+            let source = nearestSource(from: carried.transfer, to: transfer)
+            _ = source.withUnsafeBufferPointer { resamplable.resample(from: carried.state, source: $0.baseAddress!) }
+        }
+        let history = try transfer.run(optimizer: optimizer, pixels: pixels, iterations: iterations, state: state,
+                                       observer: observer)
+        return (history, state)
+    }
+
+    /// For each value of `to`'s canvas (planar `[3, canvasHeight, canvasWidth]`), the index of the
+    /// nearest value of `from`'s canvas: the picture maps onto the picture and the margin onto
+    /// the margin, each scaled by its own ratio (pixel centres), the channel kept.
+    static func nearestSource(from: StyleTransfer, to: StyleTransfer) -> [Int32] {
+        /// Old index along one axis for new index i: picture (`n` new, `o` old) then margin (`mn`, `mo`).
+        func axis(_ n: Int, _ mn: Int, _ o: Int, _ mo: Int) -> [Int] {
+            (0..<(n + mn)).map { i in
+                if i < n { return min(o - 1, Int((Double(i) + 0.5) * Double(o) / Double(n))) }
+                guard mo > 0 else { return o - 1 }
+                return o + min(mo - 1, Int((Double(i - n) + 0.5) * Double(mo) / Double(mn)))
+            }
+        }
+        let ys = axis(to.height, to.margin.rows, from.height, from.margin.rows)
+        let xs = axis(to.width, to.margin.columns, from.width, from.margin.columns)
+        let oh = from.canvasHeight, ow = from.canvasWidth
+        var source = [Int32]()
+        source.reserveCapacity(3 * ys.count * xs.count)
+        for c in 0..<3 {
+            for y in ys { for x in xs { source.append(Int32((c * oh + y) * ow + x)) } }
+        }
+        return source
+    }
+
     /// Bytes a run of `schedule` allocates at most, estimated before any allocation: at the output
     /// scale, each pyramid level's activations, their gradients and pooled maps, the level
     /// images, one shared convolution workspace (only partly touched, so the resident peak is

@@ -43,13 +43,23 @@ extension StyleProblem {
         optimizer: O, pixels: Tensor, iterations: Int,
         observer: (StylizeStep, Tensor) -> Bool = { _, _ in true }
     ) throws -> [LossBreakdown] {
+        try run(optimizer: optimizer, pixels: pixels, iterations: iterations,
+                state: optimizer.makeState(segments: [parameterCount]), observer: observer)
+    }
+
+    /// `run` continuing from `state` (advanced in place), e.g. one carried from a coarser scale.
+    @discardableResult
+    public func run<O: Optimizer>(
+        optimizer: O, pixels: Tensor, iterations: Int, state: O.State,
+        observer: (StylizeStep, Tensor) -> Bool = { _, _ in true }
+    ) throws -> [LossBreakdown] {
         let problem = self, n = parameterCount
         precondition(pixels.count == n,
                      "StyleProblem.run: \(pixels.shape) pixels for a \(stylization.width)×\(stylization.height) problem")
         var history: [LossBreakdown] = []
         history.reserveCapacity(iterations + 1)
         var failure: StylizeError?
-        ProblemBatch([problem]).optimize(optimizer, theta: pixels.data, steps: iterations, evaluated: { t, _ in
+        ProblemBatch([problem]).optimize(optimizer, theta: pixels.data, steps: iterations, state: state, evaluated: { t, _ in
             let loss = problem.lastLoss!
             guard loss.total.isFinite else { failure = .diverged(step: t + 1, optimizer: optimizer.name); return false }
             history.append(loss)

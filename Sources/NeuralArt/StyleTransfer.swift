@@ -107,6 +107,15 @@ public final class StyleTransfer {
                                                 observer: observer)
     }
 
+    /// `run` continuing from `state` (advanced in place).
+    @discardableResult
+    public func run<O: Optimizer>(
+        optimizer: O, pixels: Tensor, iterations: Int, state: O.State,
+        observer: (StylizeStep, Tensor) -> Bool = { _, _ in true }
+    ) throws -> [LossBreakdown] {
+        try styleProblem.run(optimizer: optimizer, pixels: pixels, iterations: iterations, state: state, observer: observer)
+    }
+
     /// The picture for canvas `pixels` (the margin cropped off), optionally keeping the content's
     /// colours.
     public func image(from pixels: Tensor, originalColors: Bool = false) -> Image {

@@ -108,6 +108,9 @@ struct StylizeCommand: ParsableCommand {
     @Option(name: .long, help: "Seed for every random choice (noise initialization).")
     var seed: UInt64 = 0
 
+    @Flag(name: .long, help: "Coarse to fine: start each finer scale's optimizer from the previous scale's state (ADAM's moments, the learned optimizer's memory), resampled like the picture, instead of afresh.")
+    var carryState = false
+
     @Option(name: .long, parsing: .unconditional, help: "Print the losses every N steps (0: never).")
     var printEvery: Int = 0
 
@@ -267,7 +270,8 @@ struct StylizeCommand: ParsableCommand {
         let clock = Date()
         var seconds: [Double] = []
         let (picture, history) = try run.run(makeOptimizer: makeOptimizer, initialization: initialization, seed: seed,
-                                             originalColors: originalColors, started: tracker.start) { s, transfer, current in
+                                             originalColors: originalColors, carryState: carryState,
+                                             started: tracker.start) { s, transfer, current in
             tracker.observe(s, transfer, current)
             if s.scale == schedule.sizes.count - 1 { seconds.append(Date().timeIntervalSince(clock)) }
             let step = s.overallStep

@@ -233,7 +233,7 @@ extension LSTMOptimizer {
 /// and momentum inputs (`inputs.stateCount` × count, feature-major); the fused step's packed
 /// weights and per-thread scratch (a few KB). Memory: (2·layers·H + stateCount)·4 bytes per
 /// coordinate (328 bytes for 2 × 20 with RMS inputs). Everything is allocated here, once.
-public final class LSTMOptimizerState: OptimizerState {
+public final class LSTMOptimizerState: ResamplableOptimizerState {
     public let configuration: LSTMConfiguration
     public let count: Int
     public internal(set) var step: Int = 0
@@ -265,6 +265,28 @@ public final class LSTMOptimizerState: OptimizerState {
         tiles.fill(0)
         featureState?.fill(0)
         step = 0
+    }
+
+    /// Carries the hidden and cell states and the input features' running averages
+    /// (`ResamplableOptimizerState`); `other` must have the same configuration.
+    public func resample(from other: any OptimizerState, source: UnsafePointer<Int32>) -> Bool {
+        guard let o = other as? LSTMOptimizerState, o.configuration == configuration else { return false }
+        let L = configuration.layout, T = LSTMFusedStep.tile, floats = LSTMFusedStep.tileFloats(L)
+        let rows = floats / T
+        let dst = tiles.data, src = o.tiles.data
+        for n in 0..<count {
+            let s = Int(source[n])
+            let d = dst + (n / T) * floats + n % T, from = src + (s / T) * floats + s % T
+            for r in 0..<rows { d[r * T] = from[r * T] }
+        }
+        if let mine = featureState, let theirs = o.featureState {
+            for k in 0..<configuration.inputs.stateCount {
+                let d = mine.data + k * count, from = theirs.data + k * o.count
+                for n in 0..<count { d[n] = from[Int(source[n])] }
+            }
+        }
+        step = o.step
+        return true
     }
 
     /// The hidden state of `layer` for coordinate `index` (H values; for tests and inspection).

@@ -21,8 +21,21 @@ extension ProblemBatch {
         evaluated: (Int, UnsafePointer<Double>) -> Bool,
         updated: (Int, UnsafePointer<Float>, UnsafePointer<Float>) -> Bool = { _, _, _ in true }
     ) -> Int {
+        optimize(optimizer, theta: theta, steps: steps, state: optimizer.makeState(segments: problems.map(\.parameterCount)),
+                 evaluated: evaluated, updated: updated)
+    }
+
+    /// `optimize` continuing from `state` (e.g. one carried from a coarser scale), which it
+    /// advances in place.
+    /// - Precondition: `state.count == count`.
+    @discardableResult
+    public func optimize<O: Optimizer>(
+        _ optimizer: O, theta: UnsafeMutablePointer<Float>, steps: Int, state: O.State,
+        evaluated: (Int, UnsafePointer<Double>) -> Bool,
+        updated: (Int, UnsafePointer<Float>, UnsafePointer<Float>) -> Bool = { _, _, _ in true }
+    ) -> Int {
+        precondition(state.count == count, "ProblemBatch.optimize: a state for \(state.count) coordinates, not \(count)")
         let gradient = Tensor(shape: [count]), delta = Tensor(shape: [count])
-        let state = optimizer.makeState(segments: problems.map(\.parameterCount))
         var losses = [Double](repeating: 0, count: problems.count)
         return losses.withUnsafeMutableBufferPointer { lp -> Int in
             for t in 0..<max(steps, 0) {
