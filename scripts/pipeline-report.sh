@@ -16,6 +16,9 @@
 #   FAMILIES  held-out families (default: dots,mosaic)
 #   RATES     ADAM rates tried (default: 0.01 0.02 0.04)
 #   SIZE      output size (default 512)
+#   LSTM_FLAGS / ADAM_FLAGS  extra stylize flags for each (default: LSTM_FLAGS=--carry-state: the
+#             learned optimizer keeps its memory across scales; ADAM starts each scale afresh,
+#             which ends lower for it)
 #   BIN       the binary (default: build .build/release/neural-art)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +27,8 @@ OUT=${2:-docs/pipeline-report}
 FAMILIES=${FAMILIES:-dots,mosaic}
 RATES=${RATES:-0.01 0.02 0.04}
 SIZE=${SIZE:-512}
+LSTM_FLAGS=${LSTM_FLAGS---carry-state}
+ADAM_FLAGS=${ADAM_FLAGS:-}
 if [ -z "${BIN:-}" ]; then swift build -c release --product neural-art >&2; fi
 B=${BIN:-.build/release/neural-art}
 TUNE_PHOTO=images/coffee.png
@@ -37,7 +42,7 @@ paint() {   # style photo optimizer lr tag
   local style=$1 photo=$2 opt=$3 lr=$4 tag=$5
   local log="$work/$tag.csv" pic="$work/$tag.jpg"
   local args=(stylize -q --content "$photo" --style "$style" --size "$SIZE" --optimizer "$opt" -o "$pic" --log "$log")
-  if [ "$opt" = lstm ]; then args+=(--model "$MODEL"); else args+=(--learning-rate "$lr"); fi
+  if [ "$opt" = lstm ]; then args+=(--model "$MODEL" $LSTM_FLAGS); else args+=(--learning-rate "$lr" $ADAM_FLAGS); fi
   $B "${args[@]}"
   local last; last=$(tail -1 "$log")
   echo "$(basename "$style" .png),$(basename "$photo"),$opt,$lr,$(echo "$last" | cut -d, -f2),$(echo "$last" | awk -F, '{print $NF}'),$log" >> "$work/runs.csv"
@@ -69,7 +74,7 @@ from PIL import Image
 Image.open(sys.argv[1]).convert("RGB").resize((128, 128), Image.LANCZOS).save(sys.argv[2], quality=90)
 EOF
 done
-python3 - "$work/runs.csv" "$OUT" "$MODEL" "$FAMILIES" "$RATES" "$SIZE" <<'EOF'
+ LSTM_FLAGS="$LSTM_FLAGS" ADAM_FLAGS="$ADAM_FLAGS" python3 - "$work/runs.csv" "$OUT" "$MODEL" "$FAMILIES" "$RATES" "$SIZE" <<'EOF'
 import csv, statistics, sys, os
 runs_path, out, model, families, rates, size = sys.argv[1:]
 rows = list(csv.DictReader(open(runs_path)))
@@ -101,7 +106,8 @@ wins = sum(t["lstm"] < t["adam"] for t in table)
 ratio = statistics.mean(t["lstm"] / t["adam"] for t in table)
 time_ratio = [t["reach_s"] / t["adam_s"] for t in table if t["reach_s"] is not None]
 md = [f"# Learned optimizer in the {size}-px pipeline: report", "",
-      f"Made by `scripts/pipeline-report.sh {model} {out}` (FAMILIES={families}, RATES=\"{rates}\").",
+      f"Made by `scripts/pipeline-report.sh {model} {out}` (FAMILIES={families}, RATES=\"{rates}\", "
+      f"LSTM_FLAGS=\"{os.environ.get('LSTM_FLAGS', '')}\", ADAM_FLAGS=\"{os.environ.get('ADAM_FLAGS', '')}\").",
       f"Coarse to fine (100 steps at 128 px, 60 at 256, 30 at {size}); held-out photos chelsea and rocket; one",
       "style sample per held-out family; ADAM's rate tuned per style on coffee (lowest final loss).",
       "Losses are the total loss at the output scale; seconds are wall seconds since the start (all scales).", "",

@@ -31,6 +31,9 @@ SUMMARY="$OUT/README.md"
   echo
   echo "Made by \`scripts/style-report.sh $MODEL $TEST $VAL\` on $(date -u +%Y-%m-%d)."
   echo "Mean loss over $TEST test crops (a seed stream never used in training, validation or tuning);"
+  echo "\"unseen style\" is unseen by a model trained on swirls alone; a model trained on the style distribution"
+  echo "(models/neural-art.lstm) has both swirls and stained glass among its training styles (the bundled family),"
+  echo "and its report on unseen styles is docs/any-style-report/."
   if [ "${TUNE:-1}" = 0 ]; then
   echo "baseline learning rates: models/neural-art-baselines.json (tuned on 64-px swirls validation crops) in every setting."
 elif [ "${TUNE:-1}" = style ]; then
