@@ -108,8 +108,8 @@ struct StylizeCommand: ParsableCommand {
     @Option(name: .long, help: "Seed for every random choice (noise initialization).")
     var seed: UInt64 = 0
 
-    @Flag(name: .long, help: "Coarse to fine: start each finer scale's optimizer from the previous scale's state (ADAM's moments, the learned optimizer's memory), resampled like the picture, instead of afresh.")
-    var carryState = false
+    @Flag(inversion: .prefixedNo, help: "Coarse to fine: start each finer scale's optimizer from the previous scale's state (ADAM's moments, the learned optimizer's memory), resampled like the picture, instead of afresh. Default: on for lstm (its first step at a finer scale is then no overshoot), off for the others (ADAM ends lower afresh).")
+    var carryState: Bool?
 
     @Option(name: .long, parsing: .unconditional, help: "Print the losses every N steps (0: never).")
     var printEvery: Int = 0
@@ -270,7 +270,7 @@ struct StylizeCommand: ParsableCommand {
         let clock = Date()
         var seconds: [Double] = []
         let (picture, history) = try run.run(makeOptimizer: makeOptimizer, initialization: initialization, seed: seed,
-                                             originalColors: originalColors, carryState: carryState,
+                                             originalColors: originalColors, carryState: carryState ?? learned,
                                              started: tracker.start) { s, transfer, current in
             tracker.observe(s, transfer, current)
             if s.scale == schedule.sizes.count - 1 { seconds.append(Date().timeIntervalSince(clock)) }

@@ -28,19 +28,22 @@ final class StylizeCommandTests: CLITestCase {
 
     /// Coarse to fine with --carry-state (ADAM and the learned optimizer): runs, and the finer
     /// scale starts from the carried state (its log differs from a fresh start's after step 0).
+    /// The default is to carry for the learned optimizer and not for ADAM.
     func testCarryStateAcrossScales() throws {
         for optimizer in ["adam", "lstm"] {
             var logs: [[String]] = []
-            for carry in [false, true] {
-                let out = temp("c-\(optimizer)-\(carry).png"), log = temp("c-\(optimizer)-\(carry).csv")
+            for carry in [false, true, nil] {
+                let name = "c-\(optimizer)-\(carry.map { "\($0)" } ?? "default")"
+                let out = temp(name + ".png"), log = temp(name + ".csv")
+                let flag = carry.map { $0 ? ["--carry-state"] : ["--no-carry-state"] } ?? []
                 let r = try run(["stylize", "--size", "64", "--scales", "2", "--coarse-iterations", "3", "-i", "3",
-                                 "--optimizer", optimizer, "-o", out, "--log", log, "-q"] + (carry ? ["--carry-state"] : []),
-                                timeout: 60)
+                                 "--optimizer", optimizer, "-o", out, "--log", log, "-q"] + flag, timeout: 60)
                 XCTAssertEqual(r.status, 0, r.stderr)
                 logs.append(try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").map { String($0.split(separator: ",")[1]) })
             }
             XCTAssertEqual(logs[0][1], logs[1][1], "\(optimizer): the same start at the finer scale")
             XCTAssertNotEqual(logs[0][2], logs[1][2], "\(optimizer): a different first step from the carried state")
+            XCTAssertEqual(logs[2], logs[optimizer == "lstm" ? 1 : 0], "\(optimizer): the default")
         }
     }
 
