@@ -12,7 +12,10 @@ struct BenchCommand: ParsableCommand {
             For each size, times the RandVGG-S forward pass, the loss forward+backward, a full \
             ADAM step and a full learned-optimizer (2×20 LSTM) step with 1 BLAS thread and with \
             one per core, and reports the faster (and the learned step's cost in ADAM steps, \
-            both measured in the same run). GFLOP/s are shown next to the GEMM peak measured \
+            both measured in the same run). Steps are timed in steady state: each optimizer's \
+            state is made once and continued from run to run; "LSTM state" is the one-time cost of \
+            making the learned optimizer's state (hidden and cell states of every coordinate) and \
+            zeroing it, paid once per run or scale. GFLOP/s are shown next to the GEMM peak measured \
             here with the same thread count; "floor" is the time the loss's FLOPs would take at \
             that peak. Then the learned optimizer alone (inference step and 20-step meta-training \
             unroll at 10, 12,288 and 49,152 coordinates) and one 20-step style unroll at 64 px.
@@ -70,7 +73,7 @@ struct BenchCommand: ParsableCommand {
         print("GEMM peak: " + candidates.map { String(format: "%.1f GFLOP/s with %d thread(s)", peaks[$0]!, $0) }
             .joined(separator: ", "))
         if !skipSizes {
-            print(" size thr  net forward        loss fwd+bwd       floor     ADAM step  LSTM step  LSTM/ADAM")
+            print(" size thr  net forward        loss fwd+bwd       floor     ADAM step  LSTM step  LSTM/ADAM  LSTM state")
         }
         var sizesJSON: [String: Any] = [:]
         var best128: Int?
@@ -87,13 +90,14 @@ struct BenchCommand: ParsableCommand {
             let peak = peaks[r.threads]!
             let gf = { (flops: Double, ms: Double) in String(format: "%6.1f", flops / (ms * 1e-3) * 1e-9) }
             let floorMs = r.lossFlops / (peak * 1e9) * 1e3
-            print(String(format: "%5d %3d  %7.2f ms (%@)  %7.2f ms (%@)  %6.2f ms  %7.2f ms  %7.2f ms  %9.2f",
+            print(String(format: "%5d %3d  %7.2f ms (%@)  %7.2f ms (%@)  %6.2f ms  %7.2f ms  %7.2f ms  %9.2f  %7.2f ms",
                          size, r.threads, r.netForwardMs, gf(r.netForwardFlops, r.netForwardMs),
                          r.lossForwardBackwardMs, gf(r.lossFlops, r.lossForwardBackwardMs), floorMs,
-                         r.adamStepMs, r.lstmStepMs, r.lstmOverAdam))
+                         r.adamStepMs, r.lstmStepMs, r.lstmOverAdam, r.lstmStateSetupMs))
             sizesJSON[String(size)] = [
                 "net_forward_ms": r.netForwardMs, "loss_forward_backward_ms": r.lossForwardBackwardMs,
                 "adam_step_ms": r.adamStepMs, "lstm_step_ms": r.lstmStepMs, "lstm_over_adam": r.lstmOverAdam,
+                "lstm_state_setup_ms": r.lstmStateSetupMs,
                 "loss_gemm_floor_ms": floorMs, "loss_gflop": r.lossFlops * 1e-9, "threads": r.threads,
             ] as [String: Any]
         }

@@ -151,6 +151,8 @@ final class StylizeCommandTests: CLITestCase {
         XCTAssertNotNil(object["threads"] as? Int)
         XCTAssertGreaterThan(object["gemm_peak_gflops"] as! Double, 0)
         let s = (object["sizes"] as! [String: Any])["16"] as! [String: Double]
-        for key in ["net_forward_ms", "loss_forward_backward_ms", "adam_step_ms"] { XCTAssertGreaterThan(s[key]!, 0) }
+        for key in ["net_forward_ms", "loss_forward_backward_ms", "adam_step_ms", "lstm_step_ms", "lstm_state_setup_ms"] {
+            XCTAssertGreaterThan(s[key]!, 0, key)
+        }
     }
 }
