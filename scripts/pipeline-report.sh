@@ -117,6 +117,20 @@ for t in table:
     reach = "never" if t["reach"] is None else str(t["reach"])
     reach_s = "—" if t["reach_s"] is None else f"{t['reach_s']:.1f}"
     md.append(f"| {t['style']} | {t['photo']} | {t['lr']} | {t['adam']:.4g} | {t['lstm']:.4g} | {t['adam_s']:.1f} | {t['lstm_s']:.1f} | {reach} | {reach_s} | {t['adam_first']:.4g} / {t['lstm_first']:.4g} |")
+# Mean loss over the runs at a few of the last scale's steps (each run's curve indexed by step).
+curves = []
+for row in rows:
+    if os.path.basename(row["log"]).startswith("test-") and row["optimizer"] == "adam":
+        lstm = next(r for r in rows if r["style"] == row["style"] and r["photo"] == row["photo"] and r["optimizer"] == "lstm"
+                    and os.path.basename(r["log"]).startswith("test-"))
+        curves.append(([x for x, _ in curve(row["log"])], [x for x, _ in curve(lstm["log"])]))
+last = min(min(len(a), len(l)) for a, l in curves) - 1
+marks = sorted({k for k in (1, 4, 8, 16, last) if k <= last})
+md += ["", f"Mean loss over the {len(curves)} runs at steps of the {size}-px scale (step 0: its start):", "",
+       "| optimizer | " + " | ".join(f"step {k}" for k in marks) + " |", "|---|" + "---|" * len(marks)]
+for name, pick in (("ADAM", 0), ("learned", 1)):
+    md.append(f"| {name} | " + " | ".join(f"{statistics.mean(c[pick][k] for c in curves):.4f}" for k in marks) + " |")
+md.append("| learned below ADAM (runs) | " + " | ".join(f"{sum(c[1][k] < c[0][k] for c in curves)} of {len(curves)}" for k in marks) + " |")
 md += ["", f"Learned optimizer below ADAM at the end: {wins} of {len(table)} runs; mean final-loss ratio learned/ADAM {ratio:.3f}.",
        (f"Reaches ADAM's final loss in {len(time_ratio)} of {len(table)} runs; median wall time to get there "
         f"{statistics.median(time_ratio):.2f}× ADAM's whole run." if time_ratio else "Never reaches ADAM's final loss."), ""]
