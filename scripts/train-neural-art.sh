@@ -10,8 +10,9 @@
 #      early weight 8;
 #   2. meta-train from stage 1, horizon 128, half the meta-learning rate, early weight 32 (the
 #      first steps weigh more: no first-step overshoot);
-#   3. copy the result to models/neural-art.lstm (INSTALL=0: leave models/ alone);
-#   4. REPORTS=1 (default with INSTALL=1): re-tune the stylize baselines
+#   3. meta-train from stage 2, horizon 256 (the tail of long runs), a quarter of the rate;
+#   4. copy the result to models/neural-art.lstm (INSTALL=0: leave models/ alone);
+#   5. REPORTS=1 (default with INSTALL=1): re-tune the stylize baselines
 #      (models/neural-art-baselines.json, swirls crops) and regenerate the reports the README
 #      quotes: docs/any-style-report (held-out families, ADAM tuned per family),
 #      docs/pipeline-report (512-px pipeline), docs/style-report and docs/compare.
@@ -19,9 +20,10 @@
 # draws fresh styles of the same families), so every other family — dots and mosaic, and the
 # families added after this recipe — is held out from training *and* model selection.
 #
-# Settings: EARLY1 / EARLY2 (--early-weight of the stages, default 8 / 32), MOMENTUM
-# (--momentum-inputs, default 0.5,0.9,0.99; empty: none), STAGE1 / STAGE2 (meta-steps, default
-# 800 / 400), THREADS (compute threads per process; the result is bit-reproducible for a given
+# Settings: EARLY1 / EARLY2 (--early-weight of the stages, default 8 / 32; stage 3 uses EARLY2),
+# MOMENTUM (--momentum-inputs, default 0.5,0.9,0.99; empty: none), STAGE1 / STAGE2 / STAGE3
+# (meta-steps, default 800 / 400 / 400; STAGE3=0: no stage 3), THREADS (compute threads per
+# process; the result is bit-reproducible for a given
 # count; default 1, as the shipped model was made), BIN (the binary; default: build).
 # Wall time on this 2-core machine: see README "The shipped model: commands and wall time".
 set -euo pipefail
@@ -32,6 +34,7 @@ EARLY2=${EARLY2:-32}
 MOMENTUM=${MOMENTUM-0.5,0.9,0.99}
 STAGE1=${STAGE1:-800}
 STAGE2=${STAGE2:-400}
+STAGE3=${STAGE3:-400}
 THREADS=${THREADS:-1}
 INSTALL=${INSTALL:-1}
 REPORTS=${REPORTS:-$INSTALL}
@@ -64,8 +67,15 @@ run_stage stage1 --rms-inputs "${momentum[@]}" --meta-steps "$STAGE1" --horizon 
 stage "stage 2: from stage 1, horizon 128, $STAGE2 meta-steps"
 run_stage stage2 --initial-model "$dir/stage1.lstm" --meta-steps "$STAGE2" --horizon 128 --meta-learning-rate 1e-3 \
     --early-weight "$EARLY2"
-if [ "$INSTALL" != 1 ]; then stage "done: $dir/stage2.lstm"; exit 0; fi
-cp "$dir/stage2.lstm" models/neural-art.lstm
+final=stage2
+if [ "$STAGE3" != 0 ]; then
+  stage "stage 3: from stage 2, horizon 256, $STAGE3 meta-steps"
+  run_stage stage3 --initial-model "$dir/stage2.lstm" --meta-steps "$STAGE3" --horizon 256 --meta-learning-rate 5e-4 \
+      --early-weight "$EARLY2"
+  final=stage3
+fi
+if [ "$INSTALL" != 1 ]; then stage "done: $dir/$final.lstm"; exit 0; fi
+cp "$dir/$final.lstm" models/neural-art.lstm
 stage "installed models/neural-art.lstm"
 if [ "$REPORTS" != 1 ]; then exit 0; fi
 export BIN=$B
