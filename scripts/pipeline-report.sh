@@ -108,7 +108,7 @@ time_ratio = [t["reach_s"] / t["adam_s"] for t in table if t["reach_s"] is not N
 md = [f"# Learned optimizer in the {size}-px pipeline: report", "",
       f"Made by `scripts/pipeline-report.sh {model} {out}` (FAMILIES={families}, RATES=\"{rates}\", "
       f"LSTM_FLAGS=\"{os.environ.get('LSTM_FLAGS', '')}\", ADAM_FLAGS=\"{os.environ.get('ADAM_FLAGS', '')}\").",
-      f"Coarse to fine (100 steps at 128 px, 60 at 256, 30 at {size}); held-out photos chelsea and rocket; one",
+      f"Coarse to fine (stylize's schedule: 100 steps at 128 px, 60 at 256, 30 at {size}, unless the flags change it); held-out photos chelsea and rocket; one",
       "style sample per held-out family; ADAM's rate tuned per style on coffee (lowest final loss).",
       "Losses are the total loss at the output scale; seconds are wall seconds since the start (all scales).", "",
       "| style | photo | ADAM lr | ADAM final | learned final | ADAM s | learned s | learned steps to ADAM's final | learned s to ADAM's final | step 1 ADAM / learned |",
