@@ -81,14 +81,17 @@ rows = list(csv.DictReader(open(runs_path)))
 def curve(path):
     r = list(csv.DictReader(open(path)))
     return [(float(x["total"]), float(x["seconds"])) for x in r]
-lines = []
 table = []
+# (loss, seconds) curves of each test run's ADAM and learned logs, read once: the table and the
+# per-step means below both use them.
+curves = []
 for row in rows:
     if not os.path.basename(row["log"]).startswith("test-") or row["optimizer"] != "adam":
         continue
     lstm = next(r for r in rows if r["style"] == row["style"] and r["photo"] == row["photo"] and r["optimizer"] == "lstm"
                 and os.path.basename(r["log"]).startswith("test-"))
     a, l = curve(row["log"]), curve(lstm["log"])
+    curves.append(([x for x, _ in a], [x for x, _ in l]))
     target = a[-1][0]
     reach = next((t for t, (loss, _) in enumerate(l) if loss <= target), None)
     table.append(dict(style=row["style"], photo=row["photo"], lr=row["learning_rate"], adam=a[-1][0], lstm=l[-1][0],
@@ -118,12 +121,6 @@ for t in table:
     reach_s = "—" if t["reach_s"] is None else f"{t['reach_s']:.1f}"
     md.append(f"| {t['style']} | {t['photo']} | {t['lr']} | {t['adam']:.4g} | {t['lstm']:.4g} | {t['adam_s']:.1f} | {t['lstm_s']:.1f} | {reach} | {reach_s} | {t['adam_first']:.4g} / {t['lstm_first']:.4g} |")
 # Mean loss over the runs at a few of the last scale's steps (each run's curve indexed by step).
-curves = []
-for row in rows:
-    if os.path.basename(row["log"]).startswith("test-") and row["optimizer"] == "adam":
-        lstm = next(r for r in rows if r["style"] == row["style"] and r["photo"] == row["photo"] and r["optimizer"] == "lstm"
-                    and os.path.basename(r["log"]).startswith("test-"))
-        curves.append(([x for x, _ in curve(row["log"])], [x for x, _ in curve(lstm["log"])]))
 last = min(min(len(a), len(l)) for a, l in curves) - 1
 marks = sorted({k for k in (1, 4, 8, 16, last) if k <= last})
 md += ["", f"Mean loss over the {len(curves)} runs at steps of the {size}-px scale (step 0: its start):", "",

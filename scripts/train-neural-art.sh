@@ -23,8 +23,8 @@
 # Settings: EARLY1 / EARLY2 (--early-weight of the stages, default 8 / 32; stage 3 uses EARLY2),
 # MOMENTUM (--momentum-inputs, default 0.5,0.9,0.99; empty: none), STAGE1 / STAGE2 / STAGE3
 # (meta-steps, default 800 / 400 / 400; STAGE3=0: no stage 3), THREADS (compute threads per
-# process; the result is bit-reproducible for a given
-# count; default 1, as the shipped model was made), BIN (the binary; default: build).
+# process; the result is bit-reproducible for a given count; default 1, as the shipped model
+# was made), BIN (the binary; default: build).
 # Wall time on this 2-core machine: see README "The shipped model: commands and wall time".
 set -euo pipefail
 cd "$(dirname "$0")/.."
