@@ -164,3 +164,26 @@ final class BorderBandTests: XCTestCase {
         }
     }
 }
+
+/// A flat content image (a solid colour: its s3 features vanish) must not make the content term
+/// explode: it is normalized by a floor, not by the ~1e-15 energy of the flat features.
+final class FlatContentTests: XCTestCase {
+    func testFlatContentGivesABoundedContentLoss() {
+        let net = RandVGGS()
+        let h = 24, w = 24
+        let flat = Tensor(shape: [3, h, w])
+        for i in 0..<flat.count { flat.data[i] = 0.5 }
+        let targets = StyleTargets(network: net, styles: [randomImage(seed: 2, height: 24, width: 24)])
+        let p = StylizationProblem(network: net, content: flat, height: h, width: w,
+                                   styleTargets: targets, weights: LossWeights(content: 1, style: 0, tv: 0))
+        let atContent = p.evaluate(at: flat.data, gradient: nil)
+        XCTAssertEqual(atContent.content, 0, accuracy: 1e-6)
+        // A photo-like picture: its content loss against the flat image is its own feature energy
+        // over the floor's (mean square 1e-4), i.e. tens to thousands, not 10¹⁴.
+        let picture = randomImage(seed: 5, height: h, width: w)
+        let loss = p.evaluate(at: picture.data, gradient: nil).content
+        XCTAssertTrue(loss.isFinite)
+        XCTAssertGreaterThan(loss, 1)
+        XCTAssertLessThan(loss, 1e5)
+    }
+}
