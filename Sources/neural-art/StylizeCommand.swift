@@ -50,8 +50,13 @@ struct StylizeCommand: ParsableCommand {
     @Option(name: .long, help: "Image-pyramid levels of the style loss (default: halvings down to a 32-px shorter side, at most 6; 1: the image alone).")
     var levels: Int?
 
-    @Option(name: .long, help: "Steps at the coarsest scale (each finer scale below the output size takes 0.6× the one before).")
-    var coarseIterations: Int = 100
+    @Option(name: .long, help: "Steps at the coarsest scale (each finer scale below the output size takes 0.6× the one before; default: 100, or 50 for the learned optimizer, which ends as low with half the coarse steps).")
+    var coarseIterations: Int?
+
+    /// Steps at the coarsest scale: `--coarse-iterations`, else 100, or 50 for the learned optimizer
+    /// (it ends as low at 512 px with 50, 30, 30 steps as with 100, 60, 30; ADAM does not:
+    /// docs/pipeline-report/SHORT-SCHEDULE.md).
+    var coarseSteps: Int { coarseIterations ?? (optimizer == .lstm ? 50 : 100) }
 
     @Option(name: .long, parsing: .unconditional, help: "Style images are resized to --size × this factor (larger = larger strokes).")
     var styleScale: Double = 1
@@ -63,7 +68,7 @@ struct StylizeCommand: ParsableCommand {
     var singleScaleSteps: Int { optimizer == .lstm ? 128 : 200 }
 
     var schedule: ScaleSchedule {
-        let planned = ScaleSchedule.standard(size: size, finest: iterations ?? 30, coarse: coarseIterations, scales: scales)
+        let planned = ScaleSchedule.standard(size: size, finest: iterations ?? 30, coarse: coarseSteps, scales: scales)
         guard planned.sizes.count == 1 && iterations == nil else { return planned }
         return ScaleSchedule(sizes: planned.sizes, iterations: [singleScaleSteps])
     }
@@ -136,7 +141,7 @@ struct StylizeCommand: ParsableCommand {
         guard size >= 16 && size <= 4096 else { throw ValidationError("--size must be between 16 and 4096 pixels (got \(size))") }
         if let levels { guard levels >= 1 && levels <= 6 else { throw ValidationError("--levels must be between 1 and 6") } }
         if let scales { guard scales >= 1 && scales <= 6 else { throw ValidationError("--scales must be between 1 and 6") } }
-        guard coarseIterations >= 0 && coarseIterations <= 1_000_000 else {
+        guard coarseSteps >= 0 && coarseSteps <= 1_000_000 else {
             throw ValidationError("--coarse-iterations must be between 0 and 1000000")
         }
         if let iterations {

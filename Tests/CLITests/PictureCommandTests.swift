@@ -43,4 +43,19 @@ final class PictureCommandTests: CLITestCase {
         XCTAssertTrue(r.stderr.contains("80 px × 2") || r.stderr.contains("px × 2"), r.stderr)
         XCTAssertTrue(FileManager.default.fileExists(atPath: out))
     }
+
+    /// The learned optimizer's default coarse schedule is half ADAM's (50 steps at the coarsest
+    /// scale, 160 px here, then 0.6× that); an explicit --coarse-iterations still wins.
+    func testLearnedOptimizerDefaultsToTheShortCoarseSchedule() throws {
+        let grey = temp("grey-lstm.png")
+        try TestFiles.png(width: 60, height: 40, rgb: (128, 128, 128)).write(to: URL(fileURLWithPath: grey))
+        let r = try run(["stylize", "--content", grey, "--size", "320", "-i", "1", "--levels", "1",
+                         "--optimizer", "lstm", "-o", temp("lstm.png")], timeout: 180)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("160 px × 50, 320 px × 1 steps"), r.stderr)
+        let explicit = try run(["stylize", "--content", grey, "--size", "320", "-i", "1", "--levels", "1",
+                                "--optimizer", "lstm", "--coarse-iterations", "2", "-o", temp("lstm2.png")], timeout: 120)
+        XCTAssertEqual(explicit.status, 0, explicit.stderr)
+        XCTAssertTrue(explicit.stderr.contains("160 px × 2, 320 px × 1 steps"), explicit.stderr)
+    }
 }
