@@ -58,7 +58,9 @@ final class HostileInputTests: CLITestCase {
     func testDivergenceKeepsTheBestPictureAndWarns() throws {
         let grey = try write(TestFiles.png(width: 32, height: 32, rgb: (128, 128, 128)), "grey.png")
         let out = temp("out.png"), log = temp("log.csv")
-        let r = try run(["stylize", "--content", grey, "--size", "32", "-i", "10", "-o", out, "--log", log, "-q"], timeout: 60)
+        // A learning rate far too high (ADAM moves every pixel by up to 50 a step).
+        let r = try run(["stylize", "--content", grey, "--size", "32", "-i", "10", "--learning-rate", "50", "-o", out,
+                         "--log", log, "-q"], timeout: 60)
         XCTAssertEqual(r.status, 0, r.stderr)
         let lines = r.stderr.split(separator: "\n")
         XCTAssertEqual(lines.count, 1, r.stderr)
@@ -66,7 +68,7 @@ final class HostileInputTests: CLITestCase {
         // f = 10·1 (Gram) + 10·1 (sliced).
         XCTAssertTrue(lines.first?.hasPrefix("warning: the loss rose from 20 to ") ?? false, r.stderr)
         XCTAssertTrue(r.stderr.contains("wrote the best picture seen (step 0, loss 20)"), r.stderr)
-        XCTAssertTrue(r.stderr.contains("a smaller --learning-rate may help"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("with adam (lr 50.0)") && r.stderr.contains("a smaller --learning-rate may help"), r.stderr)
         let losses = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").dropFirst()
             .map { Double($0.split(separator: ",")[1])! }
         XCTAssertEqual(losses.count, 11)
