@@ -148,8 +148,9 @@ public enum BaselineTuner {
             let search = LogGridSearch.minimize(initialRange: initialRanges[b] ?? initialRange, pointsPerDecade: pointsPerDecade,
                                                 limits: 1e-8...1e4, refinement: refinement) { e in
                 let lr = Float(pow(10, e))
+                // Afresh at each scale of coarse-to-fine problems, as the evaluation runs baselines.
                 let v = criterion.value(Evaluator.meanLossCurve(b.make(learningRate: lr), problemCount: count, steps: steps,
-                                                                   processes: processes) { made[$0]! })
+                                                                   processes: processes, carryState: false) { made[$0]! })
                 progress?(b, lr, v)
                 return v
             }

@@ -75,7 +75,10 @@ public struct EvaluationResult: Sendable {
             for (g, member) in o.groups.enumerated() {
                 let mine = share.filter { o.group($0) == g }
                 guard !mine.isEmpty else { continue }
-                let c = Evaluator.problemCurves(member.optimizer, problems: mine.map { made[$0]! }, steps: steps)
+                // Coarse-to-fine problems: the learned optimizer carries its state to the finer
+                // scale, the hand-designed ones start afresh there (as `stylize` runs them).
+                let c = Evaluator.problemCurves(member.optimizer, problems: mine.map { made[$0]! }, steps: steps,
+                                                carryState: member.learningRate == nil)
                 for (k, i) in mine.enumerated() {
                     let at = (i - share.lowerBound) * width
                     local.replaceSubrange(at..<(at + width), with: c[(k * width)..<((k + 1) * width)])

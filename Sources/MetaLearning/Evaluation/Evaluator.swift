@@ -23,22 +23,24 @@ public enum Evaluator {
     /// touched); every rank must make the call.
     public static func meanLossCurve<O: Optimizer>(
         _ optimizer: O, problems: [any Problem], steps: Int, processes: any ProcessGroup = SingleProcess(),
-        batchCoordinates: Int = 1 << 16
+        batchCoordinates: Int = 1 << 16, carryState: Bool = true
     ) -> [Double] {
         meanLossCurve(optimizer, problemCount: problems.count, steps: steps, processes: processes,
-                      batchCoordinates: batchCoordinates) { problems[$0] }
+                      batchCoordinates: batchCoordinates, carryState: carryState) { problems[$0] }
     }
 
     /// `meanLossCurve(_:problems:…)` for the problems `make(0) … make(problemCount − 1)`, of
-    /// which this rank makes only its share.
+    /// which this rank makes only its share. Coarse-to-fine problems (`Problem.coarseSteps`)
+    /// move to their finer problems mid-run, the optimizer's state carried over (`carryState`,
+    /// resampled) or started afresh (see `batchCurves`).
     public static func meanLossCurve<O: Optimizer>(
         _ optimizer: O, problemCount count: Int, steps: Int, processes: any ProcessGroup = SingleProcess(),
-        batchCoordinates: Int = 1 << 16, make: (Int) -> any Problem
+        batchCoordinates: Int = 1 << 16, carryState: Bool = true, make: (Int) -> any Problem
     ) -> [Double] {
         precondition(count >= 1 && steps >= 0, "Evaluator: need problems and steps ≥ 0")
         let local = processes.share(of: count).map(make)
         let curves = processes.allgatherItems(problemCurves(optimizer, problems: local, steps: steps,
-                                                            batchCoordinates: batchCoordinates),
+                                                            batchCoordinates: batchCoordinates, carryState: carryState),
                                               items: count, width: steps + 1)
         return meanOfCurves(curves, problems: count, steps: steps)
     }
@@ -56,7 +58,7 @@ public enum Evaluator {
     /// Each problem's unscaled losses f(θ_t), t = 0 … steps, problem-major (`problems.count ·
     /// (steps + 1)` values), the problems run in batches of about `batchCoordinates` coordinates.
     static func problemCurves<O: Optimizer>(
-        _ optimizer: O, problems: [any Problem], steps: Int, batchCoordinates: Int = 1 << 16
+        _ optimizer: O, problems: [any Problem], steps: Int, batchCoordinates: Int = 1 << 16, carryState: Bool = true
     ) -> [Double] {
         var curves: [Double] = []
         curves.reserveCapacity(problems.count * (steps + 1))
@@ -66,28 +68,54 @@ public enum Evaluator {
             while end < problems.count && (end == start || coords + problems[end].parameterCount <= batchCoordinates) {
                 coords += problems[end].parameterCount; end += 1
             }
-            curves += batchCurves(optimizer, batch: ProblemBatch(Array(problems[start..<end])), steps: steps)
+            curves += batchCurves(optimizer, batch: ProblemBatch(Array(problems[start..<end])), steps: steps,
+                                  carryState: carryState)
             start = end
         }
         return curves
     }
 
     /// The batch's problems' losses at t = 0 … steps, problem-major.
-    static func batchCurves<O: Optimizer>(_ optimizer: O, batch: ProblemBatch, steps: Int) -> [Double] {
-        let theta = Tensor(shape: [batch.count])
+    ///
+    /// Coarse to fine (`Problem.coarseSteps`): after that many steps the run moves on to the
+    /// finer problems (`ProblemBatch.refined`), whose losses continue the curves; with
+    /// `carryState` the optimizer's state is carried over (resampled, when it is a
+    /// `ResamplableOptimizerState`), else it starts afresh at each scale.
+    static func batchCurves<O: Optimizer>(_ optimizer: O, batch first: ProblemBatch, steps: Int,
+                                          carryState: Bool = true) -> [Double] {
+        var batch = first
+        var theta = Tensor(shape: [batch.count])
         let problems = batch.problems.count, width = steps + 1
         var curves = [Double](repeating: 0, count: problems * width)
         batch.reset()
         batch.initialParameters(into: theta.data)
-        batch.optimize(optimizer, theta: theta.data, steps: steps, evaluated: { t, losses in
-            for k in 0..<problems { curves[k * width + t] = losses[k] }
-            return true
-        })
+        var state = optimizer.makeState(segments: batch.problems.map(\.parameterCount))
+        var done = 0
+        while true {
+            let k = min(batch.coarseSteps ?? steps, steps - done), offset = done
+            batch.optimize(optimizer, theta: theta.data, steps: k, state: state, evaluated: { t, losses in
+                for p in 0..<problems { curves[p * width + offset + t] = losses[p] }
+                return true
+            })
+            done += k
+            guard done < steps else { break }
+            let (finer, source) = batch.refined(at: theta.data)
+            precondition(finer.problems.count == problems, "Evaluator: a finer batch of \(finer.problems.count) problems")
+            finer.reset()
+            theta = Tensor(shape: [finer.count])
+            finer.initialParameters(into: theta.data)
+            let next = optimizer.makeState(segments: finer.problems.map(\.parameterCount))
+            if carryState, let resamplable = next as? any ResamplableOptimizerState {
+                _ = source.withUnsafeBufferPointer { resamplable.resample(from: state, source: $0.baseAddress!) }
+            }
+            state = next
+            batch = finer
+        }
         // The loss at θ_steps, evaluated like every other step (with its gradient).
         let grad = Tensor(shape: [batch.count])
         var losses = [Double](repeating: 0, count: problems)
         losses.withUnsafeMutableBufferPointer { batch.evaluate(at: theta.data, scaledGradient: grad.data, losses: $0.baseAddress!) }
-        for k in 0..<problems { curves[k * width + steps] = losses[k] }
+        for p in 0..<problems { curves[p * width + steps] = losses[p] }
         return curves
     }
 

@@ -133,7 +133,7 @@ final class LSTMUnroll {
     private(set) var problemMetaLosses: [Double] = []
     /// Per-step, per-problem factor of ĝ: w_{p,t}/P, row t (0…T) of P values (row 0 unused).
     private var stepWeights: [Float] = []
-    private var featureStep = 0
+    private(set) var featureStep = 0
     /// The number of steps recorded by the last `forward`.
     private(set) var recordedSteps = 0
     /// Steps taken on the current problem batch since `reset`.
@@ -224,6 +224,43 @@ final class LSTMUnroll {
         }
         batch.initialParameters(into: theta.data)
         if secondOrder { thetas[0].data.update(from: theta.data, count: count) }
+        if losses.count != batch.problems.count { losses = [Double](repeating: 0, count: batch.problems.count) }
+        evaluate(batch, slot: 0)
+        return losses.reduce(0, +) / Double(losses.count)
+    }
+
+    /// Continues a coarse-to-fine run on `batch` (`ProblemBatch.refined`: the finer problems, θ₀
+    /// their carried parameters): every coordinate n takes the LSTM state (hidden and cell
+    /// states, the input features' running averages) of coordinate `source[n]` of `previous`
+    /// after its last carried unroll, as `LSTMOptimizerState.resample` does at inference, and
+    /// the step counts carry on. Then the one problem call at θ₀. θ₀ is detached, like the state
+    /// `carry` keeps. One LSTM, first order.
+    /// Returns the problems' mean unscaled loss at θ₀.
+    @discardableResult
+    func reset(batch: ProblemBatch, carrying previous: LSTMUnroll, source: UnsafePointer<Int32>) -> Double {
+        precondition(groups == nil && previous.groups == nil && !secondOrder,
+                     "LSTMUnroll: coarse to fine needs one LSTM and first-order meta-gradients")
+        precondition(batch.count == count && previous.configuration == configuration && previous.recordedSteps == 0,
+                     "LSTMUnroll: carry from a carried unroll of the same configuration into a batch of \(count)")
+        let L = configuration.layout, lane = lanes[0], old = previous.lanes[0], N = count, M = previous.count
+        func gather(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, rows: Int) {
+            for r in 0..<rows {
+                let d = dst + r * N, from = src + r * M
+                for n in 0..<N { d[n] = from[Int(source[n])] }
+            }
+        }
+        for l in 0..<L.layers {
+            let h = L.inputSize(layer: l)
+            gather(lane.xh[l][0].data + h * N, old.xh[l][0].data + h * M, rows: L.hidden)
+            gather(lane.c[l][0].data, old.c[l][0].data, rows: L.hidden)
+        }
+        if let mine = lane.featureState, let theirs = old.featureState {
+            gather(mine.data, theirs.data, rows: configuration.inputs.stateCount)
+        }
+        featureStep = previous.featureStep
+        stepsTaken = previous.stepsTaken
+        recordedSteps = 0
+        batch.initialParameters(into: theta.data)
         if losses.count != batch.problems.count { losses = [Double](repeating: 0, count: batch.problems.count) }
         evaluate(batch, slot: 0)
         return losses.reduce(0, +) / Double(losses.count)

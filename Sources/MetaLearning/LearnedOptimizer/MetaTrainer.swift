@@ -45,6 +45,8 @@ public final class MetaTrainer {
     private var scratch: [Float]
     private var unroll: LSTMUnroll?
     private var batch: ProblemBatch?
+    /// Coarse to fine: the batch's step count when its current problems started.
+    private var scaleStart = 0
 
     /// - Parameters:
     ///   - groups: one LSTM per group of these, all of `configuration` (nil: one LSTM).
@@ -68,6 +70,12 @@ public final class MetaTrainer {
                       "need the paper's stateless inputs (no RMS or momentum inputs, no momentum read-out)")
             try check(task.makeProblem(split: .training, index: 0).enableReplay(),
                       "need problems that can replay a step; the \(task.name) task's cannot")
+        }
+        if let k = task.makeProblem(split: .training, index: 0).coarseSteps {
+            guard groups == nil && !settings.secondOrder && k % settings.unroll == 0 && k < settings.horizon else {
+                throw MetaTrainingError.invalidSettings(
+                    "coarse-to-fine problems (\(k) coarse steps) need one LSTM, first-order meta-gradients, and a number of coarse steps that is a multiple of the unroll (\(settings.unroll)) below the horizon (\(settings.horizon))")
+            }
         }
         let count = (groups?.count ?? 1) * configuration.layout.weightCount
         precondition(initialWeights == nil || initialWeights!.count == count,
@@ -132,6 +140,15 @@ public final class MetaTrainer {
             let b = makeBatch(progress.batch)
             if unroll == nil || unroll!.count != b.count { unroll = makeUnroll(for: b, maxSteps: settings.unroll) }
             unroll!.reset(batch: b)
+            batch = b
+            scaleStart = 0
+        } else if let k = batch!.coarseSteps, unroll!.stepsTaken - scaleStart == k {
+            // Coarse to fine: the problems move to their finer problems, the LSTM state carried.
+            let (b, source) = batch!.refined(at: unroll!.theta.data)
+            let u = makeUnroll(for: b, maxSteps: settings.unroll)
+            source.withUnsafeBufferPointer { _ = u.reset(batch: b, carrying: unroll!, source: $0.baseAddress!) }
+            scaleStart = unroll!.stepsTaken
+            unroll = u
             batch = b
         }
         let u = unroll!, b = batch!

@@ -53,6 +53,19 @@ public protocol Problem: AnyObject {
     /// past step's gradient with it (`ProblemBatch.hessianVectorProduct`). Only called after
     /// `enableReplay()` returned true, for a call made since then.
     func replayLossAndGradient(call: Int, at theta: UnsafePointer<Float>, gradient: UnsafeMutablePointer<Float>) -> Float
+
+    /// Coarse to fine (as `neural-art stylize` paints a picture): the steps a run takes on this
+    /// problem before it moves on to `finer(from:)`'s problem; nil (the default): the problem is
+    /// the whole run. The meta-trainer and the evaluator move every problem of a batch at once,
+    /// so a task gives all the problems it makes the same value. At least 1.
+    var coarseSteps: Int? { get }
+
+    /// The finer problem that continues a coarse-to-fine run from θ (`parameterCount` values:
+    /// this problem's parameters after `coarseSteps` steps) — its `initialParameters()` are θ
+    /// carried over (e.g. the picture upsampled) — and, for each of its coordinates, the
+    /// coordinate here whose optimizer state it takes (`ResamplableOptimizerState`). Only
+    /// called when `coarseSteps` is non-nil.
+    func finer(from theta: UnsafePointer<Float>) -> (problem: any Problem, source: [Int32])
 }
 
 extension Problem {
@@ -64,5 +77,9 @@ extension Problem {
     public func replayLossAndGradient(call: Int, at theta: UnsafePointer<Float>,
                                       gradient: UnsafeMutablePointer<Float>) -> Float {
         preconditionFailure("\(type(of: self)) cannot replay a step")
+    }
+    public var coarseSteps: Int? { nil }
+    public func finer(from theta: UnsafePointer<Float>) -> (problem: any Problem, source: [Int32]) {
+        preconditionFailure("\(type(of: self)) has no finer problem")
     }
 }

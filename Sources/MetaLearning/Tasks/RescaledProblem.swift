@@ -32,4 +32,10 @@ public final class RescaledProblem: Problem {
                                       gradient: UnsafeMutablePointer<Float>) -> Float {
         base.replayLossAndGradient(call: call, at: theta, gradient: gradient)
     }
+    public var coarseSteps: Int? { base.coarseSteps }
+    /// The base's finer problem, rescaled by the same factor.
+    public func finer(from theta: UnsafePointer<Float>) -> (problem: any Problem, source: [Int32]) {
+        let (problem, source) = base.finer(from: theta)
+        return (RescaledProblem(problem, factor: factor), source)
+    }
 }
