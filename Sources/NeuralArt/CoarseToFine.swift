@@ -165,6 +165,14 @@ extension CoarseToFine {
     /// nearest value of `from`'s canvas: the picture maps onto the picture and the margin onto
     /// the margin, each scaled by its own ratio (pixel centres), the channel kept.
     static func nearestSource(from: StyleTransfer, to: StyleTransfer) -> [Int32] {
+        nearestSource(fromWidth: from.width, height: from.height, margin: from.margin,
+                      toWidth: to.width, height: to.height, margin: to.margin)
+    }
+
+    /// `nearestSource` between planar `[3, H, W]` pictures with wrap margins (none by default):
+    /// picture onto picture, margin onto margin.
+    static func nearestSource(fromWidth: Int, height fromHeight: Int, margin fromMargin: WrapMargin = .none,
+                              toWidth: Int, height toHeight: Int, margin toMargin: WrapMargin = .none) -> [Int32] {
         /// Old index along one axis for new index i: picture (`n` new, `o` old) then margin (`mn`, `mo`).
         func axis(_ n: Int, _ mn: Int, _ o: Int, _ mo: Int) -> [Int] {
             (0..<(n + mn)).map { i in
@@ -173,9 +181,9 @@ extension CoarseToFine {
                 return o + min(mo - 1, Int((Double(i - n) + 0.5) * Double(mo) / Double(mn)))
             }
         }
-        let ys = axis(to.height, to.margin.rows, from.height, from.margin.rows)
-        let xs = axis(to.width, to.margin.columns, from.width, from.margin.columns)
-        let oh = from.canvasHeight, ow = from.canvasWidth
+        let ys = axis(toHeight, toMargin.rows, fromHeight, fromMargin.rows)
+        let xs = axis(toWidth, toMargin.columns, fromWidth, fromMargin.columns)
+        let oh = fromHeight + fromMargin.rows, ow = fromWidth + fromMargin.columns
         var source = [Int32]()
         source.reserveCapacity(3 * ys.count * xs.count)
         for c in 0..<3 {

@@ -14,12 +14,25 @@ extension StyleTask {
     /// The problem of a distribution task: the drawn style's targets on an image pyramid (as
     /// many levels as `stylize` uses at the crop size: halvings down to a 32-px side), the
     /// content crop at the drawn size, the drawn weights.
-    func makeDistributionProblem(split: Split, index: Int) -> StyleProblem {
+    /// With `coarseSteps`, the problem is painted coarse to fine (`CoarseStyleProblem`): first
+    /// at half the crop size (content crop and style image both resized, as `stylize` resizes
+    /// them at each scale), then at the drawn size.
+    func makeDistributionProblem(split: Split, index: Int) -> any Problem {
         let d = styleDraw(split: split, index: index)
-        let levels = StylizationProblem.pyramidLevels(height: d.size, width: d.size)
-        let targets = StyleTargets(network: network, styles: [Tensor(image: d.image)], levels: levels)
-        return StyleProblem(content: contentCrop(split: split, index: index, size: d.size), network: network,
-                            targets: targets, weights: d.weights)
+        let content = contentCrop(split: split, index: index, size: d.size)
+        let network = self.network
+        func problem(size: Int, initial: Tensor?) -> StyleProblem {
+            let levels = StylizationProblem.pyramidLevels(height: size, width: size)
+            let style = size == d.size ? d.image : d.image.resized(width: size, height: size)
+            let targets = StyleTargets(network: network, styles: [Tensor(image: style)], levels: levels)
+            let c = Tensor(image: size == d.size ? content : content.resized(width: size, height: size))
+            let stylization = StylizationProblem(network: network, content: c, height: size, width: size,
+                                                 styleTargets: targets, weights: d.weights)
+            return StyleProblem(stylization: stylization, start: c, initial: initial)
+        }
+        guard let k = coarseSteps else { return problem(size: d.size, initial: nil) }
+        return CoarseStyleProblem(coarse: problem(size: d.size / 2, initial: nil), coarseSteps: k,
+                                  fineWidth: d.size, fineHeight: d.size) { problem(size: d.size, initial: $0) }
     }
 
     /// The settings of a distribution task: the content split and crop recipe, the base weights
@@ -30,6 +43,7 @@ extension StyleTask {
          "seed": "\(seed)", "weights": "\(weights.content),\(weights.style),\(weights.tv),\(weights.sliced)",
          "scale": "1-2.5", "flip": "true", "pyramid": "halvings down to 32 px"]
             .merging(distribution.settings) { a, _ in a }
+            .merging(coarseSteps.map { ["coarseToFine": "\($0) steps at half the crop size, then the crop size, state carried"] } ?? [:]) { a, _ in a }
     }
 }
 

@@ -46,6 +46,9 @@ public final class StyleTask: MetaTask {
     public let augmentStyle: Bool
     /// Where each problem's style, size and weights come from; nil: the one style image.
     public let distribution: StyleDistribution?
+    /// Coarse to fine (with a distribution): each problem is first stylized at half its crop
+    /// size for this many steps, then at full size (`CoarseStyleProblem`); nil: one scale.
+    public let coarseSteps: Int?
 
     public var name: String { "style" }
     public var defaultHorizon: Int { 128 }
@@ -70,22 +73,26 @@ public final class StyleTask: MetaTask {
         self.init(training: training, heldOut: heldOut, size: size, weights: weights, seed: seed, network: network,
                   styleName: style.name,
                   targets: StyleTargets(network: network, styles: [Tensor(image: style.image.resized(longestSide: size))]),
-                  styleImage: style.image, augmentStyle: augmentStyle, distribution: nil)
+                  styleImage: style.image, augmentStyle: augmentStyle, distribution: nil, coarseSteps: nil)
     }
 
     /// The task whose problems draw their crop size, style and loss weights from `distribution`
     /// (`weights` are the base weights the drawn factors multiply).
+    /// With `coarseSteps`, every problem is painted coarse to fine (`CoarseStyleProblem`).
     public convenience init(training: [(name: String, image: Image)], heldOut: [(name: String, image: Image)],
                             distribution: StyleDistribution, weights: LossWeights = .default,
-                            seed: UInt64 = StyleTask.defaultSeed, network: RandVGGS = RandVGGS()) {
+                            seed: UInt64 = StyleTask.defaultSeed, network: RandVGGS = RandVGGS(), coarseSteps: Int? = nil) {
+        precondition(coarseSteps.map { $0 >= 1 } ?? true, "StyleTask: \(coarseSteps!) coarse steps")
+        precondition(coarseSteps == nil || distribution.sizes.lowerBound >= 2 * RandVGGS.minimumSide * 2,
+                     "StyleTask: crops of \(distribution.sizes.lowerBound) px are too small to halve")
         self.init(training: training, heldOut: heldOut, size: distribution.sizes.upperBound, weights: weights, seed: seed,
                   network: network, styleName: "distribution", targets: nil, styleImage: nil, augmentStyle: false,
-                  distribution: distribution)
+                  distribution: distribution, coarseSteps: coarseSteps)
     }
 
     private init(training: [(name: String, image: Image)], heldOut: [(name: String, image: Image)], size: Int,
                  weights: LossWeights, seed: UInt64, network: RandVGGS, styleName: String, targets: StyleTargets?,
-                 styleImage: Image?, augmentStyle: Bool, distribution: StyleDistribution?) {
+                 styleImage: Image?, augmentStyle: Bool, distribution: StyleDistribution?, coarseSteps: Int?) {
         precondition(!training.isEmpty && !heldOut.isEmpty, "StyleTask: need training and held-out images")
         self.size = size
         self.weights = weights
@@ -108,6 +115,7 @@ public final class StyleTask: MetaTask {
         self.styleImage = styleImage
         self.augmentStyle = augmentStyle
         self.distribution = distribution
+        self.coarseSteps = coarseSteps
     }
 
     /// The style view of training problem `index` when augmenting (see the type's documentation),
@@ -163,6 +171,7 @@ public final class StyleTask: MetaTask {
 /// meta-training (`StyleTask`); all of them run it through `ProblemBatch.optimize`.
 public final class StyleProblem: Problem {
     public let stylization: StylizationProblem
+    /// θ₀.
     let content: Tensor
     /// f at the content image (the reference the optimizer's view of the loss is divided by).
     public let referenceLoss: Float
@@ -177,13 +186,14 @@ public final class StyleProblem: Problem {
                   start: content)
     }
 
-    /// The problem of `stylization`, started from (and normalized at) `start`, `[3, H, W]` in
-    /// [0, 1] (the content, or the content on its canvas).
-    public init(stylization: StylizationProblem, start: Tensor) {
-        precondition(start.count == stylization.parameterCount,
+    /// The problem of `stylization`, normalized at `start`, `[3, H, W]` in [0, 1] (the content,
+    /// or the content on its canvas), and started there — or at `initial` (same shape; e.g. a
+    /// coarser scale's picture upsampled, which `stylize` also normalizes at the content).
+    public init(stylization: StylizationProblem, start: Tensor, initial: Tensor? = nil) {
+        precondition(start.count == stylization.parameterCount && (initial?.count ?? start.count) == start.count,
                      "StyleProblem: start \(start.shape) for a \(stylization.width)×\(stylization.height) problem")
         self.stylization = stylization
-        content = start
+        content = initial ?? start
         referenceLoss = stylization.evaluate(at: start.data, gradient: nil).total
         lossScale = Self.optimizerScale(width: stylization.width, height: stylization.height, referenceLoss: referenceLoss)
     }
@@ -219,9 +229,11 @@ extension StyleTask {
     /// then be unset, and `size` is not used: the distribution's crop sizes are).
     public static func load(size: Int = 64, style: String? = nil, contentDirectory: String? = nil,
                             weights: LossWeights = .default, seed: UInt64 = StyleTask.defaultSeed,
-                            augmentStyle: Bool = false, distribution: StyleDistribution? = nil) throws -> StyleTask {
+                            augmentStyle: Bool = false, distribution: StyleDistribution? = nil,
+                            coarseSteps: Int? = nil) throws -> StyleTask {
         precondition(distribution == nil || (style == nil && !augmentStyle),
                      "StyleTask.load: a style distribution excludes a style image and style augmentation")
+        precondition(coarseSteps == nil || distribution != nil, "StyleTask.load: coarse to fine needs a style distribution")
         func read(_ path: String) throws -> (name: String, image: Image) {
             ((path as NSString).lastPathComponent, try ImageFile.read(path))
         }
@@ -236,7 +248,8 @@ extension StyleTask {
             heldOut = try bundledHeldOut.map { try read(try BundledAssets.require("images/" + $0)) }
         }
         if let distribution {
-            return StyleTask(training: training, heldOut: heldOut, distribution: distribution, weights: weights, seed: seed)
+            return StyleTask(training: training, heldOut: heldOut, distribution: distribution, weights: weights, seed: seed,
+                             coarseSteps: coarseSteps)
         }
         let stylePath = try style ?? BundledAssets.require(BundledAssets.defaultStyle)
         return StyleTask(training: training, heldOut: heldOut, style: try read(stylePath), size: size,

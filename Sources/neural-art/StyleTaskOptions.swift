@@ -35,6 +35,10 @@ struct StyleTaskOptions: ParsableArguments {
             help: "Style task with a distribution: each problem's content, style, sliced and TV weights are the defaults times 10^u, u uniform in ±this many decades (0: the defaults). Default: \(StyleDistribution.defaultWeightSpread).")
     var weightSpread: Float?
 
+    @Option(name: .customLong("coarse-to-fine"),
+            help: ArgumentHelp("Style task with a distribution: paint each problem as stylize paints a picture, first at half the crop size for this many steps (for meta-train a multiple of --unroll), then at the crop size from that picture upsampled, the optimizer's state carried. Default: one scale.", valueName: "steps"))
+    var coarseToFine: Int?
+
     /// Whether a style distribution is asked for.
     var usesDistribution: Bool { styleFamilies != nil || styleDirectory != nil }
 
@@ -42,7 +46,7 @@ struct StyleTaskOptions: ParsableArguments {
         guard imageSize >= 16 && imageSize <= 1024 else { throw ValidationError("--image-size must be between 16 and 1024") }
         guard usesDistribution else {
             for (flag, given) in [("--held-out-families", heldOutFamilies != nil), ("--crop-sizes", cropSizes != nil),
-                                  ("--weight-spread", weightSpread != nil)] where given {
+                                  ("--weight-spread", weightSpread != nil), ("--coarse-to-fine", coarseToFine != nil)] where given {
                 throw ValidationError("\(flag) needs a style distribution (--style-families or --style-dir)")
             }
             return
@@ -52,6 +56,10 @@ struct StyleTaskOptions: ParsableArguments {
         _ = try families()
         _ = try sizes()
         if let w = weightSpread, !(w >= 0 && w <= 3) { throw ValidationError("--weight-spread must be between 0 and 3 decades (got \(w))") }
+        if let k = coarseToFine {
+            guard k >= 1 && k <= 100_000 else { throw ValidationError("--coarse-to-fine must be between 1 and 100000 steps (got \(k))") }
+            guard try sizes().lowerBound >= 32 else { throw ValidationError("--coarse-to-fine needs --crop-sizes of at least 32 px (they are halved)") }
+        }
     }
 
     /// The families and held-out families asked for (nil held-out: the defaults).
@@ -97,6 +105,6 @@ struct StyleTaskOptions: ParsableArguments {
         let distribution = try StyleDistribution.load(
             families: f.drawn, heldOut: f.heldOut, styleDirectory: styleDirectory, sizes: try sizes(),
             weightSpread: weightSpread ?? StyleDistribution.defaultWeightSpread)
-        return try StyleTask.load(contentDirectory: contentDirectory, distribution: distribution)
+        return try StyleTask.load(contentDirectory: contentDirectory, distribution: distribution, coarseSteps: coarseToFine)
     }
 }

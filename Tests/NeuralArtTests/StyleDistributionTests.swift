@@ -7,7 +7,10 @@ import Numerics
 final class StyleDistributionTests: XCTestCase {
     typealias Named = StyleDistribution.NamedImage
 
-    func picture(_ k: Int, width: Int = 60, height: Int = 50) -> Image {
+    func picture(_ k: Int, width: Int = 60, height: Int = 50) -> Image { Self.picture(k, width: width, height: height) }
+
+    /// A synthetic picture (no file read), different for each `k`.
+    static func picture(_ k: Int, width: Int = 60, height: Int = 50) -> Image {
         var px = [Float](repeating: 0, count: 3 * width * height)
         for c in 0..<3 { for y in 0..<height { for x in 0..<width {
             px[(c * height + y) * width + x] = Float((x * (c + 1) + y * (k + 2)) % 53) / 52
@@ -18,6 +21,11 @@ final class StyleDistributionTests: XCTestCase {
     /// Every family; images and photos are synthetic, so no file is read.
     func makeDistribution(heldOut: [StyleFamily] = StyleDistribution.defaultHeldOut, sizes: ClosedRange<Int> = 16...32,
                           spread: Float = 0.5) -> StyleDistribution {
+        Self.makeDistribution(heldOut: heldOut, sizes: sizes, spread: spread)
+    }
+
+    static func makeDistribution(heldOut: [StyleFamily] = StyleDistribution.defaultHeldOut, sizes: ClosedRange<Int> = 16...32,
+                                 spread: Float = 0.5) -> StyleDistribution {
         StyleDistribution(families: StyleFamily.allCases, heldOut: heldOut, sizes: sizes, weightSpread: spread,
                           palettePhotos: [Named(name: "p", image: picture(9))],
                           bundledStyles: [Named(name: "b1", image: picture(1)), Named(name: "b2", image: picture(2))],
