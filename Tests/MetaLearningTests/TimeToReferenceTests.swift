@@ -37,6 +37,11 @@ final class TimeToReferenceTests: XCTestCase {
         XCTAssertTrue(table.hasPrefix("steps to reach adam's step-3 loss"), table)
         XCTAssertTrue(table.contains("lstm           2"), table)
         XCTAssertNil(r.timeToReference("sgd"), "no such row")
+        // Coarse to fine from step 2: problem 2's loss at step 1 (a coarser problem's) does not count.
+        var c2f = r
+        c2f.finalScaleStart = 2
+        XCTAssertEqual(try XCTUnwrap(c2f.timeToReference())[0].stepsByProblem, [2, nil, 2])
+        XCTAssertTrue(try XCTUnwrap(c2f.timeToReferenceTable()).contains("on each problem (at the final scale: from step 2)"))
         let json = try JSONSerialization.jsonObject(with: r.json()) as! [String: Any]
         let entry = (json["optimizers"] as! [String: [String: Any]])["lstm"]!
         XCTAssertEqual(entry["steps_to_adam_final"] as? Double, 2)

@@ -41,6 +41,9 @@ public struct EvaluationResult: Sendable {
     public var steps: Int
     public var problems: Int
     public var curves: [Curve]
+    /// Coarse-to-fine problems (`Problem.coarseSteps`): the first step whose loss is at the final
+    /// scale (losses before it are of the coarser problem, not comparable); 0 otherwise.
+    public var finalScaleStart: Int = 0
 
     /// Runs every optimizer on problems 0..<`problems` of `split` (the test split by default) for
     /// `steps` steps — the same problems for every optimizer (split over `processes`; the same
@@ -95,7 +98,12 @@ public struct EvaluationResult: Sendable {
                                 seconds: totalSeconds, stepsTaken: count * steps, groupLearningRates: groupRates))
             progress?(o.name)
         }
-        return EvaluationResult(task: task.name, split: split, steps: steps, problems: count, curves: curves)
+        var result = EvaluationResult(task: task.name, split: split, steps: steps, problems: count, curves: curves)
+        // Every problem moves at the same step; the task's first test problem tells which.
+        if let k = (made.values.first ?? task.makeProblem(split: split, index: 0)).coarseSteps, k < steps {
+            result.finalScaleStart = k
+        }
+        return result
     }
 
     /// The steps shown in the table: 1, 10, 25, 50, 100 (those ≤ `steps`) and `steps`.

@@ -5,8 +5,9 @@ extension EvaluationResult {
     /// steps and in wall time (`timeToReference(_:)`).
     public struct TimeToReference: Sendable, Equatable {
         public var name: String
-        /// Per problem (in order): the first step t ∈ 1 … steps after which this optimizer's loss
-        /// is ≤ the reference's loss after its last step on the same problem; nil: never.
+        /// Per problem (in order): the first step t ∈ 1 … steps (from `finalScaleStart` on) after
+        /// which this optimizer's loss is ≤ the reference's loss after its last step on the same
+        /// problem; nil: never.
         public var stepsByProblem: [Int?]
         /// The median of `stepsByProblem` ("never" counting as later than every step; an even
         /// count averages the middle two); nil: never (at least half of the problems not reached).
@@ -29,9 +30,11 @@ extension EvaluationResult {
         let targets = ref.problemLosses.map { $0[steps] }
         let referenceSeconds = ref.secondsPerStep.map { $0 * Double(steps) }
         return curves.map { c in
+            // Coarse to fine: only losses at the final scale compare with the reference's final one.
+            let first = max(1, finalScaleStart)
             let reached: [Int?] = zip(c.problemLosses, targets).map { losses, target in
-                guard steps >= 1 else { return nil }
-                return (1...steps).first { losses[$0] <= target }
+                guard steps >= first else { return nil }
+                return (first...steps).first { losses[$0] <= target }
             }
             let median = Self.median(reached)
             let toReach = median.flatMap { m in c.secondsPerStep.map { m * $0 } }
@@ -74,7 +77,8 @@ extension EvaluationResult {
             r.indices.map { i in i == 0 ? r[i].padding(toLength: widths[i], withPad: " ", startingAt: 0)
                 : String(repeating: " ", count: widths[i] - r[i].count) + r[i] }.joined(separator: "  ")
         }
-        return "steps to reach \(reference)'s step-\(steps) loss on each problem (median over \(problems)), ms per step, "
+        let scale = finalScaleStart > 0 ? " (at the final scale: from step \(finalScaleStart))" : ""
+        return "steps to reach \(reference)'s step-\(steps) loss on each problem\(scale) (median over \(problems)), ms per step, "
             + "seconds to reach, × \(reference)'s time for \(steps) steps:\n" + lines.joined(separator: "\n") + "\n"
     }
 }
