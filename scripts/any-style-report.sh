@@ -10,7 +10,9 @@
 #    optimizers see is size-normalized, so the same rates serve 128 and 256 px.
 # 2. `evaluate` at 64, 128 and 256 px (PROBLEMS_64/128/256 test problems: families in turn),
 #    128 steps: mean loss at steps 1, 16, 32, 64, 128, per family at step 128, and the
-#    wall-clock table (steps and seconds to reach ADAM's step-128 loss).
+#    wall-clock table (steps and seconds to reach ADAM's step-128 loss);
+# 3. `evaluate` coarse to fine (PROBLEMS_C2F problems): 48 steps at half the crop size, then 32
+#    at 64-128 px, as stylize paints.
 # Writes <out>/README.md and per setting <size>.txt/.csv/.svg/.json.
 # FAMILIES: the held-out families (default: every family held out by default).
 set -euo pipefail
@@ -22,6 +24,7 @@ TUNE_PROBLEMS=${TUNE_PROBLEMS:-2}
 P64=${PROBLEMS_64:-24}
 P128=${PROBLEMS_128:-24}
 P256=${PROBLEMS_256:-12}
+PC2F=${PROBLEMS_C2F:-24}
 if [ -z "${BIN:-}" ]; then swift build -c release --product neural-art >&2; fi
 B=${BIN:-.build/release/neural-art}
 mkdir -p "$OUT"
@@ -62,6 +65,27 @@ for size in 64 128 256; do
     echo
   } >> "$OUT/README.md.tmp"
 done
+# Coarse to fine, as stylize paints: 48 steps at half the crop size, then 32 at 64-128 px from
+# the upsampled picture (the learned optimizer's state carried, ADAM afresh at each scale).
+echo "== evaluate coarse to fine ($PC2F problems)" >&2
+$B evaluate "${dist[@]}" --crop-sizes 64-128 --coarse-to-fine 48 --model "$MODEL" --baselines "$OUT/adam-64.json" \
+   --problems "$PC2F" --steps 80 --table-steps 1 16 32 48 52 56 64 80 --by-family --csv "$OUT/c2f.csv" --plot "$OUT/c2f.svg" \
+   --json "$OUT/c2f.json" --quiet > "$OUT/c2f.txt"
+{
+  echo "## Coarse to fine: 48 steps at half size, then 32 at 64–128 px"
+  echo
+  echo "As \`stylize\` paints above 256 px (\`--coarse-to-fine 48\`): losses up to step 47 are of the half-size"
+  echo "problem, from step 48 of the full-size one started at the upsampled picture; the learned optimizer"
+  echo "carries its state across, ADAM starts afresh (as in \`stylize\`). Steps to reach ADAM's final loss count"
+  echo "from step 48."
+  echo
+  echo '```'
+  cat "$OUT/c2f.txt"
+  echo '```'
+  echo
+  echo "![coarse to fine](c2f.svg)"
+  echo
+} >> "$OUT/README.md.tmp"
 echo "Tuning took ${tuned} s; the whole report $(( $(date +%s) - start )) s." >> "$OUT/README.md.tmp"
 mv "$OUT/README.md.tmp" "$OUT/README.md"
 echo "wrote $OUT/README.md" >&2

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The learned optimizer against per-style tuned ADAM in the real 512-px pipeline (coarse to fine:
-# 100 steps at 128 px, 60 at 256, 30 at 512), on held-out photos and held-out style families
+# The learned optimizer against per-style tuned ADAM in the real 512-px pipeline (coarse to fine,
+# each on its stylize default schedule: ADAM 100 steps at 128 px, 60 at 256, 30 at 512; the
+# learned optimizer 50, 30, 30), on held-out photos and held-out style families
 # (issue 15's done-when). For each style (one sample of each family in FAMILIES, rendered at
 # 512 px by `neural-art styles`):
 #   1. ADAM's learning rate is tuned in the pipeline on a tuning photo (coffee; RATES, lowest
@@ -111,7 +112,7 @@ time_ratio = [t["reach_s"] / t["adam_s"] for t in table if t["reach_s"] is not N
 md = [f"# Learned optimizer in the {size}-px pipeline: report", "",
       f"Made by `scripts/pipeline-report.sh {model} {out}` (FAMILIES={families}, RATES=\"{rates}\", "
       f"LSTM_FLAGS=\"{os.environ.get('LSTM_FLAGS', '')}\", ADAM_FLAGS=\"{os.environ.get('ADAM_FLAGS', '')}\").",
-      f"Coarse to fine (stylize's schedule: 100 steps at 128 px, 60 at 256, 30 at {size}, unless the flags change it); held-out photos chelsea and rocket; one",
+      f"Coarse to fine on stylize's default schedules unless the flags change them (ADAM 100 steps at 128 px, 60 at 256, 30 at {size}; the learned optimizer 50, 30, 30); held-out photos chelsea and rocket; one",
       "style sample per held-out family; ADAM's rate tuned per style on coffee (lowest final loss).",
       "Losses are the total loss at the output scale; seconds are wall seconds since the start (all scales).", "",
       "| style | photo | ADAM lr | ADAM final | learned final | ADAM s | learned s | learned steps to ADAM's final | learned s to ADAM's final | step 1 ADAM / learned |",

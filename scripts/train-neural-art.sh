@@ -11,8 +11,11 @@
 #   2. meta-train from stage 1, horizon 128, half the meta-learning rate, early weight 32 (the
 #      first steps weigh more: no first-step overshoot);
 #   3. meta-train from stage 2, horizon 256 (the tail of long runs), a quarter of the rate;
-#   4. copy the result to models/neural-art.lstm (INSTALL=0: leave models/ alone);
-#   5. REPORTS=1 (default with INSTALL=1): re-tune the stylize baselines
+#   4. meta-train from stage 3 coarse to fine, as stylize paints: each problem 48 steps at half
+#      its crop size, then 32 at its crop size (64-128 px) from the upsampled picture, the LSTM
+#      state carried across the change of scale;
+#   5. copy the result to models/neural-art.lstm (INSTALL=0: leave models/ alone);
+#   6. REPORTS=1 (default with INSTALL=1): re-tune the stylize baselines
 #      (models/neural-art-baselines.json, swirls crops) and regenerate the reports the README
 #      quotes: docs/any-style-report (held-out families, ADAM tuned per family),
 #      docs/pipeline-report (512-px pipeline), docs/style-report and docs/compare.
@@ -21,8 +24,8 @@
 # families added after this recipe — is held out from training *and* model selection.
 #
 # Settings: EARLY1 / EARLY2 (--early-weight of the stages, default 8 / 32; stage 3 uses EARLY2),
-# MOMENTUM (--momentum-inputs, default 0.5,0.9,0.99; empty: none), STAGE1 / STAGE2 / STAGE3
-# (meta-steps, default 800 / 400 / 400; STAGE3=0: no stage 3), THREADS (compute threads per
+# MOMENTUM (--momentum-inputs, default 0.5,0.9,0.99; empty: none), STAGE1 / STAGE2 / STAGE3 /
+# STAGE4 (meta-steps, default 800 / 400 / 400 / 800; STAGE3=0 or STAGE4=0: stop before), THREADS (compute threads per
 # process; the result is bit-reproducible for a given count; default 1, as the shipped model
 # was made), BIN (the binary; default: build).
 # Wall time on this 2-core machine: see README "The shipped model: commands and wall time".
@@ -35,6 +38,7 @@ MOMENTUM=${MOMENTUM-0.5,0.9,0.99}
 STAGE1=${STAGE1:-800}
 STAGE2=${STAGE2:-400}
 STAGE3=${STAGE3:-400}
+STAGE4=${STAGE4:-800}
 THREADS=${THREADS:-1}
 INSTALL=${INSTALL:-1}
 REPORTS=${REPORTS:-$INSTALL}
@@ -73,6 +77,12 @@ if [ "$STAGE3" != 0 ]; then
   run_stage stage3 --initial-model "$dir/stage2.lstm" --meta-steps "$STAGE3" --horizon 256 --meta-learning-rate 5e-4 \
       --early-weight "$EARLY2"
   final=stage3
+  if [ "$STAGE4" != 0 ]; then
+    stage "stage 4: from stage 3, coarse to fine (48 steps at half size, 32 at 64-128 px), $STAGE4 meta-steps"
+    run_stage stage4 --initial-model "$dir/stage3.lstm" --meta-steps "$STAGE4" --horizon 80 --meta-learning-rate 5e-4 \
+        --early-weight "$EARLY2" --crop-sizes 64-128 --coarse-to-fine 48
+    final=stage4
+  fi
 fi
 if [ "$INSTALL" != 1 ]; then stage "done: $dir/$final.lstm"; exit 0; fi
 cp "$dir/$final.lstm" models/neural-art.lstm
