@@ -13,6 +13,10 @@ struct StylizeCommand: ParsableCommand {
             With no arguments, paints the bundled cat photo (images/chelsea.png) in the bundled \
             swirls style (images/swirls.png) and writes stylized.png.
 
+            The pixels are driven by the learned optimizer (models/neural-art.lstm, an LSTM \
+            meta-trained on procedural styles); --optimizer adam (or sgd, nag, rmsprop) uses a \
+            hand-designed one.
+
             The loss is content·L_content + style·L_style + tv·L_tv over a compact random-weight \
             feature network (RandVGG-S), the style statistics matched on an image pyramid (the \
             picture and its halvings down to 32 px); pixels stay in [0, 1]. Above 256 px the \
@@ -93,13 +97,13 @@ struct StylizeCommand: ParsableCommand {
         return ScaleSchedule(sizes: keep.map { full.sizes[$0] }, iterations: keep.map { full.iterations[$0] })
     }
 
-    @Option(name: .long, help: "Optimizer: lstm (the learned optimizer), sgd, nag, rmsprop or adam.")
-    var optimizer: OptimizerChoice = .adam
+    @Option(name: .long, help: "Optimizer: lstm (the learned optimizer, models/neural-art.lstm), sgd, nag, rmsprop or adam.")
+    var optimizer: OptimizerChoice = .lstm
 
     @Option(name: .long, help: "Learned optimizer for --optimizer lstm (default: the shipped models/neural-art.lstm).")
     var model: String?
 
-    @Option(name: .long, parsing: .unconditional, help: "Learning rate (default: a per-optimizer rate that works: sgd 30, nag 3, rmsprop 0.01, adam 0.02).")
+    @Option(name: .long, parsing: .unconditional, help: "Learning rate of a hand-designed --optimizer (default: a per-optimizer rate that works: sgd 30, nag 3, rmsprop 0.01, adam 0.02).")
     var learningRate: Float?
 
     @Option(name: .long, parsing: .unconditional, help: "ε of RMSprop and ADAM.")
@@ -153,6 +157,9 @@ struct StylizeCommand: ParsableCommand {
             throw ValidationError("--model is for --optimizer lstm")
         }
         if let lr = learningRate, !(lr > 0 && lr.isFinite) { throw ValidationError("--learning-rate must be positive") }
+        if learningRate != nil && optimizer == .lstm {
+            throw ValidationError("--learning-rate is for the hand-designed optimizers (e.g. --optimizer adam); the learned optimizer (the default) has none")
+        }
         guard epsilon >= 0 else { throw ValidationError("--epsilon must be non-negative") }
         guard styleScale > 0 && styleScale <= 8 else { throw ValidationError("--style-scale must be in (0, 8]") }
         if !styleWeights.isEmpty {

@@ -45,6 +45,8 @@ final class FirstHourTests: CLITestCase {
     /// Item 9: messages that say what is wrong, on one line.
     func testMessagesSayWhatIsWrong() throws {
         assertUsageError(try run(["stylize", "--size", "-5"]), mentioning: "--size must be between 16 and 4096 pixels (got -5)")
+        assertUsageError(try run(["stylize", "--learning-rate", "0.05"]),
+                         mentioning: "--learning-rate is for the hand-designed optimizers (e.g. --optimizer adam)")
         assertUsageError(try run(["stylize", "-i", "2000000"]), mentioning: "--iterations must be between 1 and 1000000 (got 2000000)")
         assertUsageError(try run(["stylize", "--style-weights", "inf"]), mentioning: "--style-weights must be numbers between 0 and 1e6")
         assertUsageError(try run(["stylize", "--style-weight", "1e38"]), mentioning: "--style-weight must be a number between 0 and 1e6")

@@ -59,7 +59,7 @@ final class HostileInputTests: CLITestCase {
         let grey = try write(TestFiles.png(width: 32, height: 32, rgb: (128, 128, 128)), "grey.png")
         let out = temp("out.png"), log = temp("log.csv")
         // A learning rate far too high (ADAM moves every pixel by up to 50 a step).
-        let r = try run(["stylize", "--content", grey, "--size", "32", "-i", "10", "--learning-rate", "50", "-o", out,
+        let r = try run(["stylize", "--content", grey, "--size", "32", "-i", "10", "--optimizer", "adam", "--learning-rate", "50", "-o", out,
                          "--log", log, "-q"], timeout: 60)
         XCTAssertEqual(r.status, 0, r.stderr)
         let lines = r.stderr.split(separator: "\n")
