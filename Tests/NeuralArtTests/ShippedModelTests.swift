@@ -11,16 +11,19 @@ final class ShippedModelTests: XCTestCase {
         try file.requireTask("style", path: path)
     }
 
-    /// models/neural-art.lstm is stage 3 of scripts/train-neural-art.sh: trained on the style
+    /// models/neural-art.lstm is stage 4 of scripts/train-neural-art.sh: trained on the style
     /// distribution's six training families only (nothing held out inside training, so every
-    /// other family is unseen by training and validation alike), horizon 256, early weight 32.
+    /// other family is unseen by training and validation alike), coarse to fine (48 steps at half
+    /// the crop size, then 32 at 64–128 px), horizon 80, early weight 32.
     func testShippedStyleModelRecordsTheDistributionRecipe() throws {
         let file = try ModelFile.load(path: try BundledAssets.require("models/neural-art.lstm"))
         let settings = file.task.settings
         XCTAssertEqual(settings["styleFamilies"], "cells,marble,stripes,strokes,wash,bundled")
         XCTAssertEqual(settings["heldOutFamilies"], "none")
         let t = try XCTUnwrap(file.training)
-        XCTAssertEqual([t.horizon, t.unroll, t.problemsPerStep, t.metaSteps], [256, 16, 2, 400])
+        XCTAssertEqual([t.horizon, t.unroll, t.problemsPerStep, t.metaSteps], [80, 16, 2, 800])
+        XCTAssertEqual(settings["cropSizes"], "64-128")
+        XCTAssertEqual(settings["coarseToFine"], "48 steps at half the crop size, then the crop size, state carried")
         XCTAssertEqual(t.earlyWeight, 32)
         XCTAssertEqual(t.objective, .log)
         XCTAssertEqual(t.randomScale, 1)
