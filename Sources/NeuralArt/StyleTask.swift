@@ -171,8 +171,8 @@ public final class StyleTask: MetaTask {
 /// meta-training (`StyleTask`); all of them run it through `ProblemBatch.optimize`.
 public final class StyleProblem: Problem {
     public let stylization: StylizationProblem
-    /// θ₀.
-    let content: Tensor
+    /// θ₀ (the content, or the start given to `init(stylization:start:initial:)`).
+    let initial: Tensor
     /// f at the content image (the reference the optimizer's view of the loss is divided by).
     public let referenceLoss: Float
     public let lossScale: Float
@@ -193,7 +193,7 @@ public final class StyleProblem: Problem {
         precondition(start.count == stylization.parameterCount && (initial?.count ?? start.count) == start.count,
                      "StyleProblem: start \(start.shape) for a \(stylization.width)×\(stylization.height) problem")
         self.stylization = stylization
-        content = initial ?? start
+        self.initial = initial ?? start
         referenceLoss = stylization.evaluate(at: start.data, gradient: nil).total
         lossScale = Self.optimizerScale(width: stylization.width, height: stylization.height, referenceLoss: referenceLoss)
     }
@@ -203,11 +203,11 @@ public final class StyleProblem: Problem {
         Float(width * height) / 4096 / max(referenceLoss, 1e-6)
     }
 
-    public var parameterCount: Int { content.count }
+    public var parameterCount: Int { initial.count }
     public var bounds: ClosedRange<Float>? { 0...1 }
     /// Each problem owns its feature maps; the network and style targets are read-only.
     public var allowsConcurrentEvaluation: Bool { true }
-    public func initialParameters() -> [Float] { content.toArray() }
+    public func initialParameters() -> [Float] { initial.toArray() }
 
     public func lossAndGradient(at theta: UnsafePointer<Float>, gradient: UnsafeMutablePointer<Float>) -> Float {
         let loss = stylization.evaluate(at: theta, gradient: gradient)

@@ -222,6 +222,11 @@ final class LSTMUnroll {
         if secondOrder {
             precondition(batch.startReplay(), "LSTMUnroll: second order needs problems that can replay a step")
         }
+        return start(batch)
+    }
+
+    /// θ = θ₀ of `batch` and the one problem call there; returns the mean unscaled loss.
+    private func start(_ batch: ProblemBatch) -> Double {
         batch.initialParameters(into: theta.data)
         if secondOrder { thetas[0].data.update(from: theta.data, count: count) }
         if losses.count != batch.problems.count { losses = [Double](repeating: 0, count: batch.problems.count) }
@@ -260,10 +265,7 @@ final class LSTMUnroll {
         featureStep = previous.featureStep
         stepsTaken = previous.stepsTaken
         recordedSteps = 0
-        batch.initialParameters(into: theta.data)
-        if losses.count != batch.problems.count { losses = [Double](repeating: 0, count: batch.problems.count) }
-        evaluate(batch, slot: 0)
-        return losses.reduce(0, +) / Double(losses.count)
+        return start(batch)
     }
 
     /// Evaluates the batch at θ and hands every lane its part of the scaled gradient (`grads[slot]`).

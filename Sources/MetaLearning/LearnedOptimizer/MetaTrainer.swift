@@ -62,16 +62,18 @@ public final class MetaTrainer {
             throw MetaTrainingError.invalidSettings(
                 "\(processes.size) processes cannot share \(settings.problemsPerStep) problem(s) per meta-step; use at most that many ranks, or more problems per meta-step")
         }
+        // One training problem, made once, tells what the task's problems can do.
+        let probe = task.makeProblem(split: .training, index: 0)
         if settings.secondOrder {
             func check(_ ok: Bool, _ what: String) throws {
                 if !ok { throw MetaTrainingError.invalidSettings("second-order meta-gradients \(what)") }
             }
             try check(configuration.allowsSecondOrder,
                       "need the paper's stateless inputs (no RMS or momentum inputs, no momentum read-out)")
-            try check(task.makeProblem(split: .training, index: 0).enableReplay(),
+            try check(probe.enableReplay(),
                       "need problems that can replay a step; the \(task.name) task's cannot")
         }
-        if let k = task.makeProblem(split: .training, index: 0).coarseSteps {
+        if let k = probe.coarseSteps {
             guard groups == nil && !settings.secondOrder && k % settings.unroll == 0 && k < settings.horizon else {
                 throw MetaTrainingError.invalidSettings(
                     "coarse-to-fine problems (\(k) coarse steps) need one LSTM, first-order meta-gradients, and a number of coarse steps that is a multiple of the unroll (\(settings.unroll)) below the horizon (\(settings.horizon))")
