@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The learned optimizer against per-style tuned ADAM in the real 512-px pipeline (coarse to fine,
 # each on its stylize default schedule: ADAM 100 steps at 128 px, 60 at 256, 30 at 512; the
-# learned optimizer 50, 30, 30), on held-out photos and held-out style families
+# learned optimizer 50, 30, 20), on held-out photos and held-out style families
 # (issue 15's done-when). For each style (one sample of each family in FAMILIES, rendered at
 # 512 px by `neural-art styles`):
 #   1. ADAM's learning rate is tuned in the pipeline on a tuning photo (coffee; RATES, lowest
@@ -112,7 +112,7 @@ time_ratio = [t["reach_s"] / t["adam_s"] for t in table if t["reach_s"] is not N
 md = [f"# Learned optimizer in the {size}-px pipeline: report", "",
       f"Made by `scripts/pipeline-report.sh {model} {out}` (FAMILIES={families}, RATES=\"{rates}\", "
       f"LSTM_FLAGS=\"{os.environ.get('LSTM_FLAGS', '')}\", ADAM_FLAGS=\"{os.environ.get('ADAM_FLAGS', '')}\").",
-      f"Coarse to fine on stylize's default schedules unless the flags change them (ADAM 100 steps at 128 px, 60 at 256, 30 at {size}; the learned optimizer 50, 30, 30); held-out photos chelsea and rocket; one",
+      f"Coarse to fine on stylize's default schedules unless the flags change them (ADAM 100 steps at 128 px, each finer scale below {size} px 0.6× the one before, 30 at {size}; the learned optimizer 50 at 128 px, then 0.6× per scale, 20 at {size}); held-out photos chelsea and rocket; one",
       "style sample per held-out family; ADAM's rate tuned per style on coffee (lowest final loss).",
       "Losses are the total loss at the output scale; seconds are wall seconds since the start (all scales).", "",
       "| style | photo | ADAM lr | ADAM final | learned final | ADAM s | learned s | learned steps to ADAM's final | learned s to ADAM's final | step 1 ADAM / learned |",
@@ -121,15 +121,22 @@ for t in table:
     reach = "never" if t["reach"] is None else str(t["reach"])
     reach_s = "—" if t["reach_s"] is None else f"{t['reach_s']:.1f}"
     md.append(f"| {t['style']} | {t['photo']} | {t['lr']} | {t['adam']:.4g} | {t['lstm']:.4g} | {t['adam_s']:.1f} | {t['lstm_s']:.1f} | {reach} | {reach_s} | {t['adam_first']:.4g} / {t['lstm_first']:.4g} |")
-# Mean loss over the runs at a few of the last scale's steps (each run's curve indexed by step).
-last = min(min(len(a), len(l)) for a, l in curves) - 1
-marks = sorted({k for k in (1, 4, 8, 16, last) if k <= last})
+# Mean loss over the runs at a few of the last scale's steps (each run's curve indexed by step; the
+# two optimizers may take different numbers of steps there: "—" past an optimizer's last step).
+lasts = [min(len(c[pick]) for c in curves) - 1 for pick in (0, 1)]
+marks = sorted({k for k in (1, 4, 8, 16, *lasts) if k <= max(lasts)})
 md += ["", f"Mean loss over the {len(curves)} runs at steps of the {size}-px scale (step 0: its start):", "",
        "| optimizer | " + " | ".join(f"step {k}" for k in marks) + " |", "|---|" + "---|" * len(marks)]
 for name, pick in (("ADAM", 0), ("learned", 1)):
-    md.append(f"| {name} | " + " | ".join(f"{statistics.mean(c[pick][k] for c in curves):.4f}" for k in marks) + " |")
-md.append("| learned below ADAM (runs) | " + " | ".join(f"{sum(c[1][k] < c[0][k] for c in curves)} of {len(curves)}" for k in marks) + " |")
+    md.append(f"| {name} | " + " | ".join(f"{statistics.mean(c[pick][k] for c in curves):.4f}" if k <= lasts[pick] else "—"
+                                          for k in marks) + " |")
+md.append("| learned below ADAM (runs) | " + " | ".join(f"{sum(c[1][k] < c[0][k] for c in curves)} of {len(curves)}"
+                                                    if k <= min(lasts) else "—" for k in marks) + " |")
 md += ["", f"Learned optimizer below ADAM at the end: {wins} of {len(table)} runs; mean final-loss ratio learned/ADAM {ratio:.3f}.",
+       (f"Whole runs: learned {statistics.median(t['lstm_s'] for t in table):.1f} s, ADAM "
+        f"{statistics.median(t['adam_s'] for t in table):.1f} s (medians); learned/ADAM per run: median "
+        f"{statistics.median(t['lstm_s'] / t['adam_s'] for t in table):.2f}×, "
+        f"{min(t['lstm_s'] / t['adam_s'] for t in table):.2f}–{max(t['lstm_s'] / t['adam_s'] for t in table):.2f}×."),
        (f"Reaches ADAM's final loss in {len(time_ratio)} of {len(table)} runs; median wall time to get there "
         f"{statistics.median(time_ratio):.2f}× ADAM's whole run." if time_ratio else "Never reaches ADAM's final loss."), ""]
 md += ["Pictures (style, ADAM, learned):", ""]

@@ -65,16 +65,18 @@ public struct ScaleStep: Sendable {
 }
 
 /// A stylization run over a `ScaleSchedule`: one `StyleTransfer` per scale, each started from
-/// the previous scale's result. Every scale uses a fresh optimizer state (the moments of ADAM or
-/// the LSTM's memory describe pixels that no longer exist after upsampling). Each scale's loss is
-/// built when its turn comes and released after it, so only one scale's buffers are held at a
-/// time.
+/// the previous scale's result, with a fresh optimizer state or (`carryState`) the previous
+/// scale's resampled like the picture. Each scale's loss is built when its turn comes and
+/// released after it, so only one scale's buffers are held at a time.
 public final class CoarseToFine {
     public let schedule: ScaleSchedule
     /// The picture's size at the output scale.
     public let width: Int
     public let height: Int
     let makeTransfer: (Int) -> StyleTransfer
+    /// The content image's size and the network (for `canvasGeometry`).
+    let contentWidth: Int, contentHeight: Int
+    let network: RandVGGS
 
     /// - Parameter pyramidLevels: the style loss's pyramid levels at every scale (default: by size,
     ///   `StylizationProblem.pyramidLevels`).
@@ -85,6 +87,9 @@ public final class CoarseToFine {
         let fit = Image.fittedSize(width: content.width, height: content.height, longestSide: schedule.sizes.last!)
         width = fit.width
         height = fit.height
+        contentWidth = content.width
+        contentHeight = content.height
+        self.network = network
         makeTransfer = { size in
             StyleTransfer(content: content, styles: styles, styleWeights: styleWeights, size: size,
                           styleScale: styleScale, weights: weights, network: network, pyramidLevels: pyramidLevels)
@@ -118,23 +123,30 @@ public final class CoarseToFine {
         var history: [LossBreakdown] = []
         var done = 0
         var stopped = false
-        var previous: (state: any OptimizerState, transfer: StyleTransfer)?
+        // The previous scale's optimizer state and picture geometry (for carrying the state).
+        var previous: (state: any OptimizerState, geometry: CanvasGeometry)?
         for k in schedule.sizes.indices where !stopped {
+            let optimizer = try makeOptimizer(k)
+            // This scale's state first, carried over from the previous scale's, which is then freed:
+            // the set-up built next (network workspaces, style targets) is the larger allocation,
+            // and the two scales' states and set-ups are never held at once.
+            let geometry = canvasGeometry(scale: k)
+            let state = Self.makeState(optimizer, geometry: geometry, carried: carryState ? previous : nil)
+            previous = nil
             let transfer = self.transfer(scale: k)
+            precondition(CanvasGeometry(transfer) == geometry, "CoarseToFine: scale \(k)'s canvas differs from its geometry")
             // The previous scale's picture (its margin cropped off), upsampled and padded anew.
             let pixels = picture.map { transfer.canvas(from: $0, filter: .bicubic) }
                 ?? transfer.initialPixels(initialization, seed: seed)
             started(k, transfer, pixels)
-            let optimizer = try makeOptimizer(k)
-            let (scaleHistory, state) = try Self.runScale(
-                optimizer, transfer: transfer, pixels: pixels, iterations: schedule.iterations[k],
-                carried: carryState ? previous : nil) { step, current in
+            history = try Self.runScale(
+                optimizer, transfer: transfer, pixels: pixels, iterations: schedule.iterations[k], state: state
+            ) { step, current in
                 let keepGoing = observer(ScaleStep(scale: k, step: step, overallStep: done + step.step), transfer, current)
                 if !keepGoing { stopped = true }
                 return keepGoing
             }
-            history = scaleHistory
-            previous = (state, transfer)
+            previous = (state, geometry)
             done += schedule.iterations[k]
             let last = k == schedule.sizes.count - 1 || stopped
             picture = transfer.image(from: pixels, originalColors: originalColors && last)
@@ -143,34 +155,51 @@ public final class CoarseToFine {
     }
 }
 
+/// The picture size and wrap margin of one scale's canvas (planar `[3, height + margin.rows,
+/// width + margin.columns]`): what carrying an optimizer state between scales needs to know.
+struct CanvasGeometry: Equatable {
+    let width: Int, height: Int, margin: WrapMargin
+    var count: Int { 3 * (width + margin.columns) * (height + margin.rows) }
+
+    init(width: Int, height: Int, margin: WrapMargin) { self.width = width; self.height = height; self.margin = margin }
+    init(_ t: StyleTransfer) { self.init(width: t.width, height: t.height, margin: t.margin) }
+}
+
 extension CoarseToFine {
-    /// One scale's run with a fresh state, or one resampled from the previous scale's (`carried`);
-    /// returns the losses and the state after the run.
-    static func runScale<O: Optimizer>(
-        _ optimizer: O, transfer: StyleTransfer, pixels: Tensor, iterations: Int,
-        carried: (state: any OptimizerState, transfer: StyleTransfer)?,
-        observer: (StylizeStep, Tensor) -> Bool
-    ) throws -> ([LossBreakdown], any OptimizerState) {
-        let state = optimizer.makeState(segments: [pixels.count])
+    /// Scale k's canvas geometry, as `transfer(scale: k)` will lay it out, without building it.
+    func canvasGeometry(scale k: Int) -> CanvasGeometry {
+        let fit = Image.fittedSize(width: contentWidth, height: contentHeight, longestSide: schedule.sizes[k])
+        return CanvasGeometry(width: fit.width, height: fit.height,
+                              margin: StyleTransfer.defaultMargin(width: fit.width, height: fit.height, network: network))
+    }
+
+    /// A scale's optimizer state: fresh, or resampled from the previous scale's (`carried`), with
+    /// its step count (`ResamplableOptimizerState`; others start fresh).
+    static func makeState(_ optimizer: any Optimizer, geometry: CanvasGeometry,
+                          carried: (state: any OptimizerState, geometry: CanvasGeometry)?) -> any OptimizerState {
+        let state = optimizer.makeState(segments: [geometry.count])
         if let carried, let resamplable = state as? any ResamplableOptimizerState {
-            let source = nearestSource(from: carried.transfer, to: transfer)
+            let from = carried.geometry
+            let source = nearestSource(fromWidth: from.width, height: from.height, margin: from.margin,
+                                       toWidth: geometry.width, height: geometry.height, margin: geometry.margin)
             _ = source.withUnsafeBufferPointer { resamplable.resample(from: carried.state, source: $0.baseAddress!) }
         }
-        let history = try transfer.run(optimizer: optimizer, pixels: pixels, iterations: iterations, state: state,
-                                       observer: observer)
-        return (history, state)
+        return state
     }
 
-    /// For each value of `to`'s canvas (planar `[3, canvasHeight, canvasWidth]`), the index of the
-    /// nearest value of `from`'s canvas: the picture maps onto the picture and the margin onto
-    /// the margin, each scaled by its own ratio (pixel centres), the channel kept.
-    static func nearestSource(from: StyleTransfer, to: StyleTransfer) -> [Int32] {
-        nearestSource(fromWidth: from.width, height: from.height, margin: from.margin,
-                      toWidth: to.width, height: to.height, margin: to.margin)
+    /// One scale's run from `state` (made by `makeState` for this optimizer); returns the losses.
+    static func runScale<O: Optimizer>(
+        _ optimizer: O, transfer: StyleTransfer, pixels: Tensor, iterations: Int, state: any OptimizerState,
+        observer: (StylizeStep, Tensor) -> Bool
+    ) throws -> [LossBreakdown] {
+        guard let typed = state as? O.State else { preconditionFailure("CoarseToFine: a state of another optimizer") }
+        return try transfer.run(optimizer: optimizer, pixels: pixels, iterations: iterations, state: typed, observer: observer)
     }
 
-    /// `nearestSource` between planar `[3, H, W]` pictures with wrap margins (none by default):
-    /// picture onto picture, margin onto margin.
+    /// For each value of a planar `[3, H, W]` canvas of `to…` (picture plus wrap margin, none by
+    /// default), the index of the nearest value of the `from…` canvas: the picture maps onto the
+    /// picture and the margin onto the margin, each scaled by its own ratio (pixel centres), the
+    /// channel kept.
     static func nearestSource(fromWidth: Int, height fromHeight: Int, margin fromMargin: WrapMargin = .none,
                               toWidth: Int, height toHeight: Int, margin toMargin: WrapMargin = .none) -> [Int32] {
         /// Old index along one axis for new index i: picture (`n` new, `o` old) then margin (`mn`, `mo`).

@@ -43,7 +43,7 @@ public final class StyleTransfer {
         self.content = c
         width = c.width
         height = c.height
-        let margin = margin ?? (network.isPeriodic ? WrapMargin.standard(width: c.width, height: c.height) : .none)
+        let margin = margin ?? Self.defaultMargin(width: c.width, height: c.height, network: network)
         self.margin = margin
         let canvas = c.wrapPadded(margin)
         let styleSide = max(RandVGGS.minimumSide, Int((Double(size) * styleScale).rounded()))
@@ -73,6 +73,12 @@ public final class StyleTransfer {
     /// with the loss weights, so one learning rate (and one learned optimizer) serves every size
     /// and setting. Reported losses are unscaled.
     public var gradientScale: Float { styleProblem.lossScale }
+
+    /// The wrap margin of a `width`×`height` picture when none is given: `WrapMargin.standard`
+    /// for a periodic network, none otherwise.
+    public static func defaultMargin(width: Int, height: Int, network: RandVGGS) -> WrapMargin {
+        network.isPeriodic ? WrapMargin.standard(width: width, height: height) : .none
+    }
 
     /// Starting pixels of the canvas, `[3, canvasHeight, canvasWidth]` in [0, 1].
     public func initialPixels(_ initialization: Initialization, seed: UInt64) -> Tensor {

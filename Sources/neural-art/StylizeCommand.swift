@@ -58,21 +58,26 @@ struct StylizeCommand: ParsableCommand {
     var coarseIterations: Int?
 
     /// Steps at the coarsest scale: `--coarse-iterations`, else 100, or 50 for the learned optimizer
-    /// (it ends as low at 512 px with 50, 30, 30 steps as with 100, 60, 30; ADAM does not:
+    /// (it ends as low at 512 px with 50 and 30 coarse steps as with 100 and 60; ADAM does not:
     /// docs/pipeline-report/SHORT-SCHEDULE.md).
     var coarseSteps: Int { coarseIterations ?? (optimizer == .lstm ? 50 : 100) }
 
     @Option(name: .long, parsing: .unconditional, help: "Style images are resized to --size × this factor (larger = larger strokes).")
     var styleScale: Double = 1
 
-    @Option(name: [.short, .long], parsing: .unconditional, help: "Optimization steps at the output size (default: 30 after coarser scales; for a single scale 200, or 128, its training horizon, for the learned optimizer).")
+    @Option(name: [.short, .long], parsing: .unconditional, help: "Optimization steps at the output size (default after coarser scales: 30, or 20 for the learned optimizer; for a single scale 200, or 128, its training horizon, for the learned optimizer).")
     var iterations: Int?
 
     /// Default steps of a single-scale run: 200, or the learned optimizer's training horizon.
     var singleScaleSteps: Int { optimizer == .lstm ? 128 : 200 }
 
+    /// Default steps at the output size after coarser scales: 30, or 20 for the learned optimizer
+    /// (carrying its memory across scales, it reaches ADAM's 30-step loss in a median 16–17 steps
+    /// at 512 and 1024 px, so it ends as low in less time: docs/pipeline-report/SHORT-SCHEDULE.md).
+    var finestSteps: Int { iterations ?? (optimizer == .lstm ? 20 : 30) }
+
     var schedule: ScaleSchedule {
-        let planned = ScaleSchedule.standard(size: size, finest: iterations ?? 30, coarse: coarseSteps, scales: scales)
+        let planned = ScaleSchedule.standard(size: size, finest: finestSteps, coarse: coarseSteps, scales: scales)
         guard planned.sizes.count == 1 && iterations == nil else { return planned }
         return ScaleSchedule(sizes: planned.sizes, iterations: [singleScaleSteps])
     }

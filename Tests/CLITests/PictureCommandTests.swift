@@ -58,4 +58,21 @@ final class PictureCommandTests: CLITestCase {
         XCTAssertEqual(explicit.status, 0, explicit.stderr)
         XCTAssertTrue(explicit.stderr.contains("160 px × 2, 320 px × 1 steps"), explicit.stderr)
     }
+
+    /// After coarser scales the learned optimizer takes 20 steps at the output size by default,
+    /// ADAM 30 (each with its own coarse schedule); an explicit -i wins for both.
+    func testDefaultStepsAtTheOutputSize() throws {
+        let grey = temp("grey-finest.png")
+        try TestFiles.png(width: 60, height: 40, rgb: (128, 128, 128)).write(to: URL(fileURLWithPath: grey))
+        for (optimizer, expected) in [("lstm", "32 px × 50, 64 px × 20 steps"), ("adam", "32 px × 100, 64 px × 30 steps")] {
+            let r = try run(["stylize", "--content", grey, "--size", "64", "--scales", "2", "--levels", "1",
+                             "--optimizer", optimizer, "-o", temp("finest-\(optimizer).png")], timeout: 120)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertTrue(r.stderr.contains(expected), r.stderr)
+        }
+        let explicit = try run(["stylize", "--content", grey, "--size", "64", "--scales", "2", "--levels", "1",
+                                "-i", "3", "--coarse-iterations", "2", "-o", temp("finest-3.png")], timeout: 120)
+        XCTAssertEqual(explicit.status, 0, explicit.stderr)
+        XCTAssertTrue(explicit.stderr.contains("32 px × 2, 64 px × 3 steps"), explicit.stderr)
+    }
 }
