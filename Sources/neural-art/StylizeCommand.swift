@@ -116,8 +116,8 @@ struct StylizeCommand: ParsableCommand {
 
     @OptionGroup var lossWeights: LossWeightOptions
 
-    @Option(name: .long, help: "Start from: content, palette (the content recoloured to the style's colour statistics; also the content reference), noise, or the path of an image.")
-    var `init`: String = "content"
+    @Option(name: .long, help: "Start from: palette (the content recoloured to the style's colour statistics, also the content reference, so the picture takes the style's colours), content (the photo as it is, whose colours the content loss then holds), noise, or the path of an image.")
+    var `init`: String = "palette"
 
     @Option(name: .long, help: "Seed for every random choice (noise initialization).")
     var seed: UInt64 = 0
