@@ -112,7 +112,7 @@ time_ratio = [t["reach_s"] / t["adam_s"] for t in table if t["reach_s"] is not N
 md = [f"# Learned optimizer in the {size}-px pipeline: report", "",
       f"Made by `scripts/pipeline-report.sh {model} {out}` (FAMILIES={families}, RATES=\"{rates}\", "
       f"LSTM_FLAGS=\"{os.environ.get('LSTM_FLAGS', '')}\", ADAM_FLAGS=\"{os.environ.get('ADAM_FLAGS', '')}\").",
-      f"Coarse to fine on stylize's default schedules unless the flags change them (ADAM 100 steps at 128 px, each finer scale below {size} px 0.6× the one before, 30 at {size}; the learned optimizer 50 at 128 px, then 0.6× per scale, 20 at {size}); held-out photos chelsea and rocket; one",
+      f"Coarse to fine from stylize's default start (`--init palette`) on its default schedules unless the flags change them (ADAM 100 steps at 128 px, each finer scale below {size} px 0.6× the one before, 30 at {size}; the learned optimizer 50 at 128 px, then 0.6× per scale, 20 at {size}); held-out photos chelsea and rocket; one",
       "style sample per held-out family; ADAM's rate tuned per style on coffee (lowest final loss).",
       "Losses are the total loss at the output scale; seconds are wall seconds since the start (all scales).", "",
       "| style | photo | ADAM lr | ADAM final | learned final | ADAM s | learned s | learned steps to ADAM's final | learned s to ADAM's final | step 1 ADAM / learned |",
