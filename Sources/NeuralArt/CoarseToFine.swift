@@ -127,9 +127,10 @@ public final class CoarseToFine {
         var previous: (state: any OptimizerState, geometry: CanvasGeometry)?
         for k in schedule.sizes.indices where !stopped {
             let optimizer = try makeOptimizer(k)
-            // This scale's state first, carried over from the previous scale's, which is then freed:
-            // the set-up built next (network workspaces, style targets) is the larger allocation,
-            // and the two scales' states and set-ups are never held at once.
+            // This scale's state first, carried over from the previous scale's, which is then freed
+            // (the previous set-up went with its loop pass): the set-up built next (network
+            // workspaces, style targets) is the larger allocation and never meets the previous
+            // scale's buffers.
             let geometry = canvasGeometry(scale: k)
             let state = Self.makeState(optimizer, geometry: geometry, carried: carryState ? previous : nil)
             previous = nil
