@@ -17,9 +17,12 @@ extension StyleTask {
     /// With `coarseSteps`, the problem is painted coarse to fine (`CoarseStyleProblem`): first
     /// at half the crop size (content crop and style image both resized, as `stylize` resizes
     /// them at each scale), then at the drawn size.
+    /// A palette start (`startsFromPalette`) recolours the crop to the drawn style image's colour
+    /// statistics first; that crop is then the content at every scale.
     func makeDistributionProblem(split: Split, index: Int) -> any Problem {
         let d = styleDraw(split: split, index: index)
-        let content = contentCrop(split: split, index: index, size: d.size)
+        var content = contentCrop(split: split, index: index, size: d.size)
+        if startsFromPalette(split: split, index: index) { content = content.matchingColorStatistics(of: [d.image]) }
         let network = self.network
         func problem(size: Int, initial: Tensor?) -> StyleProblem {
             let levels = StylizationProblem.pyramidLevels(height: size, width: size)
@@ -35,6 +38,15 @@ extension StyleTask {
                                   fineWidth: d.size, fineHeight: d.size) { problem(size: d.size, initial: $0) }
     }
 
+    /// Whether problem `index` of `split` starts from its crop recoloured to the style's colours:
+    /// true with probability `paletteStart`, from the problem's own stream (disjoint from the crop's
+    /// and the style draw's, so the crop and style of a problem do not depend on `paletteStart`).
+    public func startsFromPalette(split: Split, index: Int) -> Bool {
+        guard paletteStart > 0 else { return false }
+        var g = Self.generator(seed: seed, split: split, index: index).fork(0x5041_4C53)   // "PALS"
+        return g.nextUniform() < paletteStart
+    }
+
     /// The settings of a distribution task: the content split and crop recipe, the base weights
     /// (all four terms), the pyramid rule and the distribution's own settings.
     func distributionSettings(_ distribution: StyleDistribution) -> [String: String] {
@@ -44,6 +56,7 @@ extension StyleTask {
          "scale": "1-2.5", "flip": "true", "pyramid": "halvings down to 32 px"]
             .merging(distribution.settings) { a, _ in a }
             .merging(coarseSteps.map { ["coarseToFine": "\($0) steps at half the crop size, then the crop size, state carried"] } ?? [:]) { a, _ in a }
+            .merging(paletteStart > 0 ? ["paletteStart": "\(paletteStart) of problems start from the crop in the style's colours"] : [:]) { a, _ in a }
     }
 }
 

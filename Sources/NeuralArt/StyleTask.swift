@@ -49,6 +49,12 @@ public final class StyleTask: MetaTask {
     /// Coarse to fine (with a distribution): each problem is first stylized at half its crop
     /// size for this many steps, then at full size (`CoarseStyleProblem`); nil: one scale.
     public let coarseSteps: Int?
+    /// Palette starts (with a distribution): the probability that a problem's content crop is
+    /// first recoloured to its style's colour statistics (`Image.matchingColorStatistics`), as
+    /// `stylize --init palette` (the default) recolours the photo; the recoloured crop is then
+    /// the start and the content reference. Drawn per problem (`startsFromPalette`); 0: every
+    /// problem starts from the crop as it is.
+    public let paletteStart: Double
 
     public var name: String { "style" }
     public var defaultHorizon: Int { 128 }
@@ -73,7 +79,7 @@ public final class StyleTask: MetaTask {
         self.init(training: training, heldOut: heldOut, size: size, weights: weights, seed: seed, network: network,
                   styleName: style.name,
                   targets: StyleTargets(network: network, styles: [Tensor(image: style.image.resized(longestSide: size))]),
-                  styleImage: style.image, augmentStyle: augmentStyle, distribution: nil, coarseSteps: nil)
+                  styleImage: style.image, augmentStyle: augmentStyle, distribution: nil, coarseSteps: nil, paletteStart: 0)
     }
 
     /// The task whose problems draw their crop size, style and loss weights from `distribution`
@@ -81,18 +87,21 @@ public final class StyleTask: MetaTask {
     /// With `coarseSteps`, every problem is painted coarse to fine (`CoarseStyleProblem`).
     public convenience init(training: [(name: String, image: Image)], heldOut: [(name: String, image: Image)],
                             distribution: StyleDistribution, weights: LossWeights = .default,
-                            seed: UInt64 = StyleTask.defaultSeed, network: RandVGGS = RandVGGS(), coarseSteps: Int? = nil) {
+                            seed: UInt64 = StyleTask.defaultSeed, network: RandVGGS = RandVGGS(), coarseSteps: Int? = nil,
+                            paletteStart: Double = 0) {
         precondition(coarseSteps.map { $0 >= 1 } ?? true, "StyleTask: \(coarseSteps!) coarse steps")
+        precondition((0...1).contains(paletteStart), "StyleTask: palette-start probability \(paletteStart)")
         precondition(coarseSteps == nil || distribution.sizes.lowerBound >= 2 * RandVGGS.minimumSide * 2,
                      "StyleTask: crops of \(distribution.sizes.lowerBound) px are too small to halve")
         self.init(training: training, heldOut: heldOut, size: distribution.sizes.upperBound, weights: weights, seed: seed,
                   network: network, styleName: "distribution", targets: nil, styleImage: nil, augmentStyle: false,
-                  distribution: distribution, coarseSteps: coarseSteps)
+                  distribution: distribution, coarseSteps: coarseSteps, paletteStart: paletteStart)
     }
 
     private init(training: [(name: String, image: Image)], heldOut: [(name: String, image: Image)], size: Int,
                  weights: LossWeights, seed: UInt64, network: RandVGGS, styleName: String, targets: StyleTargets?,
-                 styleImage: Image?, augmentStyle: Bool, distribution: StyleDistribution?, coarseSteps: Int?) {
+                 styleImage: Image?, augmentStyle: Bool, distribution: StyleDistribution?, coarseSteps: Int?,
+                 paletteStart: Double) {
         precondition(!training.isEmpty && !heldOut.isEmpty, "StyleTask: need training and held-out images")
         self.size = size
         self.weights = weights
@@ -116,6 +125,7 @@ public final class StyleTask: MetaTask {
         self.augmentStyle = augmentStyle
         self.distribution = distribution
         self.coarseSteps = coarseSteps
+        self.paletteStart = paletteStart
     }
 
     /// The style view of training problem `index` when augmenting (see the type's documentation),
@@ -230,10 +240,11 @@ extension StyleTask {
     public static func load(size: Int = 64, style: String? = nil, contentDirectory: String? = nil,
                             weights: LossWeights = .default, seed: UInt64 = StyleTask.defaultSeed,
                             augmentStyle: Bool = false, distribution: StyleDistribution? = nil,
-                            coarseSteps: Int? = nil) throws -> StyleTask {
+                            coarseSteps: Int? = nil, paletteStart: Double = 0) throws -> StyleTask {
         precondition(distribution == nil || (style == nil && !augmentStyle),
                      "StyleTask.load: a style distribution excludes a style image and style augmentation")
         precondition(coarseSteps == nil || distribution != nil, "StyleTask.load: coarse to fine needs a style distribution")
+        precondition(paletteStart == 0 || distribution != nil, "StyleTask.load: palette starts need a style distribution")
         func read(_ path: String) throws -> (name: String, image: Image) {
             ((path as NSString).lastPathComponent, try ImageFile.read(path))
         }
@@ -249,7 +260,7 @@ extension StyleTask {
         }
         if let distribution {
             return StyleTask(training: training, heldOut: heldOut, distribution: distribution, weights: weights, seed: seed,
-                             coarseSteps: coarseSteps)
+                             coarseSteps: coarseSteps, paletteStart: paletteStart)
         }
         let stylePath = try style ?? BundledAssets.require(BundledAssets.defaultStyle)
         return StyleTask(training: training, heldOut: heldOut, style: try read(stylePath), size: size,

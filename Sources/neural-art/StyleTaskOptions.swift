@@ -39,6 +39,10 @@ struct StyleTaskOptions: ParsableArguments {
             help: ArgumentHelp("Style task with a distribution: paint each problem as stylize paints a picture, first at half the crop size for this many steps (for meta-train a multiple of --unroll), then at the crop size from that picture upsampled, the optimizer's state carried. Default: one scale.", valueName: "steps"))
     var coarseToFine: Int?
 
+    @Option(name: .customLong("palette-start"),
+            help: ArgumentHelp("Style task with a distribution: the share of problems (0–1, drawn per problem) whose content crop is first recoloured to its style's colour statistics, as stylize's default --init palette does; that crop is then the start and the content reference. Default: 0 (every problem starts from the crop as it is).", valueName: "share"))
+    var paletteStart: Double?
+
     /// Whether a style distribution is asked for.
     var usesDistribution: Bool { styleFamilies != nil || styleDirectory != nil }
 
@@ -46,7 +50,8 @@ struct StyleTaskOptions: ParsableArguments {
         guard imageSize >= 16 && imageSize <= 1024 else { throw ValidationError("--image-size must be between 16 and 1024") }
         guard usesDistribution else {
             for (flag, given) in [("--held-out-families", heldOutFamilies != nil), ("--crop-sizes", cropSizes != nil),
-                                  ("--weight-spread", weightSpread != nil), ("--coarse-to-fine", coarseToFine != nil)] where given {
+                                  ("--weight-spread", weightSpread != nil), ("--coarse-to-fine", coarseToFine != nil),
+                                  ("--palette-start", paletteStart != nil)] where given {
                 throw ValidationError("\(flag) needs a style distribution (--style-families or --style-dir)")
             }
             return
@@ -56,6 +61,7 @@ struct StyleTaskOptions: ParsableArguments {
         _ = try families()
         _ = try sizes()
         if let w = weightSpread, !(w >= 0 && w <= 3) { throw ValidationError("--weight-spread must be between 0 and 3 decades (got \(w))") }
+        if let p = paletteStart, !(p >= 0 && p <= 1) { throw ValidationError("--palette-start must be between 0 and 1 (got \(p))") }
         if let k = coarseToFine {
             guard k >= 1 && k <= 100_000 else { throw ValidationError("--coarse-to-fine must be between 1 and 100000 steps (got \(k))") }
             guard try sizes().lowerBound >= 32 else { throw ValidationError("--coarse-to-fine needs --crop-sizes of at least 32 px (they are halved)") }
@@ -105,6 +111,7 @@ struct StyleTaskOptions: ParsableArguments {
         let distribution = try StyleDistribution.load(
             families: f.drawn, heldOut: f.heldOut, styleDirectory: styleDirectory, sizes: try sizes(),
             weightSpread: weightSpread ?? StyleDistribution.defaultWeightSpread)
-        return try StyleTask.load(contentDirectory: contentDirectory, distribution: distribution, coarseSteps: coarseToFine)
+        return try StyleTask.load(contentDirectory: contentDirectory, distribution: distribution, coarseSteps: coarseToFine,
+                                  paletteStart: paletteStart ?? 0)
     }
 }

@@ -68,15 +68,23 @@ final class StyleDistributionCommandTests: CLITestCase {
         assertFails(try run(base + ["--style-dir", temp("missing")]), mentioning: "cannot read the folder")
     }
 
-    /// meta-train --coarse-to-fine: a tiny run records it in the model; bad settings are one-line errors.
+    /// meta-train --coarse-to-fine --palette-start: a tiny run records both in the model; bad
+    /// settings are one-line errors.
     func testMetaTrainCoarseToFine() throws {
         let model = temp("c2f.lstm")
         let d = ["meta-train", "--task", "style", "--style-families", "cells,wash", "--held-out-families", "none", "--crop-sizes", "32"]
-        let r = try run(d + ["--coarse-to-fine", "2", "--meta-steps", "2", "--horizon", "4", "--unroll", "2",
-                             "--validate-every", "2", "--validation-problems", "2", "--output", model, "--quiet"], timeout: 120)
+        let r = try run(d + ["--coarse-to-fine", "2", "--palette-start", "0.5", "--meta-steps", "2", "--horizon", "4",
+                             "--unroll", "2", "--validate-every", "2", "--validation-problems", "2", "--output", model, "--quiet"],
+                        timeout: 120)
         XCTAssertEqual(r.status, 0, r.stderr)
         let text = String(decoding: try Data(contentsOf: URL(fileURLWithPath: model)), as: UTF8.self)
         XCTAssertTrue(text.contains("\"coarseToFine\" : \"2 steps at half the crop size"), "model settings")
+        XCTAssertTrue(text.contains("\"paletteStart\" : \"0.5 of problems start from the crop in the style's colours"),
+                      "model settings")
+        assertUsageError(try run(d + ["--palette-start", "1.5", "--output", temp("x.lstm")]),
+                         mentioning: "--palette-start must be between 0 and 1 (got 1.5)")
+        assertUsageError(try run(["meta-train", "--task", "style", "--palette-start", "1", "--output", temp("x.lstm")]),
+                         mentioning: "--palette-start needs a style distribution")
         assertUsageError(try run(["meta-train", "--task", "style", "--coarse-to-fine", "2", "--output", temp("x.lstm")]),
                          mentioning: "--coarse-to-fine needs a style distribution")
         assertUsageError(try run(["meta-train", "--task", "style", "--style-families", "cells", "--crop-sizes", "16",

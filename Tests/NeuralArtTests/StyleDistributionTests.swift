@@ -117,6 +117,54 @@ final class StyleDistributionTests: XCTestCase {
         XCTAssertNotEqual(makeTask(makeDistribution(heldOut: [.wash])).settings, s)
     }
 
+    /// Palette starts: a drawn share of problems starts from (and is normalized at) its crop
+    /// recoloured to the drawn style's colour statistics; the crop, the style draw and the other
+    /// problems are those of the task without palette starts.
+    func testPaletteStartsRecolourTheCropToTheStyle() {
+        func task(_ p: Double, coarse: Int? = nil) -> StyleTask {
+            let d = makeDistribution(sizes: coarse == nil ? 16...40 : 32...48)
+            return StyleTask(training: [("a", picture(4, width: 140, height: 130)), ("b", picture(5, width: 150, height: 140))],
+                      heldOut: [("c", picture(6, width: 140, height: 140))], distribution: d, coarseSteps: coarse,
+                      paletteStart: p)
+        }
+        let none = task(0), all = task(1), half = task(0.5)
+        XCTAssertNil(none.settings["paletteStart"])
+        XCTAssertEqual(half.settings["paletteStart"], "0.5 of problems start from the crop in the style's colours")
+        let indices = Array(0..<40)
+        XCTAssertFalse(indices.contains { none.startsFromPalette(split: .training, index: $0) })
+        XCTAssertTrue(indices.allSatisfy { all.startsFromPalette(split: .validation, index: $0) })
+        let drawn = indices.filter { half.startsFromPalette(split: .training, index: $0) }
+        XCTAssertTrue((12...28).contains(drawn.count), "\(drawn.count) of 40 palette starts at share 0.5")
+        XCTAssertEqual(drawn, indices.filter { task(0.5).startsFromPalette(split: .training, index: $0) })
+        for (split, index) in [(Split.training, drawn[0]), (.training, indices.first { !drawn.contains($0) }!), (.test, 3)] {
+            let draw = half.styleDraw(split: split, index: index)
+            XCTAssertEqual(draw.name, none.styleDraw(split: split, index: index).name)
+            let crop = half.contentCrop(split: split, index: index, size: draw.size)
+            XCTAssertEqual(crop.pixels, none.contentCrop(split: split, index: index, size: draw.size).pixels)
+            let p = half.makeProblem(split: split, index: index) as! StyleProblem
+            let start = half.startsFromPalette(split: split, index: index)
+                ? crop.matchingColorStatistics(of: [draw.image]) : crop
+            XCTAssertEqual(p.initialParameters(), start.pixels)
+            // The start is also the content reference: the content term is zero there.
+            var g = [Float](repeating: 0, count: p.parameterCount)
+            _ = start.pixels.withUnsafeBufferPointer { p.lossAndGradient(at: $0.baseAddress!, gradient: &g) }
+            XCTAssertEqual(p.lastLoss?.content ?? -1, 0, accuracy: 1e-6)
+        }
+        // The recoloured crop takes the style's mean colour (up to clamping to [0, 1]).
+        let p = all.makeProblem(split: .training, index: 0) as! StyleProblem
+        let styleMean = all.styleDraw(split: .training, index: 0).image.colorMoments().mean
+        let startMean = Image(width: p.stylization.width, height: p.stylization.height, pixels: p.initialParameters())
+            .colorMoments().mean
+        for c in 0..<3 { XCTAssertEqual(startMean[c], styleMean[c], accuracy: 0.05) }
+        // Coarse to fine: the half-size start is the recoloured crop, resized.
+        let c2f = task(1, coarse: 2)
+        let draw = c2f.styleDraw(split: .test, index: 1)
+        let h = draw.size / 2
+        XCTAssertEqual(c2f.makeProblem(split: .test, index: 1).initialParameters(),
+                       c2f.contentCrop(split: .test, index: 1, size: draw.size).matchingColorStatistics(of: [draw.image])
+                        .resized(width: h, height: h).pixels)
+    }
+
     /// Problems of different sizes in one batch: a few meta-steps at 16–32 px change φ, and
     /// validation (which includes held-out families) gives a finite loss.
     func testMetaTrainingSmokeRunOnTheDistribution() throws {
