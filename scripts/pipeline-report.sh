@@ -23,6 +23,7 @@
 #   BIN       the binary (default: build .build/release/neural-art)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+scripts/setup.sh reports
 MODEL=${1:-models/neural-art.lstm}
 OUT=${2:-docs/pipeline-report}
 FAMILIES=${FAMILIES:-dots,mosaic}

@@ -4,9 +4,22 @@
 # zlib (gzip'd datasets), Open MPI (scaling out with mpirun) and Fashion-MNIST (the MLP and
 # conv tasks' data).
 # Idempotent and quiet when everything is present. Run by the README commands and .ci/run.
+#
+#   scripts/setup.sh            what building, running and testing need
+#   scripts/setup.sh reports    also Python's Pillow, NumPy and SciPy, which the report scripts
+#                               use for thumbnails and the style distance (run by those scripts)
 set -euo pipefail
 
 need=()
+if [ "${1:-}" = reports ]; then
+    # Into the python3 the scripts run (pip; a Debian system Python refuses pip: apt-get then).
+    modules=()
+    for m in PIL:pillow numpy:numpy scipy:scipy; do python3 -c "import ${m%%:*}" 2>/dev/null || modules+=("${m#*:}"); done
+    [ ${#modules[@]} -gt 0 ] && echo "neural-art setup: installing ${modules[*]} for $(command -v python3) …" >&2
+    if [ ${#modules[@]} -gt 0 ] && ! python3 -m pip install -q "${modules[@]}" >/dev/null 2>&1; then
+        for m in "${modules[@]}"; do [ "$m" = pillow ] && need+=(python3-pil) || need+=("python3-$m"); done
+    fi
+fi
 have_pc() { pkg-config --exists "$1" 2>/dev/null; }
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 have_pc openblas || need+=(libopenblas-dev)
@@ -21,7 +34,16 @@ command -v mpirun >/dev/null 2>&1 || need+=(openmpi-bin)
 # Fashion-MNIST's gzip'd IDX files (Debian package dataset-fashion-mnist).
 [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || need+=(dataset-fashion-mnist)
 
+# The report scripts' Python modules, checked once the installs are done.
+check_reports() {
+    [ "${1:-}" = reports ] || return 0
+    python3 -c "import PIL, numpy, scipy" 2>/dev/null && return 0
+    echo "neural-art setup: $(command -v python3) cannot import Pillow, NumPy and SciPy; install them for it (python3 -m pip install pillow numpy scipy)" >&2
+    exit 1
+}
+
 if [ ${#need[@]} -eq 0 ]; then
+    check_reports "${1:-}"
     exit 0
 fi
 
@@ -34,7 +56,8 @@ if [ "$(uname -s)" != "Linux" ] || ! command -v apt-get >/dev/null 2>&1; then
     fi
     [ ${#libs[@]} -eq 0 ] && exit 0
     echo "neural-art setup: missing system packages: ${libs[*]}." >&2
-    echo "Install OpenBLAS, libpng, libjpeg, zlib and Open MPI development files (and mpirun) with your package manager." >&2
+    echo "Install OpenBLAS, libpng, libjpeg, zlib and Open MPI development files (and mpirun) with your package manager" \
+        "(the reports also need Python's Pillow, NumPy and SciPy)." >&2
     exit 1
 fi
 
@@ -52,4 +75,5 @@ if ! $SUDO apt-get install -y -qq "${need[@]}" >&2; then
     echo "neural-art setup: apt-get could not install ${need[*]}" >&2
     exit 1
 fi
+check_reports "${1:-}"
 echo "neural-art setup: done." >&2
