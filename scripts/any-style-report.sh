@@ -15,6 +15,9 @@
 #    at 64-128 px, as stylize paints.
 # Writes <out>/README.md and per setting <size>.txt/.csv/.svg/.json.
 # FAMILIES: the held-out families (default: every family held out by default).
+# START: content (default: every problem starts from its crop) or palette (from its crop
+#   recoloured to the style's colour statistics, as `stylize` starts by default; ADAM is then
+#   tuned from that start too, so point OUT at its own folder, e.g. docs/any-style-report-palette).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MODEL=${1:-models/neural-art.lstm}
@@ -25,10 +28,16 @@ P64=${PROBLEMS_64:-24}
 P128=${PROBLEMS_128:-24}
 P256=${PROBLEMS_256:-12}
 PC2F=${PROBLEMS_C2F:-24}
+START=${START:-content}
+case "$START" in
+  content) start_flags=() ;;
+  palette) start_flags=(--palette-start 1) ;;
+  *) echo "any-style-report.sh: START must be content or palette (got '$START')" >&2; exit 1 ;;
+esac
 if [ -z "${BIN:-}" ]; then swift build -c release --product neural-art >&2; fi
 B=${BIN:-.build/release/neural-art}
 mkdir -p "$OUT"
-dist=(--task style --style-families "$FAMILIES" --held-out-families none)
+dist=(--task style --style-families "$FAMILIES" --held-out-families none "${start_flags[@]}")
 start=$(date +%s)
 if [ ! -f "$OUT/adam-64.json" ]; then
   echo "== tuning ADAM per family at 64 px" >&2
@@ -39,7 +48,11 @@ tuned=$(( $(date +%s) - start ))
 {
   echo "# Learned optimizer on held-out style families"
   echo
-  echo "Made by \`scripts/any-style-report.sh $MODEL $OUT\` on $(date -u +%Y-%m-%d)."
+  echo "Made by \`START=$START scripts/any-style-report.sh $MODEL $OUT\` on $(date -u +%Y-%m-%d)."
+  if [ "$START" = palette ]; then
+    echo "Every problem starts from its content crop recoloured to its style's colour statistics (\`--palette-start 1\`,"
+    echo "as \`stylize\` starts by default); ADAM is tuned from that start too."
+  fi
   echo "Test problems: styles drawn from the held-out families ($FAMILIES; never drawn in"
   echo "meta-training or its validation), content crops of the held-out photos (chelsea, rocket); test problem i"
   echo "has family i mod $(echo "$FAMILIES" | tr ',' '\n' | wc -l | tr -d ' ')."

@@ -14,10 +14,14 @@
 #   4. meta-train from stage 3 coarse to fine, as stylize paints: each problem 48 steps at half
 #      its crop size, then 32 at its crop size (64-128 px) from the upsampled picture, the LSTM
 #      state carried across the change of scale;
-#   5. copy the result to models/neural-art.lstm (INSTALL=0: leave models/ alone);
-#   6. REPORTS=1 (default with INSTALL=1): re-tune the stylize baselines
+#   5. meta-train from stage 4 as stage 4 does, with a share of the problems (PALETTE5, default
+#      0.5) started from the crop recoloured to the style's colours (`--palette-start`), the
+#      start `stylize` paints from by default;
+#   6. copy the result to models/neural-art.lstm (INSTALL=0: leave models/ alone);
+#   7. REPORTS=1 (default with INSTALL=1): re-tune the stylize baselines
 #      (models/neural-art-baselines.json, swirls crops) and regenerate the reports the README
-#      quotes: docs/any-style-report (held-out families, ADAM tuned per family),
+#      quotes: docs/any-style-report and docs/any-style-report-palette (held-out families, ADAM
+#      tuned per family; from content and from palette starts),
 #      docs/pipeline-report (512-px pipeline), docs/style-report and docs/compare.
 # Training problems draw their style from the training families (TRAIN_FAMILIES; validation
 # draws fresh styles of the same families), so every other family — dots and mosaic, and the
@@ -25,7 +29,8 @@
 #
 # Settings: EARLY1 / EARLY2 (--early-weight of the stages, default 8 / 32; stage 3 uses EARLY2),
 # MOMENTUM (--momentum-inputs, default 0.5,0.9,0.99; empty: none), STAGE1 / STAGE2 / STAGE3 /
-# STAGE4 (meta-steps, default 800 / 400 / 400 / 800; STAGE3=0 or STAGE4=0: stop before), THREADS (compute threads per
+# STAGE4 / STAGE5 (meta-steps, default 800 / 400 / 400 / 800 / 800; STAGE3=0, STAGE4=0 or STAGE5=0:
+# stop before), PALETTE5 (stage 5's --palette-start share, default 0.5), RATE5 (stage 5's meta-learning rate), THREADS (compute threads per
 # process; the result is bit-reproducible for a given count; default 1, as the shipped model
 # was made), BIN (the binary; default: build).
 # Wall time on this 2-core machine: see README "The shipped model: commands and wall time".
@@ -39,6 +44,9 @@ STAGE1=${STAGE1:-800}
 STAGE2=${STAGE2:-400}
 STAGE3=${STAGE3:-400}
 STAGE4=${STAGE4:-800}
+STAGE5=${STAGE5:-800}
+PALETTE5=${PALETTE5:-0.5}
+RATE5=${RATE5:-5e-4}
 THREADS=${THREADS:-1}
 INSTALL=${INSTALL:-1}
 REPORTS=${REPORTS:-$INSTALL}
@@ -82,6 +90,12 @@ if [ "$STAGE3" != 0 ]; then
     run_stage stage4 --initial-model "$dir/stage3.lstm" --meta-steps "$STAGE4" --horizon 80 --meta-learning-rate 5e-4 \
         --early-weight "$EARLY2" --crop-sizes 64-128 --coarse-to-fine 48
     final=stage4
+    if [ "$STAGE5" != 0 ]; then
+      stage "stage 5: from stage 4, coarse to fine, $PALETTE5 of the problems from palette starts, $STAGE5 meta-steps"
+      run_stage stage5 --initial-model "$dir/stage4.lstm" --meta-steps "$STAGE5" --horizon 80 --meta-learning-rate "$RATE5" \
+          --early-weight "$EARLY2" --crop-sizes 64-128 --coarse-to-fine 48 --palette-start "$PALETTE5"
+      final=stage5
+    fi
   fi
 fi
 if [ "$INSTALL" != 1 ]; then stage "done: $dir/$final.lstm"; exit 0; fi
@@ -94,6 +108,8 @@ stage "baselines for stylize and compare: tune on swirls crops"
 cp "$dir/baselines.json" models/neural-art-baselines.json
 stage "report: held-out style families"
 scripts/any-style-report.sh models/neural-art.lstm docs/any-style-report
+stage "report: held-out style families from palette starts (ADAM tuned from them)"
+START=palette scripts/any-style-report.sh models/neural-art.lstm docs/any-style-report-palette
 stage "report: the 512-px pipeline"
 FAMILIES=${PIPELINE_FAMILIES:-ripples,plaid,facets,whirls} scripts/pipeline-report.sh models/neural-art.lstm docs/pipeline-report
 stage "report: swirls at 64 and 128 px, stained glass (style tuned per style)"

@@ -14,7 +14,8 @@ final class ShippedModelTests: XCTestCase {
     /// models/neural-art.lstm is stage 4 of scripts/train-neural-art.sh: trained on the style
     /// distribution's six training families only (nothing held out inside training, so every
     /// other family is unseen by training and validation alike), coarse to fine (48 steps at half
-    /// the crop size, then 32 at 64–128 px), horizon 80, early weight 32.
+    /// the crop size, then 32 at 64–128 px), horizon 80, early weight 32; stage 5 (the last)
+    /// with half its problems from palette starts, as `stylize` starts by default.
     func testShippedStyleModelRecordsTheDistributionRecipe() throws {
         let file = try ModelFile.load(path: try BundledAssets.require("models/neural-art.lstm"))
         let settings = file.task.settings
@@ -24,6 +25,7 @@ final class ShippedModelTests: XCTestCase {
         XCTAssertEqual([t.horizon, t.unroll, t.problemsPerStep, t.metaSteps], [80, 16, 2, 800])
         XCTAssertEqual(settings["cropSizes"], "64-128")
         XCTAssertEqual(settings["coarseToFine"], "48 steps at half the crop size, then the crop size, state carried")
+        XCTAssertEqual(settings["paletteStart"], "0.5 of problems start from the crop in the style's colours")
         XCTAssertEqual(t.earlyWeight, 32)
         XCTAssertEqual(t.objective, .log)
         XCTAssertEqual(t.randomScale, 1)
