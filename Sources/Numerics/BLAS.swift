@@ -16,9 +16,10 @@ import COpenBLAS
 /// never split again inside a parallel region. OpenBLAS's own threads spin-wait between
 /// products: measured here they were slower for this project's shapes and collapsed (up to 7×)
 /// when the cores were busy, while the split degrades gracefully. A split GEMM gives results
-/// identical to the unsplit one (each column is computed the same way); a split SYRK may differ
-/// in the last bits (its blocks sum in another order). Results are deterministic for a given
-/// thread count.
+/// identical to the unsplit one with some CPUs' OpenBLAS kernels, and equal to rounding with
+/// others (an AMD EPYC running the Haswell kernels rounds a column differently by the width of
+/// the call); a split SYRK may differ in the last bits (its blocks sum in another order).
+/// Results are deterministic for a given machine and thread count.
 public enum BLAS {
     /// Makes the BLAS single-threaded once, before the first product.
     @usableFromInline static let singleThreadedBLAS: Void = {

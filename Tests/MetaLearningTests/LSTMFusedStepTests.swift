@@ -22,14 +22,15 @@ final class LSTMFusedStepTests: XCTestCase {
         }
     }
 
-    /// On OpenBLAS (which accumulates these short products as one FMA chain per output, as the
-    /// fused kernel does) the two paths agree bit for bit.
-    func testFusedStepIsBitIdenticalOnOpenBLAS() throws {
+    /// On OpenBLAS (whose kernels accumulate these short products as one FMA chain per output on
+    /// most CPUs, as the fused kernel does) the two paths agree bit for bit there, and to the last
+    /// bit elsewhere (an AMD EPYC running the Haswell kernels: 1 ulp).
+    func testFusedStepAgreesToTheLastBitOnOpenBLAS() throws {
         #if canImport(Accelerate)
-        throw XCTSkip("the bit-identity holds for OpenBLAS's kernels only")
+        throw XCTSkip("the near bit-identity holds for OpenBLAS's kernels only")
         #else
         let config = LSTMConfiguration(inputs: InputFeatures(rmsInputs: true))
-        XCTAssertEqual(compare(config, count: 4099, steps: 3, seed: 7), 0)
+        XCTAssertLessThanOrEqual(compare(config, count: 4099, steps: 3, seed: 7), 2 * Float.ulpOfOne)
         #endif
     }
 

@@ -88,7 +88,9 @@ final class StyleTaskTests: XCTestCase {
     }
 
     /// Style problems are evaluated concurrently inside a batch; the result must equal evaluating
-    /// each problem alone (bit for bit: each problem's arithmetic is the same on any thread).
+    /// each problem alone, bit for bit: each problem's arithmetic is the same on any thread. (Alone,
+    /// with one BLAS thread: inside the batch's parallel region products are not split over
+    /// threads, and some CPUs' OpenBLAS kernels round a column of a split product differently.)
     func testConcurrentBatchEvaluationEqualsSequential() {
         let task = makeTask(size: 32)
         let problems = (0..<3).map { task.makeProblem(split: .validation, index: $0) }
@@ -101,7 +103,10 @@ final class StyleTaskTests: XCTestCase {
         for (k, p) in problems.enumerated() {
             let off = batch.offsets[k]
             let g = Tensor(shape: [p.parameterCount])
+            let threads = BLAS.threads
+            BLAS.threads = 1
             let f = p.lossAndGradient(at: theta.data + off, gradient: g.data)
+            BLAS.threads = threads
             XCTAssertEqual(losses[k], Double(f))
             for i in 0..<p.parameterCount { XCTAssertEqual(grad.data[off + i], g.data[i] * p.lossScale) }
         }
