@@ -8,7 +8,8 @@ random filters of sizes 3, 7 and 15, rectified; their Gram matrix G = R Rᵀ / N
 two images is the mean over (scale, size) of ‖G_a − G_b‖_F / ‖G_b‖_F. "Closed" is
 1 − d(picture, style) / d(content, style): 0 % = as far from the style as the photo itself.
 
-Usage: scripts/style-distance.py CONTENT STYLE PICTURE [PICTURE ...]   (needs numpy, scipy, Pillow)
+Usage: scripts/style-distance.py CONTENT STYLE PICTURE [PICTURE ...]   (needs numpy, scipy, Pillow:
+`scripts/setup.sh reports` installs them)
 """
 import sys
 import numpy as np
