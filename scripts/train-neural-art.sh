@@ -80,23 +80,24 @@ stage "stage 2: from stage 1, horizon 128, $STAGE2 meta-steps"
 run_stage stage2 --initial-model "$dir/stage1.lstm" --meta-steps "$STAGE2" --horizon 128 --meta-learning-rate 1e-3 \
     --early-weight "$EARLY2"
 final=stage2
+# Each later stage runs only when its predecessor did (STAGEn=0 stops the chain there).
 if [ "$STAGE3" != 0 ]; then
   stage "stage 3: from stage 2, horizon 256, $STAGE3 meta-steps"
   run_stage stage3 --initial-model "$dir/stage2.lstm" --meta-steps "$STAGE3" --horizon 256 --meta-learning-rate 5e-4 \
       --early-weight "$EARLY2"
   final=stage3
-  if [ "$STAGE4" != 0 ]; then
-    stage "stage 4: from stage 3, coarse to fine (48 steps at half size, 32 at 64-128 px), $STAGE4 meta-steps"
-    run_stage stage4 --initial-model "$dir/stage3.lstm" --meta-steps "$STAGE4" --horizon 80 --meta-learning-rate 5e-4 \
-        --early-weight "$EARLY2" --crop-sizes 64-128 --coarse-to-fine 48
-    final=stage4
-    if [ "$STAGE5" != 0 ]; then
-      stage "stage 5: from stage 4, coarse to fine, $PALETTE5 of the problems from palette starts, $STAGE5 meta-steps"
-      run_stage stage5 --initial-model "$dir/stage4.lstm" --meta-steps "$STAGE5" --horizon 80 --meta-learning-rate "$RATE5" \
-          --early-weight "$EARLY2" --crop-sizes 64-128 --coarse-to-fine 48 --palette-start "$PALETTE5"
-      final=stage5
-    fi
-  fi
+fi
+if [ "$final" = stage3 ] && [ "$STAGE4" != 0 ]; then
+  stage "stage 4: from stage 3, coarse to fine (48 steps at half size, 32 at 64-128 px), $STAGE4 meta-steps"
+  run_stage stage4 --initial-model "$dir/stage3.lstm" --meta-steps "$STAGE4" --horizon 80 --meta-learning-rate 5e-4 \
+      --early-weight "$EARLY2" --crop-sizes 64-128 --coarse-to-fine 48
+  final=stage4
+fi
+if [ "$final" = stage4 ] && [ "$STAGE5" != 0 ]; then
+  stage "stage 5: from stage 4, coarse to fine, $PALETTE5 of the problems from palette starts, $STAGE5 meta-steps"
+  run_stage stage5 --initial-model "$dir/stage4.lstm" --meta-steps "$STAGE5" --horizon 80 --meta-learning-rate "$RATE5" \
+      --early-weight "$EARLY2" --crop-sizes 64-128 --coarse-to-fine 48 --palette-start "$PALETTE5"
+  final=stage5
 fi
 if [ "$INSTALL" != 1 ]; then stage "done: $dir/$final.lstm"; exit 0; fi
 cp "$dir/$final.lstm" models/neural-art.lstm

@@ -156,22 +156,11 @@ public final class CoarseToFine {
     }
 }
 
-/// The picture size and wrap margin of one scale's canvas (planar `[3, height + margin.rows,
-/// width + margin.columns]`): what carrying an optimizer state between scales needs to know.
-struct CanvasGeometry: Equatable {
-    let width: Int, height: Int, margin: WrapMargin
-    var count: Int { 3 * (width + margin.columns) * (height + margin.rows) }
-
-    init(width: Int, height: Int, margin: WrapMargin) { self.width = width; self.height = height; self.margin = margin }
-    init(_ t: StyleTransfer) { self.init(width: t.width, height: t.height, margin: t.margin) }
-}
-
 extension CoarseToFine {
     /// Scale k's canvas geometry, as `transfer(scale: k)` will lay it out, without building it.
     func canvasGeometry(scale k: Int) -> CanvasGeometry {
-        let fit = Image.fittedSize(width: contentWidth, height: contentHeight, longestSide: schedule.sizes[k])
-        return CanvasGeometry(width: fit.width, height: fit.height,
-                              margin: StyleTransfer.defaultMargin(width: fit.width, height: fit.height, network: network))
+        StyleTransfer.canvasGeometry(contentWidth: contentWidth, contentHeight: contentHeight, size: schedule.sizes[k],
+                                     network: network)
     }
 
     /// A scale's optimizer state: fresh, or resampled from the previous scale's (`carried`), with

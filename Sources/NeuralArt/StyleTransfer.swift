@@ -37,13 +37,15 @@ public final class StyleTransfer {
                 styleScale: Double = 1, weights: LossWeights = .default, network: RandVGGS = RandVGGS(),
                 pyramidLevels: Int? = nil, margin: WrapMargin? = nil) {
         precondition(size >= RandVGGS.minimumSide, "StyleTransfer: size \(size) below \(RandVGGS.minimumSide)")
-        let c = content.resized(longestSide: size)
+        let layout = Self.canvasGeometry(contentWidth: content.width, contentHeight: content.height, size: size,
+                                         network: network)
+        let c = content.resized(width: layout.width, height: layout.height)
         precondition(min(c.width, c.height) >= RandVGGS.minimumSide,
                      "StyleTransfer: content \(c.width)×\(c.height) too thin")
         self.content = c
         width = c.width
         height = c.height
-        let margin = margin ?? Self.defaultMargin(width: c.width, height: c.height, network: network)
+        let margin = margin ?? layout.margin
         self.margin = margin
         let canvas = c.wrapPadded(margin)
         let styleSide = max(RandVGGS.minimumSide, Int((Double(size) * styleScale).rounded()))
@@ -74,10 +76,14 @@ public final class StyleTransfer {
     /// and setting. Reported losses are unscaled.
     public var gradientScale: Float { styleProblem.lossScale }
 
-    /// The wrap margin of a `width`×`height` picture when none is given: `WrapMargin.standard`
-    /// for a periodic network, none otherwise.
-    public static func defaultMargin(width: Int, height: Int, network: RandVGGS) -> WrapMargin {
-        network.isPeriodic ? WrapMargin.standard(width: width, height: height) : .none
+    /// The canvas `init` lays out (with the default margin) for a `contentWidth`×`contentHeight`
+    /// content at `size`, without building anything: the content fitted to `size` on its longer
+    /// side (`Image.fittedSize`) and `WrapMargin.standard` around it for a periodic network, none
+    /// otherwise.
+    static func canvasGeometry(contentWidth: Int, contentHeight: Int, size: Int, network: RandVGGS) -> CanvasGeometry {
+        let fit = Image.fittedSize(width: contentWidth, height: contentHeight, longestSide: size)
+        return CanvasGeometry(width: fit.width, height: fit.height,
+                              margin: network.isPeriodic ? WrapMargin.standard(width: fit.width, height: fit.height) : .none)
     }
 
     /// Starting pixels of the canvas, `[3, canvasHeight, canvasWidth]` in [0, 1].
@@ -128,4 +134,14 @@ public final class StyleTransfer {
         let img = Image(tensor: pixels).cropped(x: 0, y: 0, width: width, height: height)
         return originalColors ? img.withLuminance(keepingColorsOf: content) : img
     }
+}
+
+/// The picture size and wrap margin of one scale's canvas (planar `[3, height + margin.rows,
+/// width + margin.columns]`): what carrying an optimizer state between scales needs to know.
+struct CanvasGeometry: Equatable {
+    let width: Int, height: Int, margin: WrapMargin
+    var count: Int { 3 * (width + margin.columns) * (height + margin.rows) }
+
+    init(width: Int, height: Int, margin: WrapMargin) { self.width = width; self.height = height; self.margin = margin }
+    init(_ t: StyleTransfer) { self.init(width: t.width, height: t.height, margin: t.margin) }
 }
