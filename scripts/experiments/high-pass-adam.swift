@@ -1,0 +1,133 @@
+// ADAM on a spatially filtered gradient: a probe of where the style loss's slow directions are
+// (docs/TAIL.md). Built and run by scripts/high-pass-adam.sh; not part of the package.
+//
+// g' = g + Σ_k a_k·B_{r_k}(g), with B_r the mean over the (2r+1)×(2r+1) window of the same colour
+// plane (clipped at the borders; a problem's parameters are a [3, s, s] planar image). a_k > 0
+// amplifies smooth (low-frequency) changes of the picture, a_k < 0 damps them (a high-pass).
+// ADAM (β 0.9 / 0.999) then runs on g' as on a gradient; every configuration is run at each of
+// the rates and its best by the summed loss is kept, as `neural-art tune` picks a rate.
+import Foundation
+import MetaLearning
+import NeuralArt
+
+/// Per-run state: ADAM's moments and scratch for the filtered gradient, per segment (problem).
+final class FilteredAdamState: OptimizerState {
+    let count: Int
+    var step = 0
+    /// The batched problems' coordinate counts (each a square [3, s, s] image).
+    let segments: [Int]
+    var m: [Float], v: [Float], filtered: [Float], blurred: [Float], rows: [Float]
+    init(segments: [Int]) {
+        self.segments = segments
+        count = segments.reduce(0, +)
+        m = .init(repeating: 0, count: count); v = m; filtered = m; blurred = m; rows = m
+    }
+}
+
+/// ADAM on g + Σ gain·B_radius(g).
+struct FilteredAdam: Optimizer {
+    var learningRate: Float
+    var terms: [Term]
+    var name: String { "adam" }
+    func makeState(count: Int) -> FilteredAdamState { FilteredAdamState(segments: [count]) }
+    func makeState(segments: [Int]) -> FilteredAdamState { FilteredAdamState(segments: segments) }
+
+    /// y = B_r(x) on one s×s plane (separable running sums; `t` is s·s scratch).
+    static func boxMean(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+                        _ t: UnsafeMutablePointer<Float>, side s: Int, radius r: Int) {
+        func pass(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, along: (Int, Int) -> Int) {
+            for line in 0..<s {
+                var sum: Float = 0
+                for j in 0...min(r, s - 1) { sum += src[along(line, j)] }
+                for j in 0..<s {
+                    dst[along(line, j)] = sum / Float(min(s - 1, j + r) - max(0, j - r) + 1)
+                    if j + r + 1 < s { sum += src[along(line, j + r + 1)] }
+                    if j - r >= 0 { sum -= src[along(line, j - r)] }
+                }
+            }
+        }
+        pass(x, t) { $0 * s + $1 }                 // along rows
+        pass(UnsafePointer(t), y) { $1 * s + $0 }  // along columns
+    }
+
+    func update(gradient: UnsafePointer<Float>, delta: UnsafeMutablePointer<Float>, state: FilteredAdamState) {
+        state.step += 1
+        let n = state.count
+        for i in 0..<n { state.filtered[i] = gradient[i] }
+        for (radius, gain) in terms {
+            state.blurred.withUnsafeMutableBufferPointer { b in
+                state.rows.withUnsafeMutableBufferPointer { t in
+                    var offset = 0
+                    for segment in state.segments {
+                        let s = Int(Double(segment / 3).squareRoot().rounded())
+                        precondition(3 * s * s == segment, "high-pass-adam: a problem of \(segment) coordinates is not [3, s, s]")
+                        for plane in 0..<3 {
+                            let o = offset + plane * s * s
+                            Self.boxMean(gradient + o, b.baseAddress! + o, t.baseAddress!, side: s, radius: radius)
+                        }
+                        offset += segment
+                    }
+                }
+            }
+            for i in 0..<n { state.filtered[i] += gain * state.blurred[i] }
+        }
+        let t = Double(state.step)
+        let c1 = Float(1 - pow(0.9, t)), c2 = Float(1 - pow(0.999, t))
+        for i in 0..<n {
+            let g = state.filtered[i]
+            state.m[i] = 0.9 * state.m[i] + 0.1 * g
+            state.v[i] = 0.999 * state.v[i] + 0.001 * g * g
+            delta[i] = -learningRate / c1 * state.m[i] / ((state.v[i] / c2).squareRoot() + 1e-8)
+        }
+    }
+}
+
+// Arguments: size problems "name=r:a,r:a;name=…" rates (comma-separated). The first
+// configuration is the reference whose best final loss the others must reach.
+let arguments = CommandLine.arguments
+guard arguments.count == 5, let size = Int(arguments[1]), let count = Int(arguments[2]) else {
+    print("usage: high-pass-adam <size> <problems> <name=radius:gain,…;…> <rate,rate,…>"); exit(2)
+}
+typealias Term = (radius: Int, gain: Float)
+/// "name" or "name=radius:gain,radius:gain".
+func configuration(_ text: Substring) -> (name: String, terms: [Term]) {
+    let parts = text.split(separator: "=", maxSplits: 1)
+    var terms: [Term] = []
+    if parts.count == 2 {
+        for t in parts[1].split(separator: ",") {
+            let rg = t.split(separator: ":")
+            guard rg.count == 2, let r = Int(rg[0]), let a = Float(rg[1]), r >= 0 else {
+                print("high-pass-adam: bad term '\(t)' (radius:gain)"); exit(2)
+            }
+            terms.append((r, a))
+        }
+    }
+    return (String(parts[0]), terms)
+}
+let configurations = arguments[3].split(separator: ";").map(configuration)
+let rates = arguments[4].split(separator: ",").compactMap { Float($0) }
+// The training families' validation problems at one crop size, from the photo (as the README's
+// calibrate and tune diagnostics).
+let distribution = try StyleDistribution.load(families: [.cells, .marble, .stripes, .strokes, .wash, .bundled],
+                                              heldOut: [], sizes: size...size)
+let task = try StyleTask.load(distribution: distribution)
+let problems = (0..<count).map { task.makeProblem(split: .validation, index: $0) }
+let steps = 128
+print("size \(size) px, \(count) validation problems of the training families, \(steps) steps; best rate of \(rates) by summed loss")
+print("config          lr      step 1  step 16  step 32  step 64  step 128  reaches ref's final")
+var reference: Double? = nil
+for (name, terms) in configurations {
+    var best: (rate: Float, curve: [Double], sum: Double)? = nil
+    for rate in rates {
+        let curve = Evaluator.meanLossCurve(FilteredAdam(learningRate: rate, terms: terms), problems: problems, steps: steps)
+        let sum = curve.dropFirst().reduce(0, +)
+        if sum.isFinite, best == nil || sum < best!.sum { best = (rate, curve, sum) }
+    }
+    guard let b = best else { print("\(name): diverged at every rate"); continue }
+    let c = b.curve
+    if reference == nil { reference = c[steps] }
+    let reach = (1...steps).first { c[$0] <= reference! }.map(String.init) ?? "never"
+    print(name.padding(toLength: 14, withPad: " ", startingAt: 0) + String(format: " %6.3f  %7.3f  %7.4f  %7.4f  %7.4f  %8.4f  %@", b.rate, c[1], c[16], c[32], c[64], c[steps],
+                 reach as NSString))
+    fflush(stdout)
+}
