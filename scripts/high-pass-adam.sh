@@ -3,7 +3,8 @@
 # style loss's slow directions are (docs/TAIL.md). Builds a throwaway package against this
 # checkout in .build-experiments/ and runs it on one compute thread.
 #
-#   scripts/high-pass-adam.sh [size] [problems] [configs] [rates]
+#   scripts/high-pass-adam.sh [size] [problems] [configs] [rates] [model]   (model: also run that
+#                                                                          learned optimizer on each filtered gradient)
 #   e.g. scripts/high-pass-adam.sh 64 12 "plain;r8=8:-0.7;r16=16:-0.7;low8=8:3" 0.045,0.068,0.1
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,4 +28,4 @@ if ! (cd "$dir" && swift build -c release >build.log 2>&1); then
   echo "high-pass-adam: the build failed (see $dir/build.log)" >&2; exit 1
 fi
 NEURALART_THREADS=1 "$dir/.build/release/high-pass-adam" "${1:-64}" "${2:-12}" \
-    "${3:-plain;low8=8:3;high8=8:-0.7;high16=16:-0.7}" "${4:-0.045,0.068,0.1}"
+    "${3:-plain;low8=8:3;high8=8:-0.7;high16=16:-0.7}" "${4:-0.045,0.068,0.1}" ${5:+"$5"}

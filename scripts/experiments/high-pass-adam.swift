@@ -50,8 +50,8 @@ struct FilteredAdam: Optimizer {
         pass(UnsafePointer(t), y) { $1 * s + $0 }  // along columns
     }
 
-    func update(gradient: UnsafePointer<Float>, delta: UnsafeMutablePointer<Float>, state: FilteredAdamState) {
-        state.step += 1
+    /// state.filtered = g + Σ gain·B_radius(g).
+    static func filter(_ gradient: UnsafePointer<Float>, terms: [Term], state: FilteredAdamState) {
         let n = state.count
         for i in 0..<n { state.filtered[i] = gradient[i] }
         for (radius, gain) in terms {
@@ -63,7 +63,7 @@ struct FilteredAdam: Optimizer {
                         precondition(3 * s * s == segment, "high-pass-adam: a problem of \(segment) coordinates is not [3, s, s]")
                         for plane in 0..<3 {
                             let o = offset + plane * s * s
-                            Self.boxMean(gradient + o, b.baseAddress! + o, t.baseAddress!, side: s, radius: radius)
+                            boxMean(gradient + o, b.baseAddress! + o, t.baseAddress!, side: s, radius: radius)
                         }
                         offset += segment
                     }
@@ -71,6 +71,12 @@ struct FilteredAdam: Optimizer {
             }
             for i in 0..<n { state.filtered[i] += gain * state.blurred[i] }
         }
+    }
+
+    func update(gradient: UnsafePointer<Float>, delta: UnsafeMutablePointer<Float>, state: FilteredAdamState) {
+        state.step += 1
+        let n = state.count
+        Self.filter(gradient, terms: terms, state: state)
         let t = Double(state.step)
         let c1 = Float(1 - pow(0.9, t)), c2 = Float(1 - pow(0.999, t))
         for i in 0..<n {
@@ -82,11 +88,35 @@ struct FilteredAdam: Optimizer {
     }
 }
 
-// Arguments: size problems "name=r:a,r:a;name=…" rates (comma-separated). The first
-// configuration is the reference whose best final loss the others must reach.
+/// The learned optimizer (a model file's LSTM, unchanged) run on the filtered gradient.
+final class FilteredLSTMState: OptimizerState {
+    let inner: LSTMOptimizerState
+    let filter: FilteredAdamState
+    var count: Int { inner.count }
+    var step: Int { inner.step }
+    init(inner: LSTMOptimizerState, segments: [Int]) { self.inner = inner; filter = FilteredAdamState(segments: segments) }
+}
+
+struct FilteredLSTM: Optimizer {
+    let lstm: LSTMOptimizer
+    var terms: [Term]
+    var name: String { "lstm" }
+    func makeState(count: Int) -> FilteredLSTMState { makeState(segments: [count]) }
+    func makeState(segments: [Int]) -> FilteredLSTMState {
+        FilteredLSTMState(inner: lstm.makeState(segments: segments), segments: segments)
+    }
+    func update(gradient: UnsafePointer<Float>, delta: UnsafeMutablePointer<Float>, state: FilteredLSTMState) {
+        FilteredAdam.filter(gradient, terms: terms, state: state.filter)
+        state.filter.filtered.withUnsafeBufferPointer { lstm.update(gradient: $0.baseAddress!, delta: delta, state: state.inner) }
+    }
+}
+
+// Arguments: size problems "name=r:a,r:a;name=…" rates (comma-separated) [model]. The first
+// configuration is the reference whose best final loss the others must reach. With a model
+// file, its learned optimizer (weights unchanged) also runs on each filtered gradient.
 let arguments = CommandLine.arguments
-guard arguments.count == 5, let size = Int(arguments[1]), let count = Int(arguments[2]) else {
-    print("usage: high-pass-adam <size> <problems> <name=radius:gain,…;…> <rate,rate,…>"); exit(2)
+guard arguments.count == 5 || arguments.count == 6, let size = Int(arguments[1]), let count = Int(arguments[2]) else {
+    print("usage: high-pass-adam <size> <problems> <name=radius:gain,…;…> <rate,rate,…> [model.lstm]"); exit(2)
 }
 typealias Term = (radius: Int, gain: Float)
 /// "name" or "name=radius:gain,radius:gain".
@@ -130,4 +160,16 @@ for (name, terms) in configurations {
     print(name.padding(toLength: 14, withPad: " ", startingAt: 0) + String(format: " %6.3f  %7.3f  %7.4f  %7.4f  %7.4f  %8.4f  %@", b.rate, c[1], c[16], c[32], c[64], c[steps],
                  reach as NSString))
     fflush(stdout)
+}
+if arguments.count == 6 {
+    let model = try ModelFile.load(path: arguments[5])
+    let lstm = LSTMOptimizer(configuration: model.configuration, weights: model.weights)
+    print("the learned optimizer of \(arguments[5]) on the filtered gradient:")
+    for (name, terms) in configurations {
+        let c = Evaluator.meanLossCurve(FilteredLSTM(lstm: lstm, terms: terms), problems: problems, steps: steps)
+        let reach = (1...steps).first { c[$0] <= reference! }.map(String.init) ?? "never"
+        print(("lstm " + name).padding(toLength: 14, withPad: " ", startingAt: 0) + String(format: "      -  %7.3f  %7.4f  %7.4f  %7.4f  %8.4f  %@",
+              c[1], c[16], c[32], c[64], c[steps], reach as NSString))
+        fflush(stdout)
+    }
 }
