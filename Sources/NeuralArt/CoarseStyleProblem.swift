@@ -32,6 +32,7 @@ public final class CoarseStyleProblem: Problem {
 
     public var parameterCount: Int { coarse.parameterCount }
     public var bounds: ClosedRange<Float>? { coarse.bounds }
+    public var imageShape: ImageShape? { coarse.imageShape }
     public var lossScale: Float { coarse.lossScale }
     public var allowsConcurrentEvaluation: Bool { true }
     public func initialParameters() -> [Float] { coarse.initialParameters() }

@@ -167,7 +167,7 @@ extension CoarseToFine {
     /// its step count (`ResamplableOptimizerState`; others start fresh).
     static func makeState(_ optimizer: any Optimizer, geometry: CanvasGeometry,
                           carried: (state: any OptimizerState, geometry: CanvasGeometry)?) -> any OptimizerState {
-        let state = optimizer.makeState(segments: [geometry.count])
+        let state = optimizer.makeState(segments: [geometry.count], imageShapes: [geometry.imageShape])
         if let carried, let resamplable = state as? any ResamplableOptimizerState {
             let from = carried.geometry
             let source = nearestSource(fromWidth: from.width, height: from.height, margin: from.margin,

@@ -44,7 +44,7 @@ extension StyleProblem {
         observer: (StylizeStep, Tensor) -> Bool = { _, _ in true }
     ) throws -> [LossBreakdown] {
         try run(optimizer: optimizer, pixels: pixels, iterations: iterations,
-                state: optimizer.makeState(segments: [parameterCount]), observer: observer)
+                state: optimizer.makeState(problems: [self]), observer: observer)
     }
 
     /// `run` continuing from `state` (advanced in place), e.g. one carried from a coarser scale.

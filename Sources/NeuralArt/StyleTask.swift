@@ -215,6 +215,8 @@ public final class StyleProblem: Problem {
 
     public var parameterCount: Int { initial.count }
     public var bounds: ClosedRange<Float>? { 0...1 }
+    /// The picture on its canvas: 3 × H × W (the wrap margin included).
+    public var imageShape: ImageShape? { ImageShape(planes: 3, height: stylization.height, width: stylization.width) }
     /// Each problem owns its feature maps; the network and style targets are read-only.
     public var allowsConcurrentEvaluation: Bool { true }
     public func initialParameters() -> [Float] { initial.toArray() }

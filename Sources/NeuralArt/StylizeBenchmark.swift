@@ -97,11 +97,11 @@ public enum StylizeBenchmark {
         // Steady-state steps: each optimizer's state is made once, here, and every timed run
         // continues it (the first, warm-up run faults its pages in), so a step's time holds no
         // allocation. The one-time cost of the learned optimizer's state is timed on its own.
-        let adamState = adam.makeState(segments: [styleProblem.parameterCount])
-        let lstmState = lstm.makeState(segments: [styleProblem.parameterCount])
+        let adamState = adam.makeState(problems: [styleProblem])
+        let lstmState = lstm.makeState(problems: [styleProblem])
         let setup = median(repeats: max(3, repeats / 4), warmup: 1) {
             // `Tensor` zero-fills what it allocates: this faults in and writes every page once.
-            withExtendedLifetime(lstm.makeState(segments: [styleProblem.parameterCount])) {}
+            withExtendedLifetime(lstm.makeState(problems: [styleProblem])) {}
         }
         // ADAM and learned-optimizer runs alternate, so a change in the machine's load between
         // them does not skew their ratio.

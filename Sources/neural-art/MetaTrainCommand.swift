@@ -115,6 +115,10 @@ struct MetaTrainCommand: ParsableCommand {
     @Option(help: "Output scale: the LSTM's read-out is multiplied by this.")
     var outputScale: Float = 0.1
 
+    @Option(help: ArgumentHelp("Style task: the LSTM's inputs see the gradient high-passed, g + gain·B_r(g) with B_r the mean over the (2r+1)² window of each colour plane (gain in (−1, 0) damps the smooth part; docs/TAIL.md), e.g. 16,-0.5. With --initial-model it replaces the model's (the weights carry over).",
+                               valueName: "r,gain"), transform: { try MetaTrainCommand.parseHighPass($0) })
+    var highPass: InputFeatures.HighPass?
+
     @Flag(help: "No progress bar or summary.")
     var quiet = false
 
@@ -132,6 +136,16 @@ struct MetaTrainCommand: ParsableCommand {
         if momentumReadout && momentumInputs.isEmpty {
             throw ValidationError("--momentum-readout needs --momentum-inputs")
         }
+    }
+
+    /// Parses `--high-pass`: a radius of 1–1024 pixels and a gain in (−1, 16).
+    static func parseHighPass(_ text: String) throws -> InputFeatures.HighPass {
+        let parts = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard parts.count == 2, let r = Int(parts[0]), let gain = Float(parts[1]),
+              r >= 1, r <= 1024, gain.isFinite, gain > -1, gain < 16 else {
+            throw ValidationError("--high-pass takes a radius of 1–1024 pixels and a gain in (−1, 16), e.g. 16,-0.5; got '\(text)'")
+        }
+        return InputFeatures.HighPass(radius: r, gain: gain)
     }
 
     /// Parses `--momentum-inputs`: 1 to 8 comma-separated decays in (0, 1).
@@ -220,7 +234,8 @@ struct MetaTrainCommand: ParsableCommand {
         let defaults = MetaTrainDefaults.forTask(task.name)
         var lstm = LSTMConfiguration(
             layers: layers, hiddenSize: hidden,
-            inputs: InputFeatures(gradient: inputs, p: p, rmsInputs: rmsInputs ?? defaults.rmsInputs, momentumDecays: momentumInputs),
+            inputs: InputFeatures(gradient: inputs, p: p, rmsInputs: rmsInputs ?? defaults.rmsInputs, momentumDecays: momentumInputs,
+                                  highPass: highPass),
             outputScale: outputScale, momentumReadoutScale: momentumReadout ? 10 : 0)
         var start: [Float]?
         if let initialModel {
@@ -228,7 +243,11 @@ struct MetaTrainCommand: ParsableCommand {
             try file.requireTask(task.name, path: initialModel)
             try file.requireGroups(groups, path: initialModel)
             lstm = file.configuration
+            if let highPass { lstm.inputs.highPass = highPass }
             start = file.weights
+        }
+        if lstm.inputs.highPass != nil && task.makeProblem(split: .training, index: 0).imageShape == nil {
+            throw ValidationError("--high-pass needs image-shaped problems (the style task); the \(task.name) task's are not")
         }
         let settings = MetaTrainingSettings(
             metaSteps: metaSteps ?? defaults.metaSteps, horizon: horizon ?? defaults.horizon ?? task.defaultHorizon,

@@ -93,4 +93,31 @@ final class StyleDistributionCommandTests: CLITestCase {
         assertFails(try run(d + ["--coarse-to-fine", "3", "--horizon", "8", "--unroll", "2", "--output", temp("y.lstm")]),
                     mentioning: "a multiple of the unroll (2)")
     }
+
+    /// A high-pass model (`--high-pass`): trained coarse to fine, recorded in the model, then
+    /// used where the problems are pictures on their canvas (stylize coarse to fine, with its
+    /// wrap margin: not square) and by evaluate; bad values and flat tasks are one-line errors.
+    func testMetaTrainWithHighPass() throws {
+        let model = temp("hp.lstm")
+        let d = ["meta-train", "--task", "style", "--style-families", "cells,wash", "--held-out-families", "none", "--crop-sizes", "32"]
+        let r = try run(d + ["--high-pass", "4,-0.5", "--coarse-to-fine", "2", "--meta-steps", "2", "--horizon", "4",
+                             "--unroll", "2", "--validate-every", "2", "--validation-problems", "2", "--output", model, "--quiet"],
+                        timeout: 120)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let text = String(decoding: try Data(contentsOf: URL(fileURLWithPath: model)), as: UTF8.self)
+        XCTAssertTrue(text.contains("\"highPass\""), "model header")
+        let out = temp("hp.png")
+        let s = try run(["stylize", "--model", model, "--size", "48", "--scales", "2", "--coarse-iterations", "2", "-i", "2",
+                         "--output", out, "--quiet"])
+        XCTAssertEqual(s.status, 0, s.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out))
+        let e = try run(["evaluate", "--task", "style", "--style-families", "cells", "--held-out-families", "none",
+                         "--crop-sizes", "32", "--problems", "2", "--steps", "3", "--model", model, "--baselines",
+                         "models/neural-art-baselines.json", "--output-dir", temp("ev"), "--quiet"])
+        XCTAssertEqual(e.status, 0, e.stderr)
+        assertUsageError(try run(d + ["--high-pass", "0,-0.5", "--output", temp("x.lstm")]),
+                         mentioning: "--high-pass takes a radius of 1–1024 pixels and a gain in (−1, 16)")
+        assertUsageError(try run(["meta-train", "--task", "quadratic", "--high-pass", "2,-0.5", "--output", temp("x.lstm")]),
+                         mentioning: "--high-pass needs image-shaped problems")
+    }
 }

@@ -110,6 +110,22 @@ final class MetaGradientTests: XCTestCase {
         XCTAssertLessThan(c.maxComponentError, Self.tolerance)
     }
 
+    /// The high-pass input (the features see g + a·B_r(g) per plane of each problem's image):
+    /// a constant of the first-order surrogate like the gradient, with the RMS and momentum
+    /// inputs computed from it; two image-shaped problems of different shapes, one bounded.
+    func testMetaGradientMatchesFiniteDifferencesWithHighPass() throws {
+        let config = LSTMConfiguration(layers: 2, hiddenSize: 4,
+                                       inputs: InputFeatures(rmsInputs: true, momentumDecays: [0.5, 0.9],
+                                                             highPass: .init(radius: 1, gain: -0.6)), outputScale: 0.2)
+        let a = TestQuadratic(dimension: 12, seed: 24), b = TestQuadratic(dimension: 10, seed: 25, bounds: -0.2...0.3)
+        a.shape = ImageShape(planes: 2, height: 2, width: 3)
+        b.shape = ImageShape(planes: 1, height: 5, width: 2)
+        let c = try check(config: config, problems: [a, b], warmup: 3, steps: 4, weightScale: 0.4)
+        XCTAssertEqual(c.analyticLoss, c.referenceLoss, accuracy: 1e-4 * abs(c.referenceLoss), "forward pass")
+        XCTAssertLessThan(c.relativeError, Self.tolerance)
+        XCTAssertLessThan(c.maxComponentError, Self.tolerance)
+    }
+
     /// The momentum read-out (a linear path from the momentum averages into Δ) on the θ path,
     /// with bounds (masks) and the log objective.
     func testMetaGradientMatchesFiniteDifferencesWithMomentumReadout() throws {

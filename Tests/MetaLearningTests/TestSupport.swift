@@ -24,6 +24,9 @@ final class TestQuadratic: Problem {
 
     var parameterCount: Int { d }
     func initialParameters() -> [Float] { theta0 }
+    /// θ seen as images (for the high-pass input); nil: flat.
+    var shape: ImageShape?
+    var imageShape: ImageShape? { shape }
 
     func lossAndGradient(at theta: UnsafePointer<Float>, gradient: UnsafeMutablePointer<Float>) -> Float {
         calls += 1
@@ -152,6 +155,31 @@ struct ReferenceRun {
     var stepWeight: (Int) -> Double = { _ in 1 }
     var offsets: [Int] { problems.reduce(into: [0]) { $0.append($0.last! + $1.d) } }
 
+    /// The gradient the LSTM's features are computed from: g, or with a high-pass
+    /// g + gain·B_r(g) per plane of each problem's image shape (B_r: the window mean clipped at
+    /// the borders, computed directly).
+    func seen(_ g: [Double]) -> [Double] {
+        guard let h = ref.config.inputs.highPass else { return g }
+        var out = g
+        let o = offsets
+        for (k, p) in problems.enumerated() {
+            let s = p.shape!, r = h.radius
+            for plane in 0..<s.planes {
+                let base = o[k] + plane * s.height * s.width
+                for i in 0..<s.height {
+                    for j in 0..<s.width {
+                        var sum = 0.0, n = 0
+                        for a in max(0, i - r)...min(s.height - 1, i + r) {
+                            for b in max(0, j - r)...min(s.width - 1, j + r) { sum += g[base + a * s.width + b]; n += 1 }
+                        }
+                        out[base + i * s.width + j] = g[base + i * s.width + j] + Double(h.gain) * sum / Double(n)
+                    }
+                }
+            }
+        }
+        return out
+    }
+
     func scaledGradientAndLosses(_ theta: [Double]) -> ([Double], [Double]) {
         var g: [Double] = [], losses: [Double] = []
         let o = offsets
@@ -188,7 +216,7 @@ struct ReferenceRun {
         var s = ref.zeroState(theta.count)
         var (g, _) = scaledGradientAndLosses(theta)
         for _ in 0..<warmup {
-            let d = ref.step(ref.features(g, &s), &s, phi0)
+            let d = ref.step(ref.features(seen(g), &s), &s, phi0)
             theta = clamp(zip(theta, d).map { $0 + $1 })
             g = scaledGradientAndLosses(theta).0
         }
@@ -196,7 +224,7 @@ struct ReferenceRun {
         var inputs: [FrozenStep] = []
         var loss = 0.0
         for t in 0..<steps {
-            let x = ref.features(g, &s)
+            let x = ref.features(seen(g), &s)
             inputs.append(FrozenStep(x: x, momenta: s.momenta, step: s.step))
             let d = ref.step(x, &s, phi0)
             theta = clamp(zip(theta, d).map { $0 + $1 })
@@ -222,7 +250,7 @@ struct ReferenceRun {
         var s = start, theta = theta0, total = 0.0
         var g = scaledGradientAndLosses(theta).0
         for t in inputs.indices {
-            let x = t < liveFrom ? inputs[t].x : ref.features(g, &s)
+            let x = t < liveFrom ? inputs[t].x : ref.features(seen(g), &s)
             let d = ref.step(x, &s, phi)
             theta = clamp(zip(theta, d).map { $0 + $1 })
             let (gn, losses) = scaledGradientAndLosses(theta)

@@ -89,7 +89,7 @@ public enum Evaluator {
         var curves = [Double](repeating: 0, count: problems * width)
         batch.reset()
         batch.initialParameters(into: theta.data)
-        var state = optimizer.makeState(segments: batch.problems.map(\.parameterCount))
+        var state = optimizer.makeState(problems: batch.problems)
         var done = 0
         while true {
             let k = min(batch.coarseSteps ?? steps, steps - done), offset = done
@@ -104,7 +104,7 @@ public enum Evaluator {
             finer.reset()
             theta = Tensor(shape: [finer.count])
             finer.initialParameters(into: theta.data)
-            let next = optimizer.makeState(segments: finer.problems.map(\.parameterCount))
+            let next = optimizer.makeState(problems: finer.problems)
             if carryState, let resamplable = next as? any ResamplableOptimizerState {
                 _ = source.withUnsafeBufferPointer { resamplable.resample(from: state, source: $0.baseAddress!) }
             }

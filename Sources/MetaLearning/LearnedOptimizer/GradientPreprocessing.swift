@@ -15,6 +15,11 @@ import Numerics
 ///   several timescales (later work: Wichrowska et al. 2017), so the LSTM can act on averaged
 ///   gradients as momentum methods do. Also constants for the first-order meta-gradient.
 ///
+/// - `highPass` (image-shaped problems only, `Problem.imageShape`): every feature above is computed
+///   from g + a·B_r(g) instead of g, with B_r the mean over the (2r+1)² window of the same plane
+///   (`BoxMean`); a < 0 damps smooth (low-frequency) parts of the gradient, which are the
+///   style loss's stiff directions (docs/TAIL.md). A constant of the gradient too.
+///
 /// Feature order: the gradient's, the RMS pair, then two per momentum decay. Per-coordinate
 /// state order (`stateCount` rows): RMS m, RMS v, then one running average per decay.
 public struct InputFeatures: Codable, Equatable, Sendable {
@@ -31,16 +36,27 @@ public struct InputFeatures: Codable, Equatable, Sendable {
     public var rmsClip: Float
     /// Decays β ∈ (0, 1) of the momentum inputs (empty: none, the paper's setup).
     public var momentumDecays: [Float]
+    /// The spatial filter the features see the gradient through (nil: none, the paper's setup).
+    public var highPass: HighPass?
 
-    public init(gradient: Gradient = .logSign, p: Float = 10, rmsInputs: Bool = false,
-                rmsDecay: Float = 0.95, rmsClip: Float = 5, momentumDecays: [Float] = []) {
-        self.gradient = gradient; self.p = p; self.rmsInputs = rmsInputs
-        self.rmsDecay = rmsDecay; self.rmsClip = rmsClip; self.momentumDecays = momentumDecays
+    /// g ↦ g + gain·B_radius(g) on each plane of an image-shaped θ (`BoxMean`).
+    public struct HighPass: Codable, Equatable, Sendable {
+        public var radius: Int
+        public var gain: Float
+        public init(radius: Int, gain: Float) { self.radius = radius; self.gain = gain }
+        var isValid: Bool { radius >= 1 && radius <= 1024 && gain.isFinite && gain > -1 && gain < 16 }
     }
 
-    enum CodingKeys: String, CodingKey { case gradient, p, rmsInputs, rmsDecay, rmsClip, momentumDecays }
+    public init(gradient: Gradient = .logSign, p: Float = 10, rmsInputs: Bool = false,
+                rmsDecay: Float = 0.95, rmsClip: Float = 5, momentumDecays: [Float] = [], highPass: HighPass? = nil) {
+        self.gradient = gradient; self.p = p; self.rmsInputs = rmsInputs
+        self.rmsDecay = rmsDecay; self.rmsClip = rmsClip; self.momentumDecays = momentumDecays
+        self.highPass = highPass
+    }
 
-    /// Files written before momentum inputs existed have no `momentumDecays` key.
+    enum CodingKeys: String, CodingKey { case gradient, p, rmsInputs, rmsDecay, rmsClip, momentumDecays, highPass }
+
+    /// Files written before momentum inputs (or the high-pass) existed have no such key.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         gradient = try c.decode(Gradient.self, forKey: .gradient)
@@ -49,21 +65,24 @@ public struct InputFeatures: Codable, Equatable, Sendable {
         rmsDecay = try c.decode(Float.self, forKey: .rmsDecay)
         rmsClip = try c.decode(Float.self, forKey: .rmsClip)
         momentumDecays = try c.decodeIfPresent([Float].self, forKey: .momentumDecays) ?? []
+        highPass = try c.decodeIfPresent(HighPass.self, forKey: .highPass)
     }
 
-    /// Writes `momentumDecays` only when there are some, so the paper's header is unchanged.
+    /// Writes `momentumDecays` and `highPass` only when set, so the paper's header is unchanged.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(gradient, forKey: .gradient); try c.encode(p, forKey: .p)
         try c.encode(rmsInputs, forKey: .rmsInputs); try c.encode(rmsDecay, forKey: .rmsDecay)
         try c.encode(rmsClip, forKey: .rmsClip)
         if !momentumDecays.isEmpty { try c.encode(momentumDecays, forKey: .momentumDecays) }
+        if let highPass { try c.encode(highPass, forKey: .highPass) }
     }
 
-    /// Whether every setting is usable (p > 0, decays in (0, 1), at most 8 of them).
+    /// Whether every setting is usable (p > 0, decays in (0, 1), at most 8 of them; a high-pass
+    /// radius of 1–1024 and a gain in (−1, 16)).
     public var isValid: Bool {
         p.isFinite && p > 0 && rmsDecay > 0 && rmsDecay < 1 && rmsClip > 0 && momentumDecays.count <= 8
-            && momentumDecays.allSatisfy { $0 > 0 && $0 < 1 }
+            && momentumDecays.allSatisfy { $0 > 0 && $0 < 1 } && (highPass?.isValid ?? true)
     }
 
     /// The paper's preprocessing: (log|∇|/10, sign ∇) with the small-gradient branch.
@@ -80,6 +99,7 @@ public struct InputFeatures: Codable, Equatable, Sendable {
         var s = gradient == .logSign ? "log-sign(p=\(p.formatted6))" : "raw"
         if rmsInputs { s += "+rms(β=\(rmsDecay.formatted6),clip=\(rmsClip.formatted6))" }
         if !momentumDecays.isEmpty { s += "+momentum(" + momentumDecays.map(\.formatted6).joined(separator: ",") + ")" }
+        if let h = highPass { s += "+high-pass(r=\(h.radius),gain=\(h.gain.formatted6))" }
         return s
     }
 }

@@ -34,8 +34,9 @@ public struct LSTMConfiguration: Codable, Equatable, Sendable {
     public var momentumReadoutCount: Int { momentumReadoutScale != 0 ? inputs.momentumDecays.count : 0 }
     /// Whether second-order meta-gradients can be taken: the backward pass differentiates the
     /// input features, which it can for the stateless ones (the paper's log-sign, raw) but not
-    /// for running averages (RMS or momentum inputs, and the momentum read-out that needs them).
-    public var allowsSecondOrder: Bool { inputs.stateCount == 0 }
+    /// for running averages (RMS or momentum inputs, and the momentum read-out that needs them)
+    /// nor through the high-pass (it mixes neighbouring coordinates).
+    public var allowsSecondOrder: Bool { inputs.stateCount == 0 && inputs.highPass == nil }
 
     public var layout: LSTMLayout {
         LSTMLayout(inputs: inputs.count, hidden: hiddenSize, layers: layers, momentumReadouts: momentumReadoutCount)
@@ -157,14 +158,22 @@ public struct LSTMOptimizer: Optimizer {
     }
 
     public func makeState(count: Int) -> LSTMOptimizerState {
-        LSTMOptimizerState(configuration: configuration, segments: [count])
+        LSTMOptimizerState(configuration: configuration, segments: [count], imageShapes: nil)
     }
 
     /// State for a batch of problems of `segments` coordinates each. The fused step computes
     /// every coordinate in its own SIMD lane (no sums across coordinates), so each problem's
     /// updates depend neither on the problems batched with it nor on the thread count.
+    /// - Precondition: without image shapes, the configuration has no high-pass
+    ///   (`makeState(segments:imageShapes:)` gives them).
     public func makeState(segments: [Int]) -> LSTMOptimizerState {
-        LSTMOptimizerState(configuration: configuration, segments: segments)
+        LSTMOptimizerState(configuration: configuration, segments: segments, imageShapes: nil)
+    }
+
+    /// A state that knows which segments are images: a high-pass configuration
+    /// (`InputFeatures.highPass`) needs every segment to be one.
+    public func makeState(segments: [Int], imageShapes: [ImageShape?]) -> LSTMOptimizerState {
+        LSTMOptimizerState(configuration: configuration, segments: segments, imageShapes: imageShapes)
     }
 
     public func update(gradient: UnsafePointer<Float>, delta: UnsafeMutablePointer<Float>, state: LSTMOptimizerState) {
@@ -177,6 +186,11 @@ public struct LSTMOptimizer: Optimizer {
         delta: UnsafeMutablePointer<Float>, state: LSTMOptimizerState
     ) {
         precondition(state.configuration == configuration, "LSTMOptimizer: state made for another configuration")
+        var gradient = gradient
+        if let highPass = state.highPass {
+            highPass.apply(gradient, into: state.filtered.data)
+            gradient = UnsafePointer(state.filtered.data)
+        }
         state.step += 1
         let N = state.count, step = state.step, featureState = state.featureState?.data
         let configuration = self.configuration, tileCount = LSTMFusedStep.tileCount(N)
@@ -231,7 +245,8 @@ extension LSTMOptimizer {
 /// The hidden and cell states of every layer, tile-major (`LSTMFusedStep`: tiles of 24
 /// coordinates, each layer's h then c, H × 24 each); the running averages of the optional RMS
 /// and momentum inputs (`inputs.stateCount` × count, feature-major); the fused step's packed
-/// weights and per-thread scratch (a few KB). Memory: (2·layers·H + stateCount)·4 bytes per
+/// weights and per-thread scratch (a few KB); with a high-pass, the filtered gradient and its
+/// blur (8 bytes per coordinate more). Memory: (2·layers·H + stateCount)·4 bytes per
 /// coordinate (328 bytes for 2 × 20 with RMS inputs). Everything is allocated here, once.
 public final class LSTMOptimizerState: ResamplableOptimizerState {
     public let configuration: LSTMConfiguration
@@ -246,9 +261,24 @@ public final class LSTMOptimizerState: ResamplableOptimizerState {
     /// `defaultChunks` slots of `LSTMFusedStep.scratchCount` floats, one per chunk of a step.
     let scratch: Tensor
 
-    init(configuration: LSTMConfiguration, segments: [Int]) {
+    /// With a high-pass configuration: the filter over the segments' images and the filtered
+    /// gradient the step reads (count values).
+    let highPass: GradientHighPass?
+    let filtered: Tensor
+
+    init(configuration: LSTMConfiguration, segments: [Int], imageShapes: [ImageShape?]?) {
         let count = segments.reduce(0, +)
         precondition(count >= 1 && segments.allSatisfy { $0 >= 0 }, "LSTMOptimizerState: segments \(segments)")
+        if let filter = configuration.inputs.highPass {
+            guard let imageShapes else {
+                preconditionFailure("LSTMOptimizer: a high-pass learned optimizer needs the problems' image shapes (makeState(segments:imageShapes:))")
+            }
+            highPass = GradientHighPass(filter: filter, segments: segments, shapes: imageShapes)
+            filtered = Tensor(shape: [count])
+        } else {
+            highPass = nil
+            filtered = Tensor(shape: [0])
+        }
         self.configuration = configuration
         self.count = count
         let L = configuration.layout

@@ -126,6 +126,11 @@ final class LSTMUnroll {
     let lanes: [Lane]
     let theta: Tensor
     private let delta: Tensor, gradient: Tensor
+    /// With a high-pass configuration: the filter for the current batch's images and the
+    /// filtered gradient the LSTM reads (a constant of the first-order meta-gradient, like the
+    /// gradient itself: the θ path's adjoint still uses ∇f).
+    private var highPass: GradientHighPass?
+    private let filteredGradient: Tensor?
     private let masks: [Tensor]
     private var losses: [Double] = []
     /// Each problem's share of the last forward's meta-loss before the division by P:
@@ -174,9 +179,11 @@ final class LSTMUnroll {
         } else {
             lanes = [Lane(configuration: configuration, count: N, maxSteps: T, secondOrder: secondOrder)]
         }
+        precondition(configuration.inputs.highPass == nil || groups == nil, "LSTMUnroll: a high-pass needs one LSTM")
         theta = Tensor(shape: [N])
         delta = Tensor(shape: [N])
         gradient = Tensor(shape: [N])
+        filteredGradient = configuration.inputs.highPass == nil ? nil : Tensor(shape: [N])
         masks = groups == nil ? (0...T).map { _ in Tensor(shape: [N]) } : []
         if secondOrder {
             thetas = (0...T).map { _ in Tensor(shape: [N]) }
@@ -302,11 +309,22 @@ final class LSTMUnroll {
         problemMetaLosses = [Double](repeating: 0, count: P)
         firstCall = stepsTaken; lastBatch = batch
         let configuration = self.configuration, buffers = stepBuffers
+        if let filter = configuration.inputs.highPass {
+            let segments = batch.problems.map(\.parameterCount), shapes = batch.problems.map(\.imageShape)
+            if highPass.map({ $0.shapes.map(Optional.some) != shapes || $0.offsets != batch.offsets }) ?? true {
+                highPass = GradientHighPass(filter: filter, segments: segments, shapes: shapes)
+            }
+        }
         for t in 0..<T {
             featureStep += 1
             for (g, lane) in lanes.enumerated() {
                 let N = lane.count, w = weights + weightOffset(group: g), step = featureStep
-                let grad = lane.grads[t].data, state = lane.featureState?.data, d = lane.delta.data
+                var grad = UnsafePointer(lane.grads[t].data)
+                if let highPass, let filtered = filteredGradient {
+                    highPass.apply(grad, into: filtered.data)
+                    grad = UnsafePointer(filtered.data)
+                }
+                let state = lane.featureState?.data, d = lane.delta.data
                 let record = lane.momentumRecords.isEmpty ? nil : lane.momentumRecords[t].data
                 lane.buffers(step: t, into: buffers)
                 // One dispatch per step: each block of coordinates runs the whole LSTM step.

@@ -69,9 +69,12 @@ public final class MetaTrainer {
                 if !ok { throw MetaTrainingError.invalidSettings("second-order meta-gradients \(what)") }
             }
             try check(configuration.allowsSecondOrder,
-                      "need the paper's stateless inputs (no RMS or momentum inputs, no momentum read-out)")
+                      "need the paper's stateless inputs (no RMS or momentum inputs, no momentum read-out, no high-pass)")
             try check(probe.enableReplay(),
                       "need problems that can replay a step; the \(task.name) task's cannot")
+        }
+        if configuration.inputs.highPass != nil && groups != nil {
+            throw MetaTrainingError.invalidSettings("the high-pass input needs one LSTM, not one per parameter group")
         }
         if let k = probe.coarseSteps {
             guard groups == nil && !settings.secondOrder && k % settings.unroll == 0 && k < settings.horizon else {

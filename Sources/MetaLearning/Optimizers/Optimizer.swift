@@ -25,6 +25,12 @@ public protocol Optimizer: Sendable {
     /// problem's updates do not depend on the problems batched with it nor on the thread count.
     func makeState(segments: [Int]) -> State
 
+    /// `makeState(segments:)` for segments some of which are images (`Problem.imageShape`, one
+    /// entry per segment, nil for a flat one). Only optimizers whose inputs look at a
+    /// coordinate's neighbours use the shapes (the high-pass learned optimizer); the default
+    /// ignores them.
+    func makeState(segments: [Int], imageShapes: [ImageShape?]) -> State
+
     /// Writes Δ_t for every coordinate and advances `state` by one step.
     ///
     /// - Parameters:
@@ -35,6 +41,12 @@ public protocol Optimizer: Sendable {
 
 extension Optimizer {
     public func makeState(segments: [Int]) -> State { makeState(count: segments.reduce(0, +)) }
+    public func makeState(segments: [Int], imageShapes: [ImageShape?]) -> State { makeState(segments: segments) }
+
+    /// A fresh state for a batch of problems: their coordinate counts and image shapes.
+    public func makeState(problems: [any Problem]) -> State {
+        makeState(segments: problems.map(\.parameterCount), imageShapes: problems.map(\.imageShape))
+    }
 
     /// Convenience: θ ← θ + Δ with Δ from `update`, using `scratch` (same count) for Δ.
     @inlinable

@@ -66,6 +66,11 @@ public protocol Problem: AnyObject {
     /// coordinate here whose optimizer state it takes (`ResamplableOptimizerState`). Only
     /// called when `coarseSteps` is non-nil.
     func finer(from theta: UnsafePointer<Float>) -> (problem: any Problem, source: [Int32])
+
+    /// θ's layout when it is made of images (a picture: 3 × height × width), for optimizers
+    /// whose inputs look at a coordinate's neighbours (`InputFeatures.highPass`); nil (the
+    /// default): a flat vector.
+    var imageShape: ImageShape? { get }
 }
 
 extension Problem {
@@ -79,6 +84,7 @@ extension Problem {
         preconditionFailure("\(type(of: self)) cannot replay a step")
     }
     public var coarseSteps: Int? { nil }
+    public var imageShape: ImageShape? { nil }
     public func finer(from theta: UnsafePointer<Float>) -> (problem: any Problem, source: [Int32]) {
         preconditionFailure("\(type(of: self)) has no finer problem")
     }

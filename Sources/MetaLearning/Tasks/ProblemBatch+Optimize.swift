@@ -3,7 +3,7 @@ import Numerics
 extension ProblemBatch {
     /// The one inner loop of every optimization run (evaluation, tuning, calibration, stylizing,
     /// comparing): for t = 0 … steps − 1, evaluate at θ_t (each optimizer sees `lossScale · ∇f`;
-    /// its state knows the problems' boundaries, `Optimizer.makeState(segments:)`),
+    /// its state knows the problems' boundaries and image shapes, `Optimizer.makeState(problems:)`),
     /// then θ_{t+1} = Π(θ_t + Δ_t) with Δ_t from `optimizer` and Π the projection onto the
     /// problems' bounds (pixels in [0, 1]). θ (`count` values) is updated in place.
     ///
@@ -21,7 +21,7 @@ extension ProblemBatch {
         evaluated: (Int, UnsafePointer<Double>) -> Bool,
         updated: (Int, UnsafePointer<Float>, UnsafePointer<Float>) -> Bool = { _, _, _ in true }
     ) -> Int {
-        optimize(optimizer, theta: theta, steps: steps, state: optimizer.makeState(segments: problems.map(\.parameterCount)),
+        optimize(optimizer, theta: theta, steps: steps, state: optimizer.makeState(problems: problems),
                  evaluated: evaluated, updated: updated)
     }
 

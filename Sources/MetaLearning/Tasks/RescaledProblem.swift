@@ -33,6 +33,7 @@ public final class RescaledProblem: Problem {
         base.replayLossAndGradient(call: call, at: theta, gradient: gradient)
     }
     public var coarseSteps: Int? { base.coarseSteps }
+    public var imageShape: ImageShape? { base.imageShape }
     /// The base's finer problem, rescaled by the same factor.
     public func finer(from theta: UnsafePointer<Float>) -> (problem: any Problem, source: [Int32]) {
         let (problem, source) = base.finer(from: theta)

@@ -1,0 +1,66 @@
+import Foundation
+import XCTest
+@testable import MetaLearning
+import Numerics
+
+/// The high-pass input (`InputFeatures.highPass`): the learned optimizer's features see
+/// g + gain·B_r(g) per plane of each problem's image.
+final class HighPassInputTests: XCTestCase {
+    let shapes = [ImageShape(planes: 3, height: 7, width: 5), ImageShape(planes: 1, height: 4, width: 9)]
+
+    /// g + gain·B_r(g), computed here plane by plane with `BoxMean`.
+    func filtered(_ g: [Float], _ h: InputFeatures.HighPass) -> [Float] {
+        var out = g, offset = 0
+        for s in shapes {
+            for _ in 0..<s.planes {
+                let n = s.height * s.width
+                var b = [Float](repeating: 0, count: n), t = b
+                Array(g[offset..<(offset + n)]).withUnsafeBufferPointer {
+                    BoxMean.apply($0.baseAddress!, into: &b, scratch: &t, height: s.height, width: s.width, radius: h.radius)
+                }
+                for i in 0..<n { out[offset + i] = g[offset + i] + h.gain * b[i] }
+                offset += n
+            }
+        }
+        return out
+    }
+
+    /// A high-pass optimizer's step is, bit for bit, the same LSTM's step without it on the
+    /// filtered gradient, over several steps (its running averages too), two shaped problems.
+    func testStepIsThePlainStepOnTheFilteredGradient() {
+        let filter = InputFeatures.HighPass(radius: 2, gain: -0.5)
+        var inputs = InputFeatures(rmsInputs: true, momentumDecays: [0.9])
+        let plain = LSTMOptimizer(configuration: LSTMConfiguration(layers: 2, hiddenSize: 5, inputs: inputs), seed: 3)
+        inputs.highPass = filter
+        let highPass = LSTMOptimizer(configuration: LSTMConfiguration(layers: 2, hiddenSize: 5, inputs: inputs),
+                                     weights: plain.weights)
+        let segments = shapes.map(\.count), n = segments.reduce(0, +)
+        let hs = highPass.makeState(segments: segments, imageShapes: shapes)
+        let ps = plain.makeState(segments: segments)
+        var gen = SeededGenerator(seed: 5)
+        for _ in 0..<4 {
+            let g = (0..<n).map { _ in Float(gen.nextNormal()) * 0.01 }, f = filtered(g, filter)
+            var dh = [Float](repeating: 0, count: n), dp = dh
+            highPass.update(gradient: g, delta: &dh, state: hs)
+            plain.update(gradient: f, delta: &dp, state: ps)
+            XCTAssertEqual(dh, dp)
+            XCTAssertNotEqual(f, g)
+        }
+    }
+
+    /// The filter is part of the model: it is saved and read back, and files without it
+    /// (every model before it existed) read as none.
+    func testTheFilterIsSavedWithTheFeatures() throws {
+        let f = InputFeatures(rmsInputs: true, highPass: .init(radius: 16, gain: -0.5))
+        let data = try JSONEncoder().encode(f)
+        XCTAssertEqual(try JSONDecoder().decode(InputFeatures.self, from: data), f)
+        XCTAssertTrue(String(decoding: data, as: UTF8.self).contains("highPass"))
+        XCTAssertTrue(f.summary.hasSuffix("+high-pass(r=16,gain=-0.5)"), f.summary)
+        let old = try JSONEncoder().encode(InputFeatures(rmsInputs: true))
+        XCTAssertFalse(String(decoding: old, as: UTF8.self).contains("highPass"))
+        XCTAssertNil(try JSONDecoder().decode(InputFeatures.self, from: old).highPass)
+        XCTAssertFalse(InputFeatures(highPass: .init(radius: 0, gain: -0.5)).isValid)
+        XCTAssertFalse(InputFeatures(highPass: .init(radius: 4, gain: -1)).isValid)
+        XCTAssertFalse(LSTMConfiguration(inputs: f).allowsSecondOrder)
+    }
+}
