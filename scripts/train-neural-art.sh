@@ -17,8 +17,11 @@
 #   5. meta-train from stage 4 as stage 4 does, with a share of the problems (PALETTE5, default
 #      0.5) started from the crop recoloured to the style's colours (`--palette-start`), the
 #      start `stylize` paints from by default;
-#   6. copy the result to models/neural-art.lstm (INSTALL=0: leave models/ alone);
-#   7. REPORTS=1 (default with INSTALL=1): re-tune the stylize baselines
+#   6. meta-train from stage 5 as stage 5 does, with the high-pass input (HIGHPASS6, default
+#      16,-0.5: the LSTM's features see g − 0.5·B₁₆(g), the gradient with half its local mean
+#      taken out; docs/TAIL.md), 400 meta-steps at half the rate;
+#   7. copy the result to models/neural-art.lstm (INSTALL=0: leave models/ alone);
+#   8. REPORTS=1 (default with INSTALL=1): re-tune the stylize baselines
 #      (models/neural-art-baselines.json, swirls crops) and regenerate the reports the README
 #      quotes: docs/any-style-report and docs/any-style-report-palette (held-out families, ADAM
 #      tuned per family; from content and from palette starts),
@@ -29,8 +32,9 @@
 #
 # Settings: EARLY1 / EARLY2 (--early-weight of the stages, default 8 / 32; stage 3 uses EARLY2),
 # MOMENTUM (--momentum-inputs, default 0.5,0.9,0.99; empty: none), STAGE1 / STAGE2 / STAGE3 /
-# STAGE4 / STAGE5 (meta-steps, default 800 / 400 / 400 / 800 / 800; STAGE3=0, STAGE4=0 or STAGE5=0:
-# stop before), PALETTE5 (stage 5's --palette-start share, default 0.5), RATE5 (stage 5's meta-learning rate), THREADS (compute threads per
+# STAGE4 / STAGE5 / STAGE6 (meta-steps, default 800 / 400 / 400 / 800 / 800 / 400; STAGEn=0 for n ≥ 3:
+# stop before), PALETTE5 (stage 5's --palette-start share, default 0.5), RATE5 (stage 5's meta-learning rate),
+# HIGHPASS6 / RATE6 (stage 6's --high-pass and meta-learning rate, default 16,-0.5 / 2.5e-4), THREADS (compute threads per
 # process; the result is bit-reproducible for a given count; default 1, as the shipped model
 # was made), BIN (the binary; default: build).
 # Wall time on this 2-core machine: see README "The shipped model: commands and wall time".
@@ -45,6 +49,9 @@ STAGE2=${STAGE2:-400}
 STAGE3=${STAGE3:-400}
 STAGE4=${STAGE4:-800}
 STAGE5=${STAGE5:-800}
+STAGE6=${STAGE6:-400}
+HIGHPASS6=${HIGHPASS6:-16,-0.5}
+RATE6=${RATE6:-2.5e-4}
 PALETTE5=${PALETTE5:-0.5}
 RATE5=${RATE5:-5e-4}
 THREADS=${THREADS:-1}
@@ -98,6 +105,12 @@ if [ "$final" = stage4 ] && [ "$STAGE5" != 0 ]; then
   run_stage stage5 --initial-model "$dir/stage4.lstm" --meta-steps "$STAGE5" --horizon 80 --meta-learning-rate "$RATE5" \
       --early-weight "$EARLY2" --crop-sizes 64-128 --coarse-to-fine 48 --palette-start "$PALETTE5"
   final=stage5
+fi
+if [ "$final" = stage5 ] && [ "$STAGE6" != 0 ]; then
+  stage "stage 6: from stage 5, as stage 5 with the high-pass input ($HIGHPASS6), $STAGE6 meta-steps"
+  run_stage stage6 --initial-model "$dir/stage5.lstm" --high-pass "$HIGHPASS6" --meta-steps "$STAGE6" --horizon 80 \
+      --meta-learning-rate "$RATE6" --early-weight "$EARLY2" --crop-sizes 64-128 --coarse-to-fine 48 --palette-start "$PALETTE5"
+  final=stage6
 fi
 if [ "$INSTALL" != 1 ]; then stage "done: $dir/$final.lstm"; exit 0; fi
 cp "$dir/$final.lstm" models/neural-art.lstm

@@ -120,9 +120,11 @@ public enum StylizeBenchmark {
     }
 
     /// The architecture of the shipped `models/neural-art.lstm`: 2×20, log-sign inputs (p = 10)
-    /// plus the scale-invariant RMS inputs and momentum inputs at three timescales (β = 0.5, 0.9, 0.99).
+    /// plus the scale-invariant RMS inputs and momentum inputs at three timescales (β = 0.5, 0.9,
+    /// 0.99), all computed from the gradient high-passed with radius 16 and gain −0.5.
     public static let lstmConfiguration = LSTMConfiguration(
-        inputs: InputFeatures(gradient: .logSign, p: 10, rmsInputs: true, momentumDecays: [0.5, 0.9, 0.99]))
+        inputs: InputFeatures(gradient: .logSign, p: 10, rmsInputs: true, momentumDecays: [0.5, 0.9, 0.99],
+                              highPass: .init(radius: 16, gain: -0.5)))
 
     /// Seconds for one meta-training unroll of `steps` steps (forward with records and BPTT, one
     /// ADAM step on φ) on one `size × size` synthetic style problem; median of `repeats`.
