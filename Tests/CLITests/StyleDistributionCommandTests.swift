@@ -68,16 +68,24 @@ final class StyleDistributionCommandTests: CLITestCase {
         assertFails(try run(base + ["--style-dir", temp("missing")]), mentioning: "cannot read the folder")
     }
 
+    /// The tiny style meta-training run of these tests (2 meta-steps on 32-px crops of two
+    /// families, coarse to fine with 2 coarse steps) with `flags`; returns the model file's text.
+    func tinyMetaTrain(_ flags: [String], output model: String) throws -> String {
+        let r = try run(tinyTask + flags + ["--coarse-to-fine", "2", "--meta-steps", "2", "--horizon", "4", "--unroll", "2",
+                                            "--validate-every", "2", "--validation-problems", "2", "--output", model, "--quiet"],
+                        timeout: 120)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        return String(decoding: try Data(contentsOf: URL(fileURLWithPath: model)), as: UTF8.self)
+    }
+
+    let tinyTask = ["meta-train", "--task", "style", "--style-families", "cells,wash", "--held-out-families", "none",
+                    "--crop-sizes", "32"]
+
     /// meta-train --coarse-to-fine --palette-start: a tiny run records both in the model; bad
     /// settings are one-line errors.
     func testMetaTrainCoarseToFine() throws {
-        let model = temp("c2f.lstm")
-        let d = ["meta-train", "--task", "style", "--style-families", "cells,wash", "--held-out-families", "none", "--crop-sizes", "32"]
-        let r = try run(d + ["--coarse-to-fine", "2", "--palette-start", "0.5", "--meta-steps", "2", "--horizon", "4",
-                             "--unroll", "2", "--validate-every", "2", "--validation-problems", "2", "--output", model, "--quiet"],
-                        timeout: 120)
-        XCTAssertEqual(r.status, 0, r.stderr)
-        let text = String(decoding: try Data(contentsOf: URL(fileURLWithPath: model)), as: UTF8.self)
+        let d = tinyTask
+        let text = try tinyMetaTrain(["--palette-start", "0.5"], output: temp("c2f.lstm"))
         XCTAssertTrue(text.contains("\"coarseToFine\" : \"2 steps at half the crop size"), "model settings")
         XCTAssertTrue(text.contains("\"paletteStart\" : \"0.5 of problems start from the crop in the style's colours"),
                       "model settings")
@@ -98,13 +106,8 @@ final class StyleDistributionCommandTests: CLITestCase {
     /// used where the problems are pictures on their canvas (stylize coarse to fine, with its
     /// wrap margin: not square) and by evaluate; bad values and flat tasks are one-line errors.
     func testMetaTrainWithHighPass() throws {
-        let model = temp("hp.lstm")
-        let d = ["meta-train", "--task", "style", "--style-families", "cells,wash", "--held-out-families", "none", "--crop-sizes", "32"]
-        let r = try run(d + ["--high-pass", "4,-0.5", "--coarse-to-fine", "2", "--meta-steps", "2", "--horizon", "4",
-                             "--unroll", "2", "--validate-every", "2", "--validation-problems", "2", "--output", model, "--quiet"],
-                        timeout: 120)
-        XCTAssertEqual(r.status, 0, r.stderr)
-        let text = String(decoding: try Data(contentsOf: URL(fileURLWithPath: model)), as: UTF8.self)
+        let model = temp("hp.lstm"), d = tinyTask
+        let text = try tinyMetaTrain(["--high-pass", "4,-0.5"], output: model)
         XCTAssertTrue(text.contains("\"highPass\""), "model header")
         let out = temp("hp.png")
         let s = try run(["stylize", "--model", model, "--size", "48", "--scales", "2", "--coarse-iterations", "2", "-i", "2",
