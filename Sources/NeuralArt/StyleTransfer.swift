@@ -140,9 +140,9 @@ public final class StyleTransfer {
 /// width + margin.columns]`): what carrying an optimizer state between scales needs to know.
 struct CanvasGeometry: Equatable {
     let width: Int, height: Int, margin: WrapMargin
-    var count: Int { 3 * (width + margin.columns) * (height + margin.rows) }
     /// The canvas as an image: 3 × (height + margin rows) × (width + margin columns).
     var imageShape: ImageShape { ImageShape(planes: 3, height: height + margin.rows, width: width + margin.columns) }
+    var count: Int { imageShape.count }
 
     init(width: Int, height: Int, margin: WrapMargin) { self.width = width; self.height = height; self.margin = margin }
     init(_ t: StyleTransfer) { self.init(width: t.width, height: t.height, margin: t.margin) }

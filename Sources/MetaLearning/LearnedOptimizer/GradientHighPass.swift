@@ -10,7 +10,11 @@ final class GradientHighPass {
     /// Segment k covers coordinates offsets[k] ..< offsets[k + 1] and is `shapes[k]`.
     let offsets: [Int]
     let shapes: [ImageShape]
-    /// B(g) for every coordinate, then one plane of scratch per plane task.
+    /// Every plane of every segment: its first coordinate and size (made once).
+    private let planes: [(offset: Int, height: Int, width: Int)]
+    /// g + gain·B(g), the gradient the LSTM reads (all coordinates).
+    private let output: Tensor
+    /// B(g) for every coordinate, and one plane of scratch per chunk of planes.
     private let blurred: Tensor
     private let scratch: Tensor
     private let planeSize: Int
@@ -30,28 +34,36 @@ final class GradientHighPass {
         var o = [0]
         for s in segments { o.append(o.last! + s) }
         self.filter = filter; offsets = o; self.shapes = known
+        planes = known.indices.flatMap { k in
+            (0..<known[k].planes).map { p in
+                (o[k] + p * known[k].height * known[k].width, known[k].height, known[k].width)
+            }
+        }
         planeSize = known.map { $0.height * $0.width }.max() ?? 1
+        output = Tensor(shape: [max(1, o.last!)])
         blurred = Tensor(shape: [max(1, o.last!)])
         scratch = Tensor(shape: [max(1, defaultChunks), planeSize])
     }
 
-    /// Writes g + gain·B(g) into `out` (all coordinates). Planes run on the worker threads; each
-    /// plane's arithmetic is the same whatever the thread count.
-    func apply(_ g: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
-        var planes: [(offset: Int, height: Int, width: Int)] = []
-        for (k, s) in shapes.enumerated() {
-            for p in 0..<s.planes { planes.append((offsets[k] + p * s.height * s.width, s.height, s.width)) }
-        }
-        let b = blurred.data, t = scratch.data, r = filter.radius, a = filter.gain, size = planeSize
-        let parts = min(max(1, defaultChunks), planes.count)
-        let planesRef = planes
+    /// Whether this filter was made for these segments and shapes.
+    func matches(segments offsets: [Int], shapes: [ImageShape?]) -> Bool {
+        offsets == self.offsets && shapes == self.shapes.map(Optional.some)
+    }
+
+    /// g + gain·B(g) for every coordinate, in this filter's buffer (valid until the next call).
+    /// Planes run on the worker threads; each plane's arithmetic is the same whatever the thread
+    /// count.
+    func filtered(_ g: UnsafePointer<Float>) -> UnsafePointer<Float> {
+        let out = output.data, b = blurred.data, t = scratch.data, r = filter.radius, a = filter.gain, size = planeSize
+        let planes = self.planes, parts = min(max(1, defaultChunks), planes.count)
         parallelFor(chunks: parts) { chunk in
-            for i in evenRange(chunk, of: parts, count: planesRef.count) {
-                let p = planesRef[i], n = p.height * p.width
+            for i in evenRange(chunk, of: parts, count: planes.count) {
+                let p = planes[i], n = p.height * p.width
                 BoxMean.apply(g + p.offset, into: b + p.offset, scratch: t + chunk * size,
                               height: p.height, width: p.width, radius: r)
                 for j in p.offset..<(p.offset + n) { out[j] = g[j] + a * b[j] }
             }
         }
+        return UnsafePointer(out)
     }
 }

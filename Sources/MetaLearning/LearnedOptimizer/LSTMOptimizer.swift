@@ -186,11 +186,7 @@ public struct LSTMOptimizer: Optimizer {
         delta: UnsafeMutablePointer<Float>, state: LSTMOptimizerState
     ) {
         precondition(state.configuration == configuration, "LSTMOptimizer: state made for another configuration")
-        var gradient = gradient
-        if let highPass = state.highPass {
-            highPass.apply(gradient, into: state.filtered.data)
-            gradient = UnsafePointer(state.filtered.data)
-        }
+        let gradient = state.highPass?.filtered(gradient) ?? gradient
         state.step += 1
         let N = state.count, step = state.step, featureState = state.featureState?.data
         let configuration = self.configuration, tileCount = LSTMFusedStep.tileCount(N)
@@ -261,10 +257,9 @@ public final class LSTMOptimizerState: ResamplableOptimizerState {
     /// `defaultChunks` slots of `LSTMFusedStep.scratchCount` floats, one per chunk of a step.
     let scratch: Tensor
 
-    /// With a high-pass configuration: the filter over the segments' images and the filtered
-    /// gradient the step reads (count values).
+    /// With a high-pass configuration: the filter over the segments' images (it holds the
+    /// filtered gradient the step reads).
     let highPass: GradientHighPass?
-    let filtered: Tensor
 
     init(configuration: LSTMConfiguration, segments: [Int], imageShapes: [ImageShape?]?) {
         let count = segments.reduce(0, +)
@@ -274,10 +269,8 @@ public final class LSTMOptimizerState: ResamplableOptimizerState {
                 preconditionFailure("LSTMOptimizer: a high-pass learned optimizer needs the problems' image shapes (makeState(segments:imageShapes:))")
             }
             highPass = GradientHighPass(filter: filter, segments: segments, shapes: imageShapes)
-            filtered = Tensor(shape: [count])
         } else {
             highPass = nil
-            filtered = Tensor(shape: [0])
         }
         self.configuration = configuration
         self.count = count

@@ -126,11 +126,10 @@ final class LSTMUnroll {
     let lanes: [Lane]
     let theta: Tensor
     private let delta: Tensor, gradient: Tensor
-    /// With a high-pass configuration: the filter for the current batch's images and the
-    /// filtered gradient the LSTM reads (a constant of the first-order meta-gradient, like the
-    /// gradient itself: the θ path's adjoint still uses ∇f).
+    /// With a high-pass configuration: the filter for the current batch's images, which holds
+    /// the filtered gradient the LSTM reads (a constant of the first-order meta-gradient, like
+    /// the gradient itself: the θ path's adjoint still uses ∇f).
     private var highPass: GradientHighPass?
-    private let filteredGradient: Tensor?
     private let masks: [Tensor]
     private var losses: [Double] = []
     /// Each problem's share of the last forward's meta-loss before the division by P:
@@ -183,7 +182,6 @@ final class LSTMUnroll {
         theta = Tensor(shape: [N])
         delta = Tensor(shape: [N])
         gradient = Tensor(shape: [N])
-        filteredGradient = configuration.inputs.highPass == nil ? nil : Tensor(shape: [N])
         masks = groups == nil ? (0...T).map { _ in Tensor(shape: [N]) } : []
         if secondOrder {
             thetas = (0...T).map { _ in Tensor(shape: [N]) }
@@ -310,20 +308,16 @@ final class LSTMUnroll {
         firstCall = stepsTaken; lastBatch = batch
         let configuration = self.configuration, buffers = stepBuffers
         if let filter = configuration.inputs.highPass {
-            let segments = batch.problems.map(\.parameterCount), shapes = batch.problems.map(\.imageShape)
-            if highPass.map({ $0.shapes.map(Optional.some) != shapes || $0.offsets != batch.offsets }) ?? true {
-                highPass = GradientHighPass(filter: filter, segments: segments, shapes: shapes)
+            let shapes = batch.problems.map(\.imageShape)
+            if !(highPass?.matches(segments: batch.offsets, shapes: shapes) ?? false) {
+                highPass = GradientHighPass(filter: filter, segments: batch.problems.map(\.parameterCount), shapes: shapes)
             }
         }
         for t in 0..<T {
             featureStep += 1
             for (g, lane) in lanes.enumerated() {
                 let N = lane.count, w = weights + weightOffset(group: g), step = featureStep
-                var grad = UnsafePointer(lane.grads[t].data)
-                if let highPass, let filtered = filteredGradient {
-                    highPass.apply(grad, into: filtered.data)
-                    grad = UnsafePointer(filtered.data)
-                }
+                let grad = highPass?.filtered(lane.grads[t].data) ?? UnsafePointer(lane.grads[t].data)
                 let state = lane.featureState?.data, d = lane.delta.data
                 let record = lane.momentumRecords.isEmpty ? nil : lane.momentumRecords[t].data
                 lane.buffers(step: t, into: buffers)
