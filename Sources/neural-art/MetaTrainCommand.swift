@@ -119,6 +119,9 @@ struct MetaTrainCommand: ParsableCommand {
                                valueName: "r,gain"), transform: { try MetaTrainCommand.parseHighPass($0) })
     var highPass: InputFeatures.HighPass?
 
+    @Flag(help: "Style task with a high-pass (--high-pass, or the --initial-model's) and RMS inputs: one more LSTM input, the high-pass's local mean of the gradient over its RMS, B_r(g)/RMS. With --initial-model its weights start at 0 (the model's steps are unchanged until training moves them).")
+    var localMean = false
+
     @Flag(help: "No progress bar or summary.")
     var quiet = false
 
@@ -235,7 +238,7 @@ struct MetaTrainCommand: ParsableCommand {
         var lstm = LSTMConfiguration(
             layers: layers, hiddenSize: hidden,
             inputs: InputFeatures(gradient: inputs, p: p, rmsInputs: rmsInputs ?? defaults.rmsInputs, momentumDecays: momentumInputs,
-                                  highPass: highPass),
+                                  highPass: highPass, localMean: localMean),
             outputScale: outputScale, momentumReadoutScale: momentumReadout ? 10 : 0)
         var start: [Float]?
         if let initialModel {
@@ -245,6 +248,13 @@ struct MetaTrainCommand: ParsableCommand {
             lstm = file.configuration
             if let highPass { lstm.inputs.highPass = highPass }
             start = file.weights
+        }
+        if (localMean || lstm.inputs.localMean) && (lstm.inputs.highPass == nil || !lstm.inputs.rmsInputs || groups != nil) {
+            throw ValidationError("--local-mean needs a high-pass (--high-pass) and RMS inputs")
+        }
+        if localMean && !lstm.inputs.localMean, let weights = start {  // the model's, widened by one zero input
+            start = LSTMOptimizer.addingInputs(1, to: weights, layout: lstm.layout)
+            lstm.inputs.localMean = true
         }
         if lstm.inputs.highPass != nil && task.makeProblem(split: .training, index: 0).imageShape == nil {
             throw ValidationError("--high-pass needs image-shaped problems (the style task); the \(task.name) task's are not")

@@ -123,4 +123,20 @@ final class StyleDistributionCommandTests: CLITestCase {
         assertUsageError(try run(["meta-train", "--task", "quadratic", "--high-pass", "2,-0.5", "--output", temp("x.lstm")]),
                          mentioning: "--high-pass needs image-shaped problems")
     }
+
+    /// meta-train --local-mean: from a high-pass model (widened by a zero-weight input), the
+    /// result records it and stylizes; without a high-pass it is a usage error.
+    func testMetaTrainWithLocalMean() throws {
+        let start = temp("hp0.lstm"), model = temp("lm.lstm")
+        _ = try tinyMetaTrain(["--high-pass", "4,-0.5"], output: start)
+        let text = try tinyMetaTrain(["--initial-model", start, "--local-mean"], output: model)
+        XCTAssertTrue(text.contains("\"localMean\" : true"), "model header")
+        let out = temp("lm.png")
+        let s = try run(["stylize", "--model", model, "--size", "48", "--scales", "2", "--coarse-iterations", "2", "-i", "2",
+                         "--output", out, "--quiet"])
+        XCTAssertEqual(s.status, 0, s.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out))
+        assertUsageError(try run(tinyTask + ["--local-mean", "--output", temp("y.lstm")]),
+                         mentioning: "--local-mean needs a high-pass")
+    }
 }

@@ -63,4 +63,50 @@ final class HighPassInputTests: XCTestCase {
         XCTAssertFalse(InputFeatures(highPass: .init(radius: 4, gain: -1)).isValid)
         XCTAssertFalse(LSTMConfiguration(inputs: f).allowsSecondOrder)
     }
+
+    /// A model widened by the local-mean input (`LSTMOptimizer.addingInputs`, zero weights for
+    /// it) steps bit for bit as the model without it; once its weights move, the input is used.
+    func testLocalMeanInputStartsAsTheModelWithout() {
+        let inputs = InputFeatures(rmsInputs: true, momentumDecays: [0.9], highPass: .init(radius: 2, gain: -0.5))
+        let narrow = LSTMOptimizer(configuration: LSTMConfiguration(layers: 2, hiddenSize: 5, inputs: inputs), seed: 4)
+        var wideInputs = inputs
+        wideInputs.localMean = true
+        let wideConfig = LSTMConfiguration(layers: 2, hiddenSize: 5, inputs: wideInputs)
+        var weights = LSTMOptimizer.addingInputs(1, to: narrow.weights, layout: narrow.configuration.layout)
+        XCTAssertEqual(weights.count, wideConfig.layout.weightCount)
+        XCTAssertEqual(wideConfig.layout.inputs, narrow.configuration.layout.inputs + 1)
+        let wide = LSTMOptimizer(configuration: wideConfig, weights: weights)
+        let cols = wideConfig.layout.columns(layer: 0), k = wideConfig.layout.inputs - 1
+        for r in 0..<(4 * 5) { weights[r * cols + k] = 0.7 }  // the local mean reaches every gate
+        let used = LSTMOptimizer(configuration: wideConfig, weights: weights)
+        let segments = shapes.map(\.count), n = segments.reduce(0, +)
+        let ns = narrow.makeState(segments: segments, imageShapes: shapes)
+        let ws = wide.makeState(segments: segments, imageShapes: shapes)
+        let us = used.makeState(segments: segments, imageShapes: shapes)
+        var gen = SeededGenerator(seed: 6)
+        for _ in 0..<4 {
+            let g = (0..<n).map { _ in Float(gen.nextNormal()) * 0.01 + 0.004 }
+            var dn = [Float](repeating: 0, count: n), dw = dn, du = dn
+            narrow.update(gradient: g, delta: &dn, state: ns)
+            wide.update(gradient: g, delta: &dw, state: ws)
+            used.update(gradient: g, delta: &du, state: us)
+            XCTAssertEqual(dw, dn)
+            XCTAssertNotEqual(du, dn)
+        }
+    }
+
+    /// The local-mean input is saved with the features, needs the high-pass and RMS inputs, and
+    /// older files read as without it.
+    func testLocalMeanIsSavedAndChecked() throws {
+        let f = InputFeatures(rmsInputs: true, highPass: .init(radius: 16, gain: -0.5), localMean: true)
+        XCTAssertTrue(f.isValid)
+        XCTAssertEqual(f.count, 5)
+        XCTAssertEqual(try JSONDecoder().decode(InputFeatures.self, from: try JSONEncoder().encode(f)), f)
+        XCTAssertTrue(f.summary.hasSuffix("+local-mean"), f.summary)
+        let old = try JSONEncoder().encode(InputFeatures(rmsInputs: true, highPass: .init(radius: 16, gain: -0.5)))
+        XCTAssertFalse(String(decoding: old, as: UTF8.self).contains("localMean"))
+        XCTAssertFalse(try JSONDecoder().decode(InputFeatures.self, from: old).localMean)
+        XCTAssertFalse(InputFeatures(rmsInputs: true, localMean: true).isValid)
+        XCTAssertFalse(InputFeatures(highPass: .init(radius: 16, gain: -0.5), localMean: true).isValid)
+    }
 }

@@ -126,6 +126,21 @@ final class MetaGradientTests: XCTestCase {
         XCTAssertLessThan(c.maxComponentError, Self.tolerance)
     }
 
+    /// The local-mean input (B_r(g)/RMS, `InputFeatures.localMean`) on top of the high-pass.
+    func testMetaGradientMatchesFiniteDifferencesWithLocalMean() throws {
+        let config = LSTMConfiguration(layers: 2, hiddenSize: 4,
+                                       inputs: InputFeatures(rmsInputs: true, momentumDecays: [0.9],
+                                                             highPass: .init(radius: 1, gain: -0.4), localMean: true),
+                                       outputScale: 0.2)
+        let a = TestQuadratic(dimension: 12, seed: 26), b = TestQuadratic(dimension: 10, seed: 27, bounds: -0.2...0.3)
+        a.shape = ImageShape(planes: 3, height: 2, width: 2)
+        b.shape = ImageShape(planes: 2, height: 1, width: 5)
+        let c = try check(config: config, problems: [a, b], warmup: 3, steps: 4, weightScale: 0.4)
+        XCTAssertEqual(c.analyticLoss, c.referenceLoss, accuracy: 1e-4 * abs(c.referenceLoss), "forward pass")
+        XCTAssertLessThan(c.relativeError, Self.tolerance)
+        XCTAssertLessThan(c.maxComponentError, Self.tolerance)
+    }
+
     /// The momentum read-out (a linear path from the momentum averages into Δ) on the θ path,
     /// with bounds (masks) and the log objective.
     func testMetaGradientMatchesFiniteDifferencesWithMomentumReadout() throws {

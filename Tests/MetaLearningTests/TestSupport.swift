@@ -80,8 +80,9 @@ struct ReferenceLSTM {
 
     static func sigmoid(_ x: Double) -> Double { 1 / (1 + Foundation.exp(-x)) }
 
-    /// Input features of every coordinate (advances the RMS moments).
-    func features(_ g: [Double], _ s: inout State) -> [[Double]] {
+    /// Input features of every coordinate (advances the RMS moments); `localMean` is the local
+    /// mean of the unfiltered gradient (for `InputFeatures.localMean`).
+    func features(_ g: [Double], _ s: inout State, localMean: [Double]? = nil) -> [[Double]] {
         let f = config.inputs
         s.step += 1
         let p = Double(f.p)
@@ -108,6 +109,10 @@ struct ReferenceLSTM {
                 let b = Double(decay)
                 s.momenta[k][n] = b * s.momenta[k][n] + (1 - b) * g[n]
                 x += logSign(s.momenta[k][n] / (1 - Foundation.pow(b, Double(s.step))))
+            }
+            if f.localMean, let localMean {
+                let clip = Double(f.rmsClip), corr = 1 - Foundation.pow(Double(f.rmsDecay), Double(s.step))
+                x.append(min(clip, max(-clip, localMean[n] / ((s.v[n] / corr).squareRoot() + 1e-30))))
             }
             return x
         }
@@ -160,6 +165,17 @@ struct ReferenceRun {
     /// the borders, computed directly).
     func seen(_ g: [Double]) -> [Double] {
         guard let h = ref.config.inputs.highPass else { return g }
+        return zip(g, boxMean(g)).map { $0 + Double(h.gain) * $1 }
+    }
+
+    /// The features of gradient g: of `seen(g)`, with the local mean B_r(g) if the inputs have it.
+    func features(_ g: [Double], _ s: inout ReferenceLSTM.State) -> [[Double]] {
+        ref.features(seen(g), &s, localMean: ref.config.inputs.localMean ? boxMean(g) : nil)
+    }
+
+    /// B_r(g) per plane of each problem's image shape (the high-pass's radius).
+    func boxMean(_ g: [Double]) -> [Double] {
+        let h = ref.config.inputs.highPass!
         var out = g
         let o = offsets
         for (k, p) in problems.enumerated() {
@@ -172,7 +188,7 @@ struct ReferenceRun {
                         for a in max(0, i - r)...min(s.height - 1, i + r) {
                             for b in max(0, j - r)...min(s.width - 1, j + r) { sum += g[base + a * s.width + b]; n += 1 }
                         }
-                        out[base + i * s.width + j] = g[base + i * s.width + j] + Double(h.gain) * sum / Double(n)
+                        out[base + i * s.width + j] = sum / Double(n)
                     }
                 }
             }
@@ -216,7 +232,7 @@ struct ReferenceRun {
         var s = ref.zeroState(theta.count)
         var (g, _) = scaledGradientAndLosses(theta)
         for _ in 0..<warmup {
-            let d = ref.step(ref.features(seen(g), &s), &s, phi0)
+            let d = ref.step(features(g, &s), &s, phi0)
             theta = clamp(zip(theta, d).map { $0 + $1 })
             g = scaledGradientAndLosses(theta).0
         }
@@ -224,7 +240,7 @@ struct ReferenceRun {
         var inputs: [FrozenStep] = []
         var loss = 0.0
         for t in 0..<steps {
-            let x = ref.features(seen(g), &s)
+            let x = features(g, &s)
             inputs.append(FrozenStep(x: x, momenta: s.momenta, step: s.step))
             let d = ref.step(x, &s, phi0)
             theta = clamp(zip(theta, d).map { $0 + $1 })
@@ -250,7 +266,7 @@ struct ReferenceRun {
         var s = start, theta = theta0, total = 0.0
         var g = scaledGradientAndLosses(theta).0
         for t in inputs.indices {
-            let x = t < liveFrom ? inputs[t].x : ref.features(seen(g), &s)
+            let x = t < liveFrom ? inputs[t].x : features(g, &s)
             let d = ref.step(x, &s, phi)
             theta = clamp(zip(theta, d).map { $0 + $1 })
             let (gn, losses) = scaledGradientAndLosses(theta)

@@ -45,6 +45,10 @@ final class GradientHighPass {
         scratch = Tensor(shape: [max(1, defaultChunks), planeSize])
     }
 
+    /// B(g) of the last `filtered(_:)` call: the local mean of the unfiltered gradient
+    /// (`InputFeatures.localMean`), valid until the next call.
+    var localMean: UnsafePointer<Float> { UnsafePointer(blurred.data) }
+
     /// Whether this filter was made for these segments and shapes.
     func matches(segments offsets: [Int], shapes: [ImageShape?]) -> Bool {
         offsets == self.offsets && shapes == self.shapes.map(Optional.some)

@@ -19,8 +19,12 @@ import Numerics
 ///   from g + a·B_r(g) instead of g, with B_r the mean over the (2r+1)² window of the same plane
 ///   (`BoxMean`); a < 0 damps smooth (low-frequency) parts of the gradient, which are the
 ///   style loss's stiff directions (docs/TAIL.md). A constant of the gradient too.
+/// - `localMean` (needs `highPass` and `rmsInputs`) adds one input: the high-pass's local mean of
+///   the unfiltered gradient over the RMS, B_r(g)/RMS clipped to ±`rmsClip` — how much of a
+///   coordinate's gradient its neighbourhood shares, so the LSTM can weigh smooth and rough parts
+///   itself instead of only through the fixed gain. Scale-invariant; a constant of the gradient.
 ///
-/// Feature order: the gradient's, the RMS pair, then two per momentum decay. Per-coordinate
+/// Feature order: the gradient's, the RMS pair, two per momentum decay, then the local mean. Per-coordinate
 /// state order (`stateCount` rows): RMS m, RMS v, then one running average per decay.
 public struct InputFeatures: Codable, Equatable, Sendable {
     public enum Gradient: String, Codable, Sendable, CaseIterable {
@@ -38,6 +42,8 @@ public struct InputFeatures: Codable, Equatable, Sendable {
     public var momentumDecays: [Float]
     /// The spatial filter the features see the gradient through (nil: none, the paper's setup).
     public var highPass: HighPass?
+    /// Whether the high-pass's local mean B_r(g)/RMS is an input of its own (false: the paper's setup).
+    public var localMean: Bool
 
     /// g ↦ g + gain·B_radius(g) on each plane of an image-shaped θ (`BoxMean`).
     public struct HighPass: Codable, Equatable, Sendable {
@@ -48,15 +54,16 @@ public struct InputFeatures: Codable, Equatable, Sendable {
     }
 
     public init(gradient: Gradient = .logSign, p: Float = 10, rmsInputs: Bool = false,
-                rmsDecay: Float = 0.95, rmsClip: Float = 5, momentumDecays: [Float] = [], highPass: HighPass? = nil) {
+                rmsDecay: Float = 0.95, rmsClip: Float = 5, momentumDecays: [Float] = [], highPass: HighPass? = nil,
+                localMean: Bool = false) {
         self.gradient = gradient; self.p = p; self.rmsInputs = rmsInputs
         self.rmsDecay = rmsDecay; self.rmsClip = rmsClip; self.momentumDecays = momentumDecays
-        self.highPass = highPass
+        self.highPass = highPass; self.localMean = localMean
     }
 
-    enum CodingKeys: String, CodingKey { case gradient, p, rmsInputs, rmsDecay, rmsClip, momentumDecays, highPass }
+    enum CodingKeys: String, CodingKey { case gradient, p, rmsInputs, rmsDecay, rmsClip, momentumDecays, highPass, localMean }
 
-    /// Files written before momentum inputs (or the high-pass) existed have no such key.
+    /// Files written before momentum inputs (or the high-pass, or the local mean) existed have no such key.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         gradient = try c.decode(Gradient.self, forKey: .gradient)
@@ -66,9 +73,10 @@ public struct InputFeatures: Codable, Equatable, Sendable {
         rmsClip = try c.decode(Float.self, forKey: .rmsClip)
         momentumDecays = try c.decodeIfPresent([Float].self, forKey: .momentumDecays) ?? []
         highPass = try c.decodeIfPresent(HighPass.self, forKey: .highPass)
+        localMean = try c.decodeIfPresent(Bool.self, forKey: .localMean) ?? false
     }
 
-    /// Writes `momentumDecays` and `highPass` only when set, so the paper's header is unchanged.
+    /// Writes `momentumDecays`, `highPass` and `localMean` only when set, so the paper's header is unchanged.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(gradient, forKey: .gradient); try c.encode(p, forKey: .p)
@@ -76,20 +84,24 @@ public struct InputFeatures: Codable, Equatable, Sendable {
         try c.encode(rmsClip, forKey: .rmsClip)
         if !momentumDecays.isEmpty { try c.encode(momentumDecays, forKey: .momentumDecays) }
         if let highPass { try c.encode(highPass, forKey: .highPass) }
+        if localMean { try c.encode(localMean, forKey: .localMean) }
     }
 
     /// Whether every setting is usable (p > 0, decays in (0, 1), at most 8 of them; a high-pass
-    /// radius of 1–1024 and a gain in (−1, 16)).
+    /// radius of 1–1024 and a gain in (−1, 16); the local mean only with the high-pass and RMS inputs).
     public var isValid: Bool {
         p.isFinite && p > 0 && rmsDecay > 0 && rmsDecay < 1 && rmsClip > 0 && momentumDecays.count <= 8
             && momentumDecays.allSatisfy { $0 > 0 && $0 < 1 } && (highPass?.isValid ?? true)
+            && (!localMean || (highPass != nil && rmsInputs))
     }
 
     /// The paper's preprocessing: (log|∇|/10, sign ∇) with the small-gradient branch.
     public static let paper = InputFeatures()
 
     /// The number of LSTM inputs per coordinate.
-    public var count: Int { (gradient == .logSign ? 2 : 1) + (rmsInputs ? 2 : 0) + 2 * momentumDecays.count }
+    public var count: Int {
+        (gradient == .logSign ? 2 : 1) + (rmsInputs ? 2 : 0) + 2 * momentumDecays.count + (localMean ? 1 : 0)
+    }
 
     /// The number of per-coordinate state values (running averages) the features keep.
     public var stateCount: Int { (rmsInputs ? 2 : 0) + momentumDecays.count }
@@ -100,6 +112,7 @@ public struct InputFeatures: Codable, Equatable, Sendable {
         if rmsInputs { s += "+rms(β=\(rmsDecay.formatted6),clip=\(rmsClip.formatted6))" }
         if !momentumDecays.isEmpty { s += "+momentum(" + momentumDecays.map(\.formatted6).joined(separator: ",") + ")" }
         if let h = highPass { s += "+high-pass(r=\(h.radius),gain=\(h.gain.formatted6))" }
+        if localMean { s += "+local-mean" }
         return s
     }
 }
@@ -113,7 +126,8 @@ extension Float {
 }
 
 /// Writes the LSTM input features of coordinates `range` (feature-major: feature `k` of
-/// coordinate `n` at `x[k * stride + n]`), reading `scale · gradient[n]`.
+/// coordinate `n` at `x[k * stride + n]`), reading `scale · gradient[n]` (and, for
+/// `f.localMean`, `scale · localMean[n]`, the local mean of the unfiltered gradient).
 ///
 /// Updates the running averages in `state` (`f.stateCount` rows of `stateStride` values, by
 /// default `stride`; see `InputFeatures`) for step `step` ≥ 1 (bias correction 1 − βˢᵗᵉᵖ); `state` may be nil only
@@ -123,9 +137,10 @@ func preprocessGradient(
     _ f: InputFeatures, gradient: UnsafePointer<Float>, scale: Float,
     x: UnsafeMutablePointer<Float>, stride: Int,
     state: UnsafeMutablePointer<Float>?, stateStride: Int? = nil, step: Int,
-    range: Range<Int>
+    range: Range<Int>, localMean: UnsafePointer<Float>? = nil
 ) {
     precondition(f.stateCount == 0 || state != nil, "preprocessGradient: the features need state")
+    precondition(!f.localMean || localMean != nil, "preprocessGradient: the local-mean input needs the local mean")
     let stateStride = stateStride ?? stride
     let threshold = Float(Foundation.exp(Double(-f.p)))
     let ep = Float(Foundation.exp(Double(f.p))), invP = 1 / f.p
@@ -165,6 +180,14 @@ func preprocessGradient(
             let a = g * inv, b = mn * invCorrection * inv
             xg[n] = a > clip ? clip : (a < -clip ? -clip : a)
             xm[n] = b > clip ? clip : (b < -clip ? -clip : b)
+        }
+        if f.localMean, let localMean {  // the last input: B(g)/RMS, with this step's RMS
+            let xl = x + (f.count - 1) * stride
+            for n in range {
+                let inv = 1 / ((v[n] * invCorrection).squareRoot() + 1e-30)
+                let a = scale * localMean[n] * inv
+                xl[n] = a > clip ? clip : (a < -clip ? -clip : a)
+            }
         }
         next += 2; row = 2
     }

@@ -187,6 +187,7 @@ public struct LSTMOptimizer: Optimizer {
     ) {
         precondition(state.configuration == configuration, "LSTMOptimizer: state made for another configuration")
         let gradient = state.highPass?.filtered(gradient) ?? gradient
+        let localMean = configuration.inputs.localMean ? state.highPass?.localMean : nil
         state.step += 1
         let N = state.count, step = state.step, featureState = state.featureState?.data
         let configuration = self.configuration, tileCount = LSTMFusedStep.tileCount(N)
@@ -202,7 +203,7 @@ public struct LSTMOptimizer: Optimizer {
                 LSTMFusedStep.step(configuration, weights: w, packed: packed, count: N,
                                    tiles: evenRange(chunk, of: parts, count: tileCount), gradient: gradient,
                                    gradientScale: gradientScale, featureState: featureState, featureStep: step,
-                                   state: tiles, delta: delta, scratch: scratch + chunk * scratchCount)
+                                   localMean: localMean, state: tiles, delta: delta, scratch: scratch + chunk * scratchCount)
             }
         }
     }
@@ -218,6 +219,26 @@ extension LSTMOptimizer {
             var gen = g == 0 ? root : root.fork(UInt64(g))
             return initialWeights(c, generator: &gen)
         }
+    }
+
+    /// φ of `layout` carried over to a layout with `extra` more input features appended after
+    /// its own (layer 0's rows gain zero weights for them, so the optimizer's steps are
+    /// unchanged until meta-training moves them). How `meta-train --local-mean` starts from a
+    /// model without that input.
+    public static func addingInputs(_ extra: Int, to weights: [Float], layout L: LSTMLayout) -> [Float] {
+        precondition(extra >= 0 && weights.count == L.weightCount,
+                     "LSTMOptimizer.addingInputs: \(weights.count) weights for a layout of \(L.weightCount), \(extra) inputs")
+        let wide = LSTMLayout(inputs: L.inputs + extra, hidden: L.hidden, layers: L.layers, momentumReadouts: L.momentumReadouts)
+        var out = [Float](repeating: 0, count: wide.weightCount)
+        let cols = L.columns(layer: 0), wideCols = wide.columns(layer: 0)
+        for r in 0..<(4 * L.hidden) {  // W_0's rows: the old inputs, zeros, then recurrent h and bias
+            let src = r * cols, dst = r * wideCols
+            for k in 0..<L.inputs { out[dst + k] = weights[src + k] }
+            for k in L.inputs..<cols { out[dst + k + extra] = weights[src + k] }
+        }
+        let rest = L.weightOffset(layer: 1)
+        for k in rest..<L.weightCount { out[wide.weightOffset(layer: 1) + k - rest] = weights[k] }
+        return out
     }
 
     /// The learned optimizer with φ = `weights`: one LSTM over every coordinate (`groups` nil),

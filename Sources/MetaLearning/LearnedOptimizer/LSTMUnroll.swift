@@ -318,6 +318,7 @@ final class LSTMUnroll {
             for (g, lane) in lanes.enumerated() {
                 let N = lane.count, w = weights + weightOffset(group: g), step = featureStep
                 let grad = highPass?.filtered(lane.grads[t].data) ?? UnsafePointer(lane.grads[t].data)
+                let localMean = configuration.inputs.localMean ? highPass?.localMean : nil
                 let state = lane.featureState?.data, d = lane.delta.data
                 let record = lane.momentumRecords.isEmpty ? nil : lane.momentumRecords[t].data
                 lane.buffers(step: t, into: buffers)
@@ -325,7 +326,7 @@ final class LSTMUnroll {
                 lane.blocks.forEach { _, r in
                     LSTMCell.step(configuration, weights: w, count: N, range: r,
                                   gradient: grad, gradientScale: 1, featureState: state, featureStep: step,
-                                  buffers: buffers, delta: d, momentumRecord: record)
+                                  localMean: localMean, buffers: buffers, delta: d, momentumRecord: record)
                 }
                 fromLane(g, from: d, problems: P, into: delta.data)
             }
