@@ -18,8 +18,9 @@
 #      0.5) started from the crop recoloured to the style's colours (`--palette-start`), the
 #      start `stylize` paints from by default;
 #   6. meta-train from stage 5 as stage 5 does, with the high-pass input (HIGHPASS6, default
-#      16,-0.5: the LSTM's features see g − 0.5·B₁₆(g), the gradient with half its local mean
-#      taken out; docs/TAIL.md), 400 meta-steps at half the rate;
+#      16,-0.75: the LSTM's features see g − 0.75·B₁₆(g), the gradient with three quarters of its
+#      local mean taken out; the gain chosen among −0.5 … −0.9 in docs/TAIL.md), 400 meta-steps at
+#      half the rate;
 #   7. copy the result to models/neural-art.lstm (INSTALL=0: leave models/ alone);
 #   8. REPORTS=1 (default with INSTALL=1): re-tune the stylize baselines
 #      (models/neural-art-baselines.json, swirls crops) and regenerate the reports the README
@@ -34,7 +35,7 @@
 # MOMENTUM (--momentum-inputs, default 0.5,0.9,0.99; empty: none), STAGE1 / STAGE2 / STAGE3 /
 # STAGE4 / STAGE5 / STAGE6 (meta-steps, default 800 / 400 / 400 / 800 / 800 / 400; STAGEn=0 for n ≥ 3:
 # stop before), PALETTE5 (stage 5's --palette-start share, default 0.5), RATE5 (stage 5's meta-learning rate),
-# HIGHPASS6 / RATE6 (stage 6's --high-pass and meta-learning rate, default 16,-0.5 / 2.5e-4), THREADS (compute threads per
+# HIGHPASS6 / RATE6 (stage 6's --high-pass and meta-learning rate, default 16,-0.75 / 2.5e-4), THREADS (compute threads per
 # process; the result is bit-reproducible for a given count; default 1, as the shipped model
 # was made), BIN (the binary; default: build).
 # Wall time on this 2-core machine: see README "The shipped model: commands and wall time".
@@ -50,7 +51,7 @@ STAGE3=${STAGE3:-400}
 STAGE4=${STAGE4:-800}
 STAGE5=${STAGE5:-800}
 STAGE6=${STAGE6:-400}
-HIGHPASS6=${HIGHPASS6:-16,-0.5}
+HIGHPASS6=${HIGHPASS6:-16,-0.75}
 RATE6=${RATE6:-2.5e-4}
 PALETTE5=${PALETTE5:-0.5}
 RATE5=${RATE5:-5e-4}

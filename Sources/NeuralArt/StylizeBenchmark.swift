@@ -124,7 +124,7 @@ public enum StylizeBenchmark {
     /// 0.99), all computed from the gradient high-passed with radius 16 and gain −0.5.
     public static let lstmConfiguration = LSTMConfiguration(
         inputs: InputFeatures(gradient: .logSign, p: 10, rmsInputs: true, momentumDecays: [0.5, 0.9, 0.99],
-                              highPass: .init(radius: 16, gain: -0.5)))
+                              highPass: .init(radius: 16, gain: -0.75)))
 
     /// Seconds for one meta-training unroll of `steps` steps (forward with records and BPTT, one
     /// ADAM step on φ) on one `size × size` synthetic style problem; median of `repeats`.

@@ -24,7 +24,7 @@ final class ShippedModelTests: XCTestCase {
         let t = try XCTUnwrap(file.training)
         XCTAssertEqual([t.horizon, t.unroll, t.problemsPerStep, t.metaSteps], [80, 16, 2, 400], "stage 6")
         XCTAssertEqual(t.metaLearningRate, 2.5e-4)
-        XCTAssertEqual(file.configuration.inputs.highPass, .init(radius: 16, gain: -0.5))
+        XCTAssertEqual(file.configuration.inputs.highPass, .init(radius: 16, gain: -0.75))
         XCTAssertEqual(settings["cropSizes"], "64-128")
         XCTAssertEqual(settings["coarseToFine"], "48 steps at half the crop size, then the crop size, state carried")
         XCTAssertEqual(settings["paletteStart"], "0.5 of problems start from the crop in the style's colours")
