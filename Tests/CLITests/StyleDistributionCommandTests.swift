@@ -78,6 +78,14 @@ final class StyleDistributionCommandTests: CLITestCase {
         return String(decoding: try Data(contentsOf: URL(fileURLWithPath: model)), as: UTF8.self)
     }
 
+    /// `stylize` with `model`, 2 scales from 48 px (a non-square canvas), writes `output`.
+    func assertStylizesCoarseToFine(_ model: String, output: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let s = try run(["stylize", "--model", model, "--size", "48", "--scales", "2", "--coarse-iterations", "2", "-i", "2",
+                         "--output", output, "--quiet"])
+        XCTAssertEqual(s.status, 0, s.stderr, file: file, line: line)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: output), file: file, line: line)
+    }
+
     let tinyTask = ["meta-train", "--task", "style", "--style-families", "cells,wash", "--held-out-families", "none",
                     "--crop-sizes", "32"]
 
@@ -109,11 +117,7 @@ final class StyleDistributionCommandTests: CLITestCase {
         let model = temp("hp.lstm"), d = tinyTask
         let text = try tinyMetaTrain(["--high-pass", "4,-0.5"], output: model)
         XCTAssertTrue(text.contains("\"highPass\""), "model header")
-        let out = temp("hp.png")
-        let s = try run(["stylize", "--model", model, "--size", "48", "--scales", "2", "--coarse-iterations", "2", "-i", "2",
-                         "--output", out, "--quiet"])
-        XCTAssertEqual(s.status, 0, s.stderr)
-        XCTAssertTrue(FileManager.default.fileExists(atPath: out))
+        try assertStylizesCoarseToFine(model, output: temp("hp.png"))
         let e = try run(["evaluate", "--task", "style", "--style-families", "cells", "--held-out-families", "none",
                          "--crop-sizes", "32", "--problems", "2", "--steps", "3", "--model", model, "--baselines",
                          "models/neural-art-baselines.json", "--output-dir", temp("ev"), "--quiet"])
@@ -131,11 +135,7 @@ final class StyleDistributionCommandTests: CLITestCase {
         _ = try tinyMetaTrain(["--high-pass", "4,-0.5"], output: start)
         let text = try tinyMetaTrain(["--initial-model", start, "--local-mean"], output: model)
         XCTAssertTrue(text.contains("\"localMean\" : true"), "model header")
-        let out = temp("lm.png")
-        let s = try run(["stylize", "--model", model, "--size", "48", "--scales", "2", "--coarse-iterations", "2", "-i", "2",
-                         "--output", out, "--quiet"])
-        XCTAssertEqual(s.status, 0, s.stderr)
-        XCTAssertTrue(FileManager.default.fileExists(atPath: out))
+        try assertStylizesCoarseToFine(model, output: temp("lm.png"))
         assertUsageError(try run(tinyTask + ["--local-mean", "--output", temp("y.lstm")]),
                          mentioning: "--local-mean needs a high-pass")
     }

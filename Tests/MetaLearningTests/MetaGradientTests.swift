@@ -117,9 +117,16 @@ final class MetaGradientTests: XCTestCase {
         let config = LSTMConfiguration(layers: 2, hiddenSize: 4,
                                        inputs: InputFeatures(rmsInputs: true, momentumDecays: [0.5, 0.9],
                                                              highPass: .init(radius: 1, gain: -0.6)), outputScale: 0.2)
-        let a = TestQuadratic(dimension: 12, seed: 24), b = TestQuadratic(dimension: 10, seed: 25, bounds: -0.2...0.3)
-        a.shape = ImageShape(planes: 2, height: 2, width: 3)
-        b.shape = ImageShape(planes: 1, height: 5, width: 2)
+        try checkImageShaped(config, seeds: (24, 25), shapes: (ImageShape(planes: 2, height: 2, width: 3),
+                                                             ImageShape(planes: 1, height: 5, width: 2)))
+    }
+
+    /// The finite-difference check on two image-shaped quadratics (12 and 10 coordinates, the
+    /// second bounded) of the given shapes.
+    func checkImageShaped(_ config: LSTMConfiguration, seeds: (UInt64, UInt64), shapes: (ImageShape, ImageShape)) throws {
+        let a = TestQuadratic(dimension: 12, seed: seeds.0), b = TestQuadratic(dimension: 10, seed: seeds.1, bounds: -0.2...0.3)
+        a.shape = shapes.0
+        b.shape = shapes.1
         let c = try check(config: config, problems: [a, b], warmup: 3, steps: 4, weightScale: 0.4)
         XCTAssertEqual(c.analyticLoss, c.referenceLoss, accuracy: 1e-4 * abs(c.referenceLoss), "forward pass")
         XCTAssertLessThan(c.relativeError, Self.tolerance)
@@ -132,13 +139,8 @@ final class MetaGradientTests: XCTestCase {
                                        inputs: InputFeatures(rmsInputs: true, momentumDecays: [0.9],
                                                              highPass: .init(radius: 1, gain: -0.4), localMean: true),
                                        outputScale: 0.2)
-        let a = TestQuadratic(dimension: 12, seed: 26), b = TestQuadratic(dimension: 10, seed: 27, bounds: -0.2...0.3)
-        a.shape = ImageShape(planes: 3, height: 2, width: 2)
-        b.shape = ImageShape(planes: 2, height: 1, width: 5)
-        let c = try check(config: config, problems: [a, b], warmup: 3, steps: 4, weightScale: 0.4)
-        XCTAssertEqual(c.analyticLoss, c.referenceLoss, accuracy: 1e-4 * abs(c.referenceLoss), "forward pass")
-        XCTAssertLessThan(c.relativeError, Self.tolerance)
-        XCTAssertLessThan(c.maxComponentError, Self.tolerance)
+        try checkImageShaped(config, seeds: (26, 27), shapes: (ImageShape(planes: 3, height: 2, width: 2),
+                                                             ImageShape(planes: 2, height: 1, width: 5)))
     }
 
     /// The momentum read-out (a linear path from the momentum averages into Δ) on the θ path,
