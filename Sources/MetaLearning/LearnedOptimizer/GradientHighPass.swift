@@ -49,8 +49,9 @@ final class GradientHighPass {
     /// (`InputFeatures.localMean`), valid until the next call.
     var localMean: UnsafePointer<Float> { UnsafePointer(blurred.data) }
 
-    /// Whether this filter was made for these segments and shapes.
-    func matches(segments offsets: [Int], shapes: [ImageShape?]) -> Bool {
+    /// Whether this filter was made for segments at these offsets (`offsets`, as this type keeps
+    /// them) with these shapes.
+    func matches(offsets: [Int], shapes: [ImageShape?]) -> Bool {
         offsets == self.offsets && shapes == self.shapes.map(Optional.some)
     }
 

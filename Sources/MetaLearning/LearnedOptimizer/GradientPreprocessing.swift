@@ -127,7 +127,8 @@ extension Float {
 
 /// Writes the LSTM input features of coordinates `range` (feature-major: feature `k` of
 /// coordinate `n` at `x[k * stride + n]`), reading `scale · gradient[n]` (and, for
-/// `f.localMean`, `scale · localMean[n]`, the local mean of the unfiltered gradient).
+/// `f.localMean`, `scale · localMean[n]`, the local mean of the unfiltered gradient; ignored
+/// otherwise).
 ///
 /// Updates the running averages in `state` (`f.stateCount` rows of `stateStride` values, by
 /// default `stride`; see `InputFeatures`) for step `step` ≥ 1 (bias correction 1 − βˢᵗᵉᵖ); `state` may be nil only

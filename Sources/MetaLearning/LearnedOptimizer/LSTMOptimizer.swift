@@ -187,7 +187,7 @@ public struct LSTMOptimizer: Optimizer {
     ) {
         precondition(state.configuration == configuration, "LSTMOptimizer: state made for another configuration")
         let gradient = state.highPass?.filtered(gradient) ?? gradient
-        let localMean = configuration.inputs.localMean ? state.highPass?.localMean : nil
+        let localMean = state.highPass?.localMean  // read only by a configuration with the local-mean input
         state.step += 1
         let N = state.count, step = state.step, featureState = state.featureState?.data
         let configuration = self.configuration, tileCount = LSTMFusedStep.tileCount(N)

@@ -309,7 +309,7 @@ final class LSTMUnroll {
         let configuration = self.configuration, buffers = stepBuffers
         if let filter = configuration.inputs.highPass {
             let shapes = batch.problems.map(\.imageShape)
-            if !(highPass?.matches(segments: batch.offsets, shapes: shapes) ?? false) {
+            if !(highPass?.matches(offsets: batch.offsets, shapes: shapes) ?? false) {
                 highPass = GradientHighPass(filter: filter, segments: batch.problems.map(\.parameterCount), shapes: shapes)
             }
         }
@@ -318,7 +318,7 @@ final class LSTMUnroll {
             for (g, lane) in lanes.enumerated() {
                 let N = lane.count, w = weights + weightOffset(group: g), step = featureStep
                 let grad = highPass?.filtered(lane.grads[t].data) ?? UnsafePointer(lane.grads[t].data)
-                let localMean = configuration.inputs.localMean ? highPass?.localMean : nil
+                let localMean = highPass?.localMean  // read only by a configuration with the local-mean input
                 let state = lane.featureState?.data, d = lane.delta.data
                 let record = lane.momentumRecords.isEmpty ? nil : lane.momentumRecords[t].data
                 lane.buffers(step: t, into: buffers)
