@@ -6,6 +6,8 @@
 #   scripts/high-pass-adam.sh [size] [problems] [configs] [rates] [model]   (model: also run that
 #                                                                          learned optimizer on each filtered gradient)
 #   e.g. scripts/high-pass-adam.sh 64 12 "plain;r8=8:-0.7;r16=16:-0.7;low8=8:3" 0.045,0.068,0.1
+#   (a configuration is name=radius:gain,radius:gain,…; the term yuv:s runs ADAM in the
+#   luminance/chroma basis with the chroma steps scaled by s)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)

@@ -115,12 +115,15 @@ struct MetaTrainCommand: ParsableCommand {
     @Option(help: "Output scale: the LSTM's read-out is multiplied by this.")
     var outputScale: Float = 0.1
 
-    @Option(help: ArgumentHelp("Style task: the LSTM's inputs see the gradient high-passed, g + gain·B_r(g) with B_r the mean over the (2r+1)² window of each colour plane (gain in (−1, 0) damps the smooth part; docs/TAIL.md), e.g. 16,-0.5. With --initial-model it replaces the model's (the weights carry over).",
-                               valueName: "r,gain"), transform: { try MetaTrainCommand.parseHighPass($0) })
+    @Option(help: ArgumentHelp("Style task: the LSTM's inputs see the gradient high-passed, g + gain·B_r(g) with B_r the mean over the (2r+1)² window of each colour plane (gain in (−1, 0) damps the smooth part; docs/TAIL.md), e.g. 16,-0.5; a third number k ramps the gain up from 0 over the first k steps. With --initial-model it replaces the model's (the weights carry over).",
+                               valueName: "r,gain[,ramp]"), transform: { try MetaTrainCommand.parseHighPass($0) })
     var highPass: InputFeatures.HighPass?
 
     @Flag(help: "Style task with a high-pass (--high-pass, or the --initial-model's) and RMS inputs: one more LSTM input, the high-pass's local mean of the gradient over its RMS, B_r(g)/RMS. With --initial-model its weights start at 0 (the model's steps are unchanged until training moves them).")
     var localMean = false
+
+    @Flag(help: "Style task with a high-pass (--high-pass, or the --initial-model's): the optimizer works in a luminance/chroma basis of each pixel's colour (orthonormal; it reads C·g and moves the picture by Cᵀ·Δ), so brightness and colour are separate coordinates (docs/TAIL.md). With --initial-model the weights carry over.")
+    var lumaChroma = false
 
     @Flag(help: "No progress bar or summary.")
     var quiet = false
@@ -144,11 +147,12 @@ struct MetaTrainCommand: ParsableCommand {
     /// Parses `--high-pass`: a radius of 1–1024 pixels and a gain in (−1, 16).
     static func parseHighPass(_ text: String) throws -> InputFeatures.HighPass {
         let parts = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        guard parts.count == 2, let r = Int(parts[0]), let gain = Float(parts[1]),
-              r >= 1, r <= 1024, gain.isFinite, gain > -1, gain < 16 else {
-            throw ValidationError("--high-pass takes a radius of 1–1024 pixels and a gain in (−1, 16), e.g. 16,-0.5; got '\(text)'")
+        let ramp = parts.count == 3 ? Int(parts[2]) : nil
+        guard parts.count == 2 || parts.count == 3, let r = Int(parts[0]), let gain = Float(parts[1]),
+              r >= 1, r <= 1024, gain.isFinite, gain > -1, gain < 16, parts.count == 2 || (ramp.map { $0 >= 1 && $0 <= 1000 } ?? false) else {
+            throw ValidationError("--high-pass takes a radius of 1–1024 pixels, a gain in (−1, 16) and optionally a ramp of 1–1000 steps, e.g. 16,-0.5 or 16,-0.75,4; got '\(text)'")
         }
-        return InputFeatures.HighPass(radius: r, gain: gain)
+        return InputFeatures.HighPass(radius: r, gain: gain, ramp: ramp)
     }
 
     /// Parses `--momentum-inputs`: 1 to 8 comma-separated decays in (0, 1).
@@ -238,7 +242,7 @@ struct MetaTrainCommand: ParsableCommand {
         var lstm = LSTMConfiguration(
             layers: layers, hiddenSize: hidden,
             inputs: InputFeatures(gradient: inputs, p: p, rmsInputs: rmsInputs ?? defaults.rmsInputs, momentumDecays: momentumInputs,
-                                  highPass: highPass, localMean: localMean),
+                                  highPass: highPass, localMean: localMean, lumaChroma: lumaChroma),
             outputScale: outputScale, momentumReadoutScale: momentumReadout ? 10 : 0)
         var start: [Float]?
         if let initialModel {
@@ -247,10 +251,14 @@ struct MetaTrainCommand: ParsableCommand {
             try file.requireGroups(groups, path: initialModel)
             lstm = file.configuration
             if let highPass { lstm.inputs.highPass = highPass }
+            if lumaChroma { lstm.inputs.lumaChroma = true }
             start = file.weights
         }
         if (localMean || lstm.inputs.localMean) && (lstm.inputs.highPass == nil || !lstm.inputs.rmsInputs || groups != nil) {
             throw ValidationError("--local-mean needs a high-pass (--high-pass) and RMS inputs")
+        }
+        if lstm.inputs.lumaChroma && (lstm.inputs.highPass == nil || groups != nil) {
+            throw ValidationError("--luma-chroma needs a high-pass (--high-pass)")
         }
         if localMean && !lstm.inputs.localMean, let weights = start {  // the model's, widened by one zero input
             start = LSTMOptimizer.addingInputs(1, to: weights, layout: lstm.layout)

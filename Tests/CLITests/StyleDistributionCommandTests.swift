@@ -123,7 +123,11 @@ final class StyleDistributionCommandTests: CLITestCase {
                          "models/neural-art-baselines.json", "--output-dir", temp("ev"), "--quiet"])
         XCTAssertEqual(e.status, 0, e.stderr)
         assertUsageError(try run(d + ["--high-pass", "0,-0.5", "--output", temp("x.lstm")]),
-                         mentioning: "--high-pass takes a radius of 1–1024 pixels and a gain in (−1, 16)")
+                         mentioning: "--high-pass takes a radius of 1–1024 pixels, a gain in (−1, 16)")
+        assertUsageError(try run(d + ["--high-pass", "4,-0.5,0", "--output", temp("x.lstm")]),
+                         mentioning: "optionally a ramp of 1–1000 steps")
+        let ramped = try tinyMetaTrain(["--high-pass", "4,-0.5,3"], output: temp("hpr.lstm"))
+        XCTAssertTrue(ramped.contains("\"ramp\" : 3"), "model header")
         assertUsageError(try run(["meta-train", "--task", "quadratic", "--high-pass", "2,-0.5", "--output", temp("x.lstm")]),
                          mentioning: "--high-pass needs image-shaped problems")
     }
@@ -131,12 +135,25 @@ final class StyleDistributionCommandTests: CLITestCase {
     /// meta-train --local-mean: from a high-pass model (widened by a zero-weight input), the
     /// result records it and stylizes; without a high-pass it is a usage error.
     func testMetaTrainWithLocalMean() throws {
-        let start = temp("hp0.lstm"), model = temp("lm.lstm")
+        try checkHighPassOption("--local-mean", key: "localMean", name: "lm")
+    }
+
+    /// `--luma-chroma`: the optimizer in the luminance/chroma basis, saved with the model (from a
+    /// high-pass model, weights carried over); refused without a high-pass.
+    func testMetaTrainWithLumaChroma() throws {
+        try checkHighPassOption("--luma-chroma", key: "lumaChroma", name: "lc")
+    }
+
+    /// A tiny run with `flag` from a tiny high-pass model records `"key" : true`, and its model
+    /// stylizes coarse to fine; `flag` without a high-pass is a usage error.
+    func checkHighPassOption(_ flag: String, key: String, name: String, file: StaticString = #filePath,
+                             line: UInt = #line) throws {
+        let start = temp("\(name)-hp.lstm"), model = temp("\(name).lstm")
         _ = try tinyMetaTrain(["--high-pass", "4,-0.5"], output: start)
-        let text = try tinyMetaTrain(["--initial-model", start, "--local-mean"], output: model)
-        XCTAssertTrue(text.contains("\"localMean\" : true"), "model header")
-        try assertStylizesCoarseToFine(model, output: temp("lm.png"))
-        assertUsageError(try run(tinyTask + ["--local-mean", "--output", temp("y.lstm")]),
-                         mentioning: "--local-mean needs a high-pass")
+        let text = try tinyMetaTrain(["--initial-model", start, flag], output: model)
+        XCTAssertTrue(text.contains("\"\(key)\" : true"), "model header", file: file, line: line)
+        try assertStylizesCoarseToFine(model, output: temp("\(name).png"), file: file, line: line)
+        assertUsageError(try run(tinyTask + [flag, "--output", temp("\(name)-x.lstm")]),
+                         mentioning: "\(flag) needs a high-pass", file: file, line: line)
     }
 }

@@ -8,8 +8,10 @@ import Numerics
 final class HighPassInputTests: XCTestCase {
     let shapes = [ImageShape(planes: 3, height: 7, width: 5), ImageShape(planes: 1, height: 4, width: 9)]
 
-    /// g + gain·B_r(g), computed here plane by plane with `BoxMean`.
-    func filtered(_ g: [Float], _ h: InputFeatures.HighPass) -> [Float] {
+    /// g + gain·B_r(g), computed here plane by plane with `BoxMean`; at 1-based step `step` with
+    /// a ramp of k steps the gain is gain·min(1, (step − 1)/k).
+    func filtered(_ g: [Float], _ h: InputFeatures.HighPass, step: Int = 1) -> [Float] {
+        let gain = h.ramp.map { h.gain * Float(min($0, step - 1)) / Float($0) } ?? h.gain
         var out = g, offset = 0
         for s in shapes {
             for _ in 0..<s.planes {
@@ -18,7 +20,7 @@ final class HighPassInputTests: XCTestCase {
                 Array(g[offset..<(offset + n)]).withUnsafeBufferPointer {
                     BoxMean.apply($0.baseAddress!, into: &b, scratch: &t, height: s.height, width: s.width, radius: h.radius)
                 }
-                for i in 0..<n { out[offset + i] = g[offset + i] + h.gain * b[i] }
+                for i in 0..<n { out[offset + i] = g[offset + i] + gain * b[i] }
                 offset += n
             }
         }
@@ -26,9 +28,13 @@ final class HighPassInputTests: XCTestCase {
     }
 
     /// A high-pass optimizer's step is, bit for bit, the same LSTM's step without it on the
-    /// filtered gradient, over several steps (its running averages too), two shaped problems.
+    /// filtered gradient, over several steps (its running averages too), two shaped problems;
+    /// with a ramp, step 1 reads the gradient as it is and the gain grows to its full value.
     func testStepIsThePlainStepOnTheFilteredGradient() {
-        let filter = InputFeatures.HighPass(radius: 2, gain: -0.5)
+        for ramp in [nil, 2] { checkStepIsThePlainStep(InputFeatures.HighPass(radius: 2, gain: -0.5, ramp: ramp)) }
+    }
+
+    func checkStepIsThePlainStep(_ filter: InputFeatures.HighPass) {
         var inputs = InputFeatures(rmsInputs: true, momentumDecays: [0.9])
         let plain = LSTMOptimizer(configuration: LSTMConfiguration(layers: 2, hiddenSize: 5, inputs: inputs), seed: 3)
         inputs.highPass = filter
@@ -38,14 +44,57 @@ final class HighPassInputTests: XCTestCase {
         let hs = highPass.makeState(segments: segments, imageShapes: shapes)
         let ps = plain.makeState(segments: segments)
         var gen = SeededGenerator(seed: 5)
-        for _ in 0..<4 {
-            let g = (0..<n).map { _ in Float(gen.nextNormal()) * 0.01 }, f = filtered(g, filter)
+        for step in 1...4 {
+            let g = (0..<n).map { _ in Float(gen.nextNormal()) * 0.01 }, f = filtered(g, filter, step: step)
             var dh = [Float](repeating: 0, count: n), dp = dh
             highPass.update(gradient: g, delta: &dh, state: hs)
             plain.update(gradient: f, delta: &dp, state: ps)
             XCTAssertEqual(dh, dp)
-            XCTAssertNotEqual(f, g)
+            if filter.ramp != nil && step == 1 { XCTAssertEqual(f, g) } else { XCTAssertNotEqual(f, g) }
         }
+    }
+
+    /// With the luma/chroma basis a step is Cᵀ·(the high-pass step on C·g), bit for bit, over
+    /// several steps and two RGB images; C is orthonormal and maps grey to brightness alone.
+    func testLumaChromaStepIsTheStepInTheRotatedBasis() {
+        let rgb = [ImageShape(planes: 3, height: 7, width: 5), ImageShape(planes: 3, height: 2, width: 9)]
+        var inputs = InputFeatures(rmsInputs: true, momentumDecays: [0.9], highPass: .init(radius: 2, gain: -0.5))
+        let plain = LSTMOptimizer(configuration: LSTMConfiguration(layers: 2, hiddenSize: 5, inputs: inputs), seed: 6)
+        inputs.lumaChroma = true
+        let rotated = LSTMOptimizer(configuration: LSTMConfiguration(layers: 2, hiddenSize: 5, inputs: inputs),
+                                    weights: plain.weights)
+        let segments = rgb.map(\.count), n = segments.reduce(0, +), offsets = [0, segments[0]]
+        let rs = rotated.makeState(segments: segments, imageShapes: rgb)
+        let ps = plain.makeState(segments: segments, imageShapes: rgb)
+        /// `map` on each image of x.
+        func each(_ x: [Float], _ map: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void) -> [Float] {
+            var y = x
+            for (k, s) in rgb.enumerated() {
+                x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { yp in
+                    map(xp.baseAddress! + offsets[k], yp.baseAddress! + offsets[k], s.height * s.width)
+                } }
+            }
+            return y
+        }
+        var gen = SeededGenerator(seed: 7)
+        for _ in 0..<4 {
+            let g = (0..<n).map { _ in Float(gen.nextNormal()) * 0.01 }
+            var dr = [Float](repeating: 0, count: n), dp = dr
+            rotated.update(gradient: g, delta: &dr, state: rs)
+            plain.update(gradient: each(g, LumaChroma.forward), delta: &dp, state: ps)
+            XCTAssertEqual(dr, each(dp, LumaChroma.transpose))
+            XCTAssertNotEqual(dr, dp)
+            let back = each(each(g, LumaChroma.forward), LumaChroma.transpose)
+            for i in 0..<n { XCTAssertEqual(back[i], g[i], accuracy: 1e-6 * 0.05) }
+        }
+        var grey: [Float] = [0.5, 0.5, 0.5], out = grey
+        LumaChroma.forward(grey, into: &out, pixels: 1)
+        XCTAssertEqual(out[0], Float(0.5 * 3.0.squareRoot()), accuracy: 1e-6)
+        XCTAssertEqual(out[1], 0, accuracy: 1e-7)
+        XCTAssertEqual(out[2], 0, accuracy: 1e-7)
+        grey = [0.2, -0.1, 0.4]
+        LumaChroma.forward(grey, into: &out, pixels: 1)
+        XCTAssertEqual(out.map { $0 * $0 }.reduce(0, +), grey.map { $0 * $0 }.reduce(0, +), accuracy: 1e-6)
     }
 
     /// The filter is part of the model: it is saved and read back, and files without it
@@ -62,6 +111,15 @@ final class HighPassInputTests: XCTestCase {
         XCTAssertFalse(InputFeatures(highPass: .init(radius: 0, gain: -0.5)).isValid)
         XCTAssertFalse(InputFeatures(highPass: .init(radius: 4, gain: -1)).isValid)
         XCTAssertFalse(LSTMConfiguration(inputs: f).allowsSecondOrder)
+        var lc = f
+        lc.lumaChroma = true
+        let lcData = try JSONEncoder().encode(lc)
+        XCTAssertEqual(try JSONDecoder().decode(InputFeatures.self, from: lcData), lc)
+        XCTAssertFalse(String(decoding: data, as: UTF8.self).contains("lumaChroma"))
+        XCTAssertFalse(try JSONDecoder().decode(InputFeatures.self, from: data).lumaChroma)
+        XCTAssertTrue(lc.summary.hasSuffix("+luma-chroma"), lc.summary)
+        XCTAssertTrue(lc.isValid)
+        XCTAssertFalse(InputFeatures(rmsInputs: true, lumaChroma: true).isValid)  // only with the high-pass
     }
 
     /// A model widened by the local-mean input (`LSTMOptimizer.addingInputs`, zero weights for

@@ -143,6 +143,27 @@ final class MetaGradientTests: XCTestCase {
                                                              ImageShape(planes: 2, height: 1, width: 5)))
     }
 
+    /// The luma/chroma basis (`InputFeatures.lumaChroma`): features of the filtered C·g, steps
+    /// Cᵀ·Δ', the output adjoint C·a through the bounds' masks; with and without the local mean,
+    /// and with a gain ramp (`HighPass.ramp`) over the warm-up and the unroll's first steps.
+    func testMetaGradientMatchesFiniteDifferencesWithLumaChroma() throws {
+        for (localMean, ramp) in [(false, nil), (true, 5)] {
+            let config = LSTMConfiguration(layers: 2, hiddenSize: 4,
+                                           inputs: InputFeatures(rmsInputs: true, momentumDecays: [0.9],
+                                                                 highPass: .init(radius: 1, gain: -0.4, ramp: ramp),
+                                                                 localMean: localMean,
+                                                                 lumaChroma: true),
+                                           outputScale: 0.2)
+            let a = TestQuadratic(dimension: 12, seed: 28), b = TestQuadratic(dimension: 9, seed: 29, bounds: -0.2...0.3)
+            a.shape = ImageShape(planes: 3, height: 2, width: 2)
+            b.shape = ImageShape(planes: 3, height: 1, width: 3)
+            let c = try check(config: config, problems: [a, b], warmup: 3, steps: 4, weightScale: 0.4)
+            XCTAssertEqual(c.analyticLoss, c.referenceLoss, accuracy: 1e-4 * abs(c.referenceLoss), "forward pass")
+            XCTAssertLessThan(c.relativeError, Self.tolerance)
+            XCTAssertLessThan(c.maxComponentError, Self.tolerance)
+        }
+    }
+
     /// The momentum read-out (a linear path from the momentum averages into Δ) on the θ path,
     /// with bounds (masks) and the log objective.
     func testMetaGradientMatchesFiniteDifferencesWithMomentumReadout() throws {

@@ -163,14 +163,43 @@ struct ReferenceRun {
     /// The gradient the LSTM's features are computed from: g, or with a high-pass
     /// g + gain·B_r(g) per plane of each problem's image shape (B_r: the window mean clipped at
     /// the borders, computed directly).
-    func seen(_ g: [Double]) -> [Double] {
+    /// With the luma/chroma basis, of C·g (`lumaChroma(_:transpose:)`).
+    /// `step`: the 1-based step the gradient is for (the gain's ramp, `HighPass.ramp`).
+    func seen(_ g: [Double], step: Int) -> [Double] {
         guard let h = ref.config.inputs.highPass else { return g }
-        return zip(g, boxMean(g)).map { $0 + Double(h.gain) * $1 }
+        let g = lumaChroma(g)
+        let gain = h.ramp.map { step <= $0 ? Double(h.gain) * Double(step - 1) / Double($0) : Double(h.gain) } ?? Double(h.gain)
+        return zip(g, boxMean(g)).map { $0 + gain * $1 }
     }
 
     /// The features of gradient g: of `seen(g)`, with the local mean B_r(g) if the inputs have it.
     func features(_ g: [Double], _ s: inout ReferenceLSTM.State) -> [[Double]] {
-        ref.features(seen(g), &s, localMean: ref.config.inputs.localMean ? boxMean(g) : nil)
+        ref.features(seen(g, step: s.step + 1), &s, localMean: ref.config.inputs.localMean ? boxMean(lumaChroma(g)) : nil)
+    }
+
+    /// C·x (or Cᵀ·x) per pixel of each problem's [3, H, W] image with the luma/chroma basis (C's
+    /// rows (1,1,1)/√3, (1,−1,0)/√2, (1,1,−2)/√6, written out); x itself without it.
+    func lumaChroma(_ x: [Double], transpose: Bool = false) -> [Double] {
+        guard ref.config.inputs.lumaChroma else { return x }
+        let C = [[1, 1, 1].map { $0 / 3.0.squareRoot() }, [1, -1, 0].map { $0 / 2.0.squareRoot() },
+                 [1, 1, -2].map { $0 / 6.0.squareRoot() }]
+        var out = x
+        let o = offsets
+        for (k, p) in problems.enumerated() {
+            let n = p.shape!.height * p.shape!.width
+            for i in 0..<n {
+                for r in 0..<3 {
+                    out[o[k] + r * n + i] = (0..<3).map { c in (transpose ? C[c][r] : C[r][c]) * x[o[k] + c * n + i] }
+                        .reduce(0, +)
+                }
+            }
+        }
+        return out
+    }
+
+    /// θ moved by the optimizer's output d (through Cᵀ with the luma/chroma basis), clamped.
+    func move(_ theta: [Double], _ d: [Double]) -> [Double] {
+        clamp(zip(theta, lumaChroma(d, transpose: true)).map { $0 + $1 })
     }
 
     /// B_r(g) per plane of each problem's image shape (the high-pass's radius).
@@ -233,7 +262,7 @@ struct ReferenceRun {
         var (g, _) = scaledGradientAndLosses(theta)
         for _ in 0..<warmup {
             let d = ref.step(features(g, &s), &s, phi0)
-            theta = clamp(zip(theta, d).map { $0 + $1 })
+            theta = move(theta, d)
             g = scaledGradientAndLosses(theta).0
         }
         let start = s, theta0 = theta
@@ -243,7 +272,7 @@ struct ReferenceRun {
             let x = features(g, &s)
             inputs.append(FrozenStep(x: x, momenta: s.momenta, step: s.step))
             let d = ref.step(x, &s, phi0)
-            theta = clamp(zip(theta, d).map { $0 + $1 })
+            theta = move(theta, d)
             let (gn, losses) = scaledGradientAndLosses(theta)
             g = gn
             loss += stepWeight(warmup + t + 1) * metaLoss(losses)
@@ -268,7 +297,7 @@ struct ReferenceRun {
         for t in inputs.indices {
             let x = t < liveFrom ? inputs[t].x : features(g, &s)
             let d = ref.step(x, &s, phi)
-            theta = clamp(zip(theta, d).map { $0 + $1 })
+            theta = move(theta, d)
             let (gn, losses) = scaledGradientAndLosses(theta)
             g = gn
             total += stepWeight(warmup + t + 1) * metaLoss(losses)
@@ -283,7 +312,7 @@ struct ReferenceRun {
         for (t, frozen) in inputs.enumerated() {
             s.momenta = frozen.momenta; s.step = frozen.step
             let d = ref.step(frozen.x, &s, phi)
-            theta = clamp(zip(theta, d).map { $0 + $1 })
+            theta = move(theta, d)
             total += stepWeight(warmup + t + 1) * metaLoss(scaledGradientAndLosses(theta).1)
         }
         return total

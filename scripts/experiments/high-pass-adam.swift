@@ -6,6 +6,8 @@
 // amplifies smooth (low-frequency) changes of the picture, a_k < 0 damps them (a high-pass).
 // ADAM (β 0.9 / 0.999) then runs on g' as on a gradient; every configuration is run at each of
 // the rates and its best by the summed loss is kept, as `neural-art tune` picks a rate.
+// A term `yuv:s` runs ADAM in the luminance/chroma basis instead (`Numerics.LumaChroma`'s C,
+// written out here: it reads C·g, filtered, and moves θ by Cᵀ·diag(1, s, s)·Δ).
 import Foundation
 import MetaLearning
 import NeuralArt
@@ -28,6 +30,8 @@ final class FilteredAdamState: OptimizerState {
 struct FilteredAdam: Optimizer {
     var learningRate: Float
     var terms: [Term]
+    /// Luminance/chroma basis (orthonormal) with the chroma step scaled by this (nil: RGB).
+    var chroma: Float? = nil
     var name: String { "adam" }
     func makeState(count: Int) -> FilteredAdamState { FilteredAdamState(segments: [count]) }
     func makeState(segments: [Int]) -> FilteredAdamState { FilteredAdamState(segments: segments) }
@@ -73,9 +77,36 @@ struct FilteredAdam: Optimizer {
         }
     }
 
+    /// x ↦ Cx (forward) or Cᵀx per pixel of every [3, s, s] segment, in place.
+    static func rotate(_ x: UnsafeMutablePointer<Float>, segments: [Int], forward: Bool, chroma: Float = 1) {
+        let a = Float(1 / 3.0.squareRoot()), b = Float(1 / 2.0.squareRoot()), c = Float(1 / 6.0.squareRoot())
+        // rows of C: (a,a,a), (b,-b,0), (c,c,-2c)
+        var offset = 0
+        for segment in segments {
+            let n = segment / 3
+            for i in 0..<n {
+                let p0 = x[offset + i], p1 = x[offset + n + i], p2 = x[offset + 2 * n + i]
+                if forward {
+                    x[offset + i] = a * (p0 + p1 + p2); x[offset + n + i] = b * (p0 - p1); x[offset + 2 * n + i] = c * (p0 + p1 - 2 * p2)
+                } else {
+                    let q1 = chroma * p1, q2 = chroma * p2
+                    x[offset + i] = a * p0 + b * q1 + c * q2; x[offset + n + i] = a * p0 - b * q1 + c * q2; x[offset + 2 * n + i] = a * p0 - 2 * c * q2
+                }
+            }
+            offset += segment
+        }
+    }
+
     func update(gradient: UnsafePointer<Float>, delta: UnsafeMutablePointer<Float>, state: FilteredAdamState) {
         state.step += 1
         let n = state.count
+        var gradient = gradient
+        let rotated = UnsafeMutablePointer<Float>.allocate(capacity: n); defer { rotated.deallocate() }
+        if chroma != nil {
+            rotated.update(from: gradient, count: n)
+            Self.rotate(rotated, segments: state.segments, forward: true)
+            gradient = UnsafePointer(rotated)
+        }
         Self.filter(gradient, terms: terms, state: state)
         let t = Double(state.step)
         let c1 = Float(1 - pow(0.9, t)), c2 = Float(1 - pow(0.999, t))
@@ -85,6 +116,7 @@ struct FilteredAdam: Optimizer {
             state.v[i] = 0.999 * state.v[i] + 0.001 * g * g
             delta[i] = -learningRate / c1 * state.m[i] / ((state.v[i] / c2).squareRoot() + 1e-8)
         }
+        if let chroma { Self.rotate(delta, segments: state.segments, forward: false, chroma: chroma) }
     }
 }
 
@@ -120,11 +152,13 @@ guard arguments.count == 5 || arguments.count == 6, let size = Int(arguments[1])
 }
 typealias Term = (radius: Int, gain: Float)
 /// "name" or "name=radius:gain,radius:gain".
-func configuration(_ text: Substring) -> (name: String, terms: [Term]) {
+func configuration(_ text: Substring) -> (name: String, terms: [Term], chroma: Float?) {
     let parts = text.split(separator: "=", maxSplits: 1)
     var terms: [Term] = []
+    var chroma: Float? = nil
     if parts.count == 2 {
         for t in parts[1].split(separator: ",") {
+            if t.hasPrefix("yuv:") { chroma = Float(t.dropFirst(4)); continue }
             let rg = t.split(separator: ":")
             guard rg.count == 2, let r = Int(rg[0]), let a = Float(rg[1]), r >= 0 else {
                 print("high-pass-adam: bad term '\(t)' (radius:gain)"); exit(2)
@@ -132,7 +166,7 @@ func configuration(_ text: Substring) -> (name: String, terms: [Term]) {
             terms.append((r, a))
         }
     }
-    return (String(parts[0]), terms)
+    return (String(parts[0]), terms, chroma)
 }
 let configurations = arguments[3].split(separator: ";").map(configuration)
 let rates = arguments[4].split(separator: ",").compactMap { Float($0) }
@@ -146,10 +180,10 @@ let steps = 128
 print("size \(size) px, \(count) validation problems of the training families, \(steps) steps; best rate of \(rates) by summed loss")
 print("config          lr      step 1  step 16  step 32  step 64  step 128  reaches ref's final")
 var reference: Double? = nil
-for (name, terms) in configurations {
+for (name, terms, chroma) in configurations {
     var best: (rate: Float, curve: [Double], sum: Double)? = nil
     for rate in rates {
-        let curve = Evaluator.meanLossCurve(FilteredAdam(learningRate: rate, terms: terms), problems: problems, steps: steps)
+        let curve = Evaluator.meanLossCurve(FilteredAdam(learningRate: rate, terms: terms, chroma: chroma), problems: problems, steps: steps)
         let sum = curve.dropFirst().reduce(0, +)
         if sum.isFinite, best == nil || sum < best!.sum { best = (rate, curve, sum) }
     }
@@ -165,7 +199,7 @@ if arguments.count == 6 {
     let model = try ModelFile.load(path: arguments[5])
     let lstm = LSTMOptimizer(configuration: model.configuration, weights: model.weights)
     print("the learned optimizer of \(arguments[5]) on the filtered gradient:")
-    for (name, terms) in configurations {
+    for (name, terms, _) in configurations {
         let c = Evaluator.meanLossCurve(FilteredLSTM(lstm: lstm, terms: terms), problems: problems, steps: steps)
         let reach = (1...steps).first { c[$0] <= reference! }.map(String.init) ?? "never"
         print(("lstm " + name).padding(toLength: 14, withPad: " ", startingAt: 0) + String(format: "      -  %7.3f  %7.4f  %7.4f  %7.4f  %8.4f  %@",

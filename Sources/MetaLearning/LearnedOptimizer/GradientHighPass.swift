@@ -1,12 +1,16 @@
 import Numerics
 
 /// The gradient a high-pass learned optimizer sees (`InputFeatures.HighPass`):
-/// out = g + gain·B_radius(g) on every plane of every image-shaped segment.
+/// out = g + gain·B_radius(g) on every plane of every image-shaped segment; with the luma/chroma
+/// basis (`InputFeatures.lumaChroma`) g is C·∇ (`LumaChroma`) and the optimizer's output goes
+/// back through Cᵀ (`toImageBasis`).
 ///
 /// Holds the per-segment shapes and a plane-sized scratch per worker; one instance per state or
 /// unroll lane (not shared between threads).
 final class GradientHighPass {
     let filter: InputFeatures.HighPass
+    /// Whether gradients are read in the luma/chroma basis (`LumaChroma`).
+    let lumaChroma: Bool
     /// Segment k covers coordinates offsets[k] ..< offsets[k + 1] and is `shapes[k]`.
     let offsets: [Int]
     let shapes: [ImageShape]
@@ -18,9 +22,12 @@ final class GradientHighPass {
     private let blurred: Tensor
     private let scratch: Tensor
     private let planeSize: Int
+    /// C·∇ with the luma/chroma basis (else unused, one float).
+    private let rotated: Tensor
 
-    /// - Precondition: every segment has a shape with as many coordinates.
-    init(filter: InputFeatures.HighPass, segments: [Int], shapes: [ImageShape?]) {
+    /// - Precondition: every segment has a shape with as many coordinates (of 3 planes with
+    ///   `lumaChroma`).
+    init(filter: InputFeatures.HighPass, lumaChroma: Bool = false, segments: [Int], shapes: [ImageShape?]) {
         precondition(shapes.count == segments.count,
                      "GradientHighPass: \(shapes.count) shapes for \(segments.count) segments")
         var known: [ImageShape] = []
@@ -29,11 +36,12 @@ final class GradientHighPass {
                 preconditionFailure("GradientHighPass: the high-pass needs image-shaped parameters (segment \(k) is flat)")
             }
             precondition(shape.count == segments[k], "GradientHighPass: segment \(k) of \(segments[k]) coordinates is \(shape)")
+            precondition(!lumaChroma || shape.planes == 3, "GradientHighPass: the luma/chroma basis needs RGB images (segment \(k) is \(shape))")
             known.append(shape)
         }
         var o = [0]
         for s in segments { o.append(o.last! + s) }
-        self.filter = filter; offsets = o; self.shapes = known
+        self.filter = filter; self.lumaChroma = lumaChroma; offsets = o; self.shapes = known
         planes = known.indices.flatMap { k in
             (0..<known[k].planes).map { p in
                 (o[k] + p * known[k].height * known[k].width, known[k].height, known[k].width)
@@ -43,9 +51,10 @@ final class GradientHighPass {
         output = Tensor(shape: [max(1, o.last!)])
         blurred = Tensor(shape: [max(1, o.last!)])
         scratch = Tensor(shape: [max(1, defaultChunks), planeSize])
+        rotated = Tensor(shape: [lumaChroma ? max(1, o.last!) : 1])
     }
 
-    /// B(g) of the last `filtered(_:)` call: the local mean of the unfiltered gradient
+    /// B(g) of the last `filtered(_:step:)` call: the local mean of the unfiltered gradient (C·∇ with the luma/chroma basis)
     /// (`InputFeatures.localMean`), valid until the next call.
     var localMean: UnsafePointer<Float> { UnsafePointer(blurred.data) }
 
@@ -55,11 +64,13 @@ final class GradientHighPass {
         offsets == self.offsets && shapes == self.shapes.map(Optional.some)
     }
 
-    /// g + gain·B(g) for every coordinate, in this filter's buffer (valid until the next call).
+    /// g + gain·B(g) for every coordinate, the gain of (1-based) step `step` (`HighPass.gain(step:)`),
+    /// in this filter's buffer (valid until the next call).
     /// Planes run on the worker threads; each plane's arithmetic is the same whatever the thread
     /// count.
-    func filtered(_ g: UnsafePointer<Float>) -> UnsafePointer<Float> {
-        let out = output.data, b = blurred.data, t = scratch.data, r = filter.radius, a = filter.gain, size = planeSize
+    func filtered(_ gradient: UnsafePointer<Float>, step: Int) -> UnsafePointer<Float> {
+        let g = lumaChroma ? UnsafePointer(inImages(gradient, into: rotated.data, LumaChroma.forward)) : gradient
+        let out = output.data, b = blurred.data, t = scratch.data, r = filter.radius, a = filter.gain(step: step), size = planeSize
         let planes = self.planes, parts = min(max(1, defaultChunks), planes.count)
         parallelFor(chunks: parts) { chunk in
             for i in evenRange(chunk, of: parts, count: planes.count) {
@@ -70,5 +81,23 @@ final class GradientHighPass {
             }
         }
         return UnsafePointer(out)
+    }
+
+    /// x ← Cᵀ·x on every segment (all coordinates): an output of the optimizer, read in the
+    /// luma/chroma basis, back to RGB. A no-op without `lumaChroma`.
+    func toImageBasis(_ x: UnsafeMutablePointer<Float>) {
+        if lumaChroma { _ = inImages(UnsafePointer(x), into: x, LumaChroma.transpose) }
+    }
+
+    /// x ← C·x on every segment: the adjoint of `toImageBasis` (meta-training's backward pass).
+    func adjointOfImageBasis(_ x: UnsafeMutablePointer<Float>) {
+        if lumaChroma { _ = inImages(UnsafePointer(x), into: x, LumaChroma.forward) }
+    }
+
+    /// `map` over every segment's [3, H·W] image (x and y laid out as the segments; y may be x).
+    private func inImages(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>,
+                          _ map: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void) -> UnsafeMutablePointer<Float> {
+        for (k, shape) in shapes.enumerated() { map(x + offsets[k], y + offsets[k], shape.height * shape.width) }
+        return y
     }
 }

@@ -23,6 +23,10 @@ import Numerics
 ///   the unfiltered gradient over the RMS, B_r(g)/RMS clipped to ±`rmsClip` — how much of a
 ///   coordinate's gradient its neighbourhood shares, so the LSTM can weigh smooth and rough parts
 ///   itself instead of only through the fixed gain. Scale-invariant; a constant of the gradient.
+/// - `lumaChroma` (needs `highPass`; images of 3 planes): the optimizer works in a luminance /
+///   chroma basis of each pixel's colour (`LumaChroma`, orthonormal): it reads C·g (then
+///   filtered) and its output Δ' is applied as Cᵀ·Δ', so a pixel's brightness and its colour are
+///   separate coordinates with their own state (docs/TAIL.md §6). No extra input.
 ///
 /// Feature order: the gradient's, the RMS pair, two per momentum decay, then the local mean. Per-coordinate
 /// state order (`stateCount` rows): RMS m, RMS v, then one running average per decay.
@@ -44,26 +48,40 @@ public struct InputFeatures: Codable, Equatable, Sendable {
     public var highPass: HighPass?
     /// Whether the high-pass's local mean B_r(g)/RMS is an input of its own (false: the paper's setup).
     public var localMean: Bool
+    /// Whether the optimizer works in the luminance / chroma basis (false: RGB, the paper's setup).
+    public var lumaChroma: Bool
 
-    /// g ↦ g + gain·B_radius(g) on each plane of an image-shaped θ (`BoxMean`).
+    /// g ↦ g + gain·B_radius(g) on each plane of an image-shaped θ (`BoxMean`). With a `ramp` of
+    /// k steps the gain grows linearly from 0 at step 1 to `gain` at step k + 1
+    /// (gain·min(1, (t − 1)/k) at step t), so the first steps from a smooth start read the
+    /// gradient (nearly) as it is (nil: the full gain from step 1).
     public struct HighPass: Codable, Equatable, Sendable {
         public var radius: Int
         public var gain: Float
-        public init(radius: Int, gain: Float) { self.radius = radius; self.gain = gain }
-        var isValid: Bool { radius >= 1 && radius <= 1024 && gain.isFinite && gain > -1 && gain < 16 }
+        public var ramp: Int?
+        public init(radius: Int, gain: Float, ramp: Int? = nil) { self.radius = radius; self.gain = gain; self.ramp = ramp }
+        var isValid: Bool {
+            radius >= 1 && radius <= 1024 && gain.isFinite && gain > -1 && gain < 16 && (ramp.map { $0 >= 1 && $0 <= 1000 } ?? true)
+        }
+        /// The gain at (1-based) step t.
+        public func gain(step t: Int) -> Float {
+            guard let k = ramp, t <= k else { return gain }
+            return gain * Float(t - 1) / Float(k)
+        }
     }
 
     public init(gradient: Gradient = .logSign, p: Float = 10, rmsInputs: Bool = false,
                 rmsDecay: Float = 0.95, rmsClip: Float = 5, momentumDecays: [Float] = [], highPass: HighPass? = nil,
-                localMean: Bool = false) {
+                localMean: Bool = false, lumaChroma: Bool = false) {
         self.gradient = gradient; self.p = p; self.rmsInputs = rmsInputs
         self.rmsDecay = rmsDecay; self.rmsClip = rmsClip; self.momentumDecays = momentumDecays
-        self.highPass = highPass; self.localMean = localMean
+        self.highPass = highPass; self.localMean = localMean; self.lumaChroma = lumaChroma
     }
 
-    enum CodingKeys: String, CodingKey { case gradient, p, rmsInputs, rmsDecay, rmsClip, momentumDecays, highPass, localMean }
+    enum CodingKeys: String, CodingKey { case gradient, p, rmsInputs, rmsDecay, rmsClip, momentumDecays, highPass, localMean, lumaChroma }
 
-    /// Files written before momentum inputs (or the high-pass, or the local mean) existed have no such key.
+    /// Files written before momentum inputs (or the high-pass, the local mean, the luma/chroma
+    /// basis) existed have no such key.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         gradient = try c.decode(Gradient.self, forKey: .gradient)
@@ -74,9 +92,10 @@ public struct InputFeatures: Codable, Equatable, Sendable {
         momentumDecays = try c.decodeIfPresent([Float].self, forKey: .momentumDecays) ?? []
         highPass = try c.decodeIfPresent(HighPass.self, forKey: .highPass)
         localMean = try c.decodeIfPresent(Bool.self, forKey: .localMean) ?? false
+        lumaChroma = try c.decodeIfPresent(Bool.self, forKey: .lumaChroma) ?? false
     }
 
-    /// Writes `momentumDecays`, `highPass` and `localMean` only when set, so the paper's header is unchanged.
+    /// Writes `momentumDecays`, `highPass`, `localMean` and `lumaChroma` only when set, so the paper's header is unchanged.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(gradient, forKey: .gradient); try c.encode(p, forKey: .p)
@@ -85,14 +104,16 @@ public struct InputFeatures: Codable, Equatable, Sendable {
         if !momentumDecays.isEmpty { try c.encode(momentumDecays, forKey: .momentumDecays) }
         if let highPass { try c.encode(highPass, forKey: .highPass) }
         if localMean { try c.encode(localMean, forKey: .localMean) }
+        if lumaChroma { try c.encode(lumaChroma, forKey: .lumaChroma) }
     }
 
     /// Whether every setting is usable (p > 0, decays in (0, 1), at most 8 of them; a high-pass
-    /// radius of 1–1024 and a gain in (−1, 16); the local mean only with the high-pass and RMS inputs).
+    /// radius of 1–1024 and a gain in (−1, 16); the local mean only with the high-pass and RMS
+    /// inputs; the luma/chroma basis only with the high-pass).
     public var isValid: Bool {
         p.isFinite && p > 0 && rmsDecay > 0 && rmsDecay < 1 && rmsClip > 0 && momentumDecays.count <= 8
             && momentumDecays.allSatisfy { $0 > 0 && $0 < 1 } && (highPass?.isValid ?? true)
-            && (!localMean || (highPass != nil && rmsInputs))
+            && (!localMean || (highPass != nil && rmsInputs)) && (!lumaChroma || highPass != nil)
     }
 
     /// The paper's preprocessing: (log|∇|/10, sign ∇) with the small-gradient branch.
@@ -111,8 +132,9 @@ public struct InputFeatures: Codable, Equatable, Sendable {
         var s = gradient == .logSign ? "log-sign(p=\(p.formatted6))" : "raw"
         if rmsInputs { s += "+rms(β=\(rmsDecay.formatted6),clip=\(rmsClip.formatted6))" }
         if !momentumDecays.isEmpty { s += "+momentum(" + momentumDecays.map(\.formatted6).joined(separator: ",") + ")" }
-        if let h = highPass { s += "+high-pass(r=\(h.radius),gain=\(h.gain.formatted6))" }
+        if let h = highPass { s += "+high-pass(r=\(h.radius),gain=\(h.gain.formatted6)\(h.ramp.map { ",ramp=\($0)" } ?? ""))" }
         if localMean { s += "+local-mean" }
+        if lumaChroma { s += "+luma-chroma" }
         return s
     }
 }

@@ -186,7 +186,7 @@ public struct LSTMOptimizer: Optimizer {
         delta: UnsafeMutablePointer<Float>, state: LSTMOptimizerState
     ) {
         precondition(state.configuration == configuration, "LSTMOptimizer: state made for another configuration")
-        let gradient = state.highPass?.filtered(gradient) ?? gradient
+        let gradient = state.highPass?.filtered(gradient, step: state.step + 1) ?? gradient
         let localMean = state.highPass?.localMean  // read only by a configuration with the local-mean input
         state.step += 1
         let N = state.count, step = state.step, featureState = state.featureState?.data
@@ -206,6 +206,7 @@ public struct LSTMOptimizer: Optimizer {
                                    localMean: localMean, state: tiles, delta: delta, scratch: scratch + chunk * scratchCount)
             }
         }
+        state.highPass?.toImageBasis(delta)
     }
 }
 
@@ -289,7 +290,8 @@ public final class LSTMOptimizerState: ResamplableOptimizerState {
             guard let imageShapes else {
                 preconditionFailure("LSTMOptimizer: a high-pass learned optimizer needs the problems' image shapes (makeState(segments:imageShapes:))")
             }
-            highPass = GradientHighPass(filter: filter, segments: segments, shapes: imageShapes)
+            highPass = GradientHighPass(filter: filter, lumaChroma: configuration.inputs.lumaChroma,
+                                        segments: segments, shapes: imageShapes)
         } else {
             highPass = nil
         }

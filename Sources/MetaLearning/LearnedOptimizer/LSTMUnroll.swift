@@ -130,6 +130,9 @@ final class LSTMUnroll {
     /// the filtered gradient the LSTM reads (a constant of the first-order meta-gradient, like
     /// the gradient itself: the θ path's adjoint still uses ∇f).
     private var highPass: GradientHighPass?
+    /// With the luma/chroma basis: each recorded step's output adjoint C·a_{t+1} (backward's
+    /// scratch, T × N; grown on first use).
+    private var outputAdjoints = Tensor(shape: [1])
     private let masks: [Tensor]
     private var losses: [Double] = []
     /// Each problem's share of the last forward's meta-loss before the division by P:
@@ -310,14 +313,15 @@ final class LSTMUnroll {
         if let filter = configuration.inputs.highPass {
             let shapes = batch.problems.map(\.imageShape)
             if !(highPass?.matches(offsets: batch.offsets, shapes: shapes) ?? false) {
-                highPass = GradientHighPass(filter: filter, segments: batch.problems.map(\.parameterCount), shapes: shapes)
+                highPass = GradientHighPass(filter: filter, lumaChroma: configuration.inputs.lumaChroma,
+                                            segments: batch.problems.map(\.parameterCount), shapes: shapes)
             }
         }
         for t in 0..<T {
             featureStep += 1
             for (g, lane) in lanes.enumerated() {
                 let N = lane.count, w = weights + weightOffset(group: g), step = featureStep
-                let grad = highPass?.filtered(lane.grads[t].data) ?? UnsafePointer(lane.grads[t].data)
+                let grad = highPass?.filtered(lane.grads[t].data, step: step) ?? UnsafePointer(lane.grads[t].data)
                 let localMean = highPass?.localMean  // read only by a configuration with the local-mean input
                 let state = lane.featureState?.data, d = lane.delta.data
                 let record = lane.momentumRecords.isEmpty ? nil : lane.momentumRecords[t].data
@@ -330,6 +334,7 @@ final class LSTMUnroll {
                 }
                 fromLane(g, from: d, problems: P, into: delta.data)
             }
+            highPass?.toImageBasis(delta.data)
             batch.applyUpdate(theta: theta.data, delta: delta.data, mask: masked ? masks[t + 1].data : nil)
             if secondOrder { thetas[t + 1].data.update(from: theta.data, count: count) }
             evaluate(batch, slot: t + 1)
@@ -428,10 +433,10 @@ final class LSTMUnroll {
         defer { maskTable.deallocate() }
         for t in 0...T { maskTable[t] = masked ? masks[t].data : nil }
 
-        /// The reverse sweep of lane g's step t over its coordinates `r`, into the accumulator `dW`.
-        func reverseStep(_ g: Int, _ t: Int, _ r: Range<Int>, _ dW: UnsafeMutablePointer<Float>) {
+        /// θ adjoint of lane g over its coordinates `r`: a_{t+1} = mask ⊙ (ĝ_{t+1} + a_{t+2}),
+        /// problem by problem.
+        func thetaAdjointStep(_ g: Int, _ t: Int, _ r: Range<Int>) {
             let lane = lanes[g], a = lane.adjoint.data, grad = lane.grads[t + 1].data
-            // θ adjoint: a_{t+1} = mask ⊙ (ĝ_{t+1} + a_{t+2}), problem by problem.
             let o = offsets + g * (P + 1)
             for k in 0..<P {
                 let lo = max(r.lowerBound, o[k]), hi = min(r.upperBound, o[k + 1])
@@ -444,6 +449,36 @@ final class LSTMUnroll {
                 }
             }
             if let m = maskTable[t + 1] { for n in r { a[n] *= m[n] } }
+        }
+        // With the luma/chroma basis the LSTM's output Δ' moves θ by Cᵀ·Δ', so step t's output
+        // adjoint is C·a_{t+1}, which mixes a pixel's planes across blocks. The θ adjoint does not
+        // depend on the LSTM's backward (first order), so its recursion runs first over the whole
+        // lane, and every block reads the rotated adjoints.
+        let rotatedAdjoints: UnsafeMutablePointer<Float>? = highPass.flatMap { h in
+            guard h.lumaChroma else { return nil }
+            precondition(G == 1 && !secondOrder, "LSTMUnroll: the luma/chroma basis needs one LSTM and first order")
+            let N = lanes[0].count
+            if outputAdjoints.count < T * N { outputAdjoints = Tensor(shape: [T * N]) }
+            lanes[0].adjoint.fill(0)
+            for t in stride(from: T - 1, through: 0, by: -1) {
+                thetaAdjointStep(0, t, 0..<N)
+                let slot = outputAdjoints.data + t * N
+                slot.update(from: lanes[0].adjoint.data, count: N)
+                h.adjointOfImageBasis(slot)
+            }
+            return outputAdjoints.data
+        }
+
+        /// The reverse sweep of lane g's step t over its coordinates `r`, into the accumulator `dW`.
+        func reverseStep(_ g: Int, _ t: Int, _ r: Range<Int>, _ dW: UnsafeMutablePointer<Float>) {
+            let lane = lanes[g]
+            let a: UnsafeMutablePointer<Float>
+            if let rotatedAdjoints {
+                a = rotatedAdjoints + t * lane.count
+            } else {
+                thetaAdjointStep(g, t, r)
+                a = lane.adjoint.data
+            }
             let curvatureStep = t >= secondOrderFrom
             LSTMCell.reverseStep(
                 configuration, weights: weights + weightOffset(group: g), count: lane.count, range: r,
