@@ -125,6 +125,9 @@ struct MetaTrainCommand: ParsableCommand {
     @Flag(help: "Style task with a high-pass (--high-pass, or the --initial-model's): the optimizer works in a luminance/chroma basis of each pixel's colour (orthonormal; it reads C·g and moves the picture by Cᵀ·Δ), so brightness and colour are separate coordinates (docs/TAIL.md). With --initial-model the weights carry over.")
     var lumaChroma = false
 
+    @Flag(help: "Style task with a high-pass (--high-pass, or the --initial-model's): one more LSTM input, the filtered gradient over its problem's RMS at this step, g'/RMS(g') — how large a coordinate's gradient is against the rest of its picture. With --initial-model its weights start at 0 (the model's steps are unchanged until training moves them).")
+    var globalRms = false
+
     @Flag(help: "No progress bar or summary.")
     var quiet = false
 
@@ -242,7 +245,7 @@ struct MetaTrainCommand: ParsableCommand {
         var lstm = LSTMConfiguration(
             layers: layers, hiddenSize: hidden,
             inputs: InputFeatures(gradient: inputs, p: p, rmsInputs: rmsInputs ?? defaults.rmsInputs, momentumDecays: momentumInputs,
-                                  highPass: highPass, localMean: localMean, lumaChroma: lumaChroma),
+                                  highPass: highPass, localMean: localMean, lumaChroma: lumaChroma, globalRMS: globalRms),
             outputScale: outputScale, momentumReadoutScale: momentumReadout ? 10 : 0)
         var start: [Float]?
         if let initialModel {
@@ -260,9 +263,19 @@ struct MetaTrainCommand: ParsableCommand {
         if lstm.inputs.lumaChroma && (lstm.inputs.highPass == nil || groups != nil) {
             throw ValidationError("--luma-chroma needs a high-pass (--high-pass)")
         }
+        if lstm.inputs.globalRMS && (lstm.inputs.highPass == nil || groups != nil) {
+            throw ValidationError("--global-rms needs a high-pass (--high-pass)")
+        }
+        if localMean && !lstm.inputs.localMean && lstm.inputs.globalRMS {
+            throw ValidationError("--local-mean: the model already has the global-RMS input, which comes after it")
+        }
         if localMean && !lstm.inputs.localMean, let weights = start {  // the model's, widened by one zero input
             start = LSTMOptimizer.addingInputs(1, to: weights, layout: lstm.layout)
             lstm.inputs.localMean = true
+        }
+        if globalRms && !lstm.inputs.globalRMS, let weights = start {  // likewise, the last input
+            start = LSTMOptimizer.addingInputs(1, to: weights, layout: lstm.layout)
+            lstm.inputs.globalRMS = true
         }
         if lstm.inputs.highPass != nil && task.makeProblem(split: .training, index: 0).imageShape == nil {
             throw ValidationError("--high-pass needs image-shaped problems (the style task); the \(task.name) task's are not")

@@ -144,6 +144,11 @@ final class StyleDistributionCommandTests: CLITestCase {
         try checkHighPassOption("--luma-chroma", key: "lumaChroma", name: "lc")
     }
 
+    /// `--global-rms`: one more input (widened by a zero-weight input), saved; refused without a high-pass.
+    func testMetaTrainWithGlobalRMS() throws {
+        try checkHighPassOption("--global-rms", key: "globalRMS", name: "gr")
+    }
+
     /// A tiny run with `flag` from a tiny high-pass model records `"key" : true`, and its model
     /// stylizes coarse to fine; `flag` without a high-pass is a usage error.
     func checkHighPassOption(_ flag: String, key: String, name: String, file: StaticString = #filePath,

@@ -120,15 +120,28 @@ final class HighPassInputTests: XCTestCase {
         XCTAssertTrue(lc.summary.hasSuffix("+luma-chroma"), lc.summary)
         XCTAssertTrue(lc.isValid)
         XCTAssertFalse(InputFeatures(rmsInputs: true, lumaChroma: true).isValid)  // only with the high-pass
+        var gr = f
+        gr.globalRMS = true
+        XCTAssertEqual(try JSONDecoder().decode(InputFeatures.self, from: try JSONEncoder().encode(gr)), gr)
+        XCTAssertFalse(try JSONDecoder().decode(InputFeatures.self, from: data).globalRMS)
+        XCTAssertEqual(gr.count, f.count + 1)
+        XCTAssertTrue(gr.summary.hasSuffix("+global-rms"), gr.summary)
+        XCTAssertFalse(InputFeatures(rmsInputs: true, globalRMS: true).isValid)
     }
 
     /// A model widened by the local-mean input (`LSTMOptimizer.addingInputs`, zero weights for
     /// it) steps bit for bit as the model without it; once its weights move, the input is used.
+    /// Likewise the global-RMS input.
     func testLocalMeanInputStartsAsTheModelWithout() {
+        checkWidenedInput(\.localMean)
+        checkWidenedInput(\.globalRMS)
+    }
+
+    func checkWidenedInput(_ flag: WritableKeyPath<InputFeatures, Bool>) {
         let inputs = InputFeatures(rmsInputs: true, momentumDecays: [0.9], highPass: .init(radius: 2, gain: -0.5))
         let narrow = LSTMOptimizer(configuration: LSTMConfiguration(layers: 2, hiddenSize: 5, inputs: inputs), seed: 4)
         var wideInputs = inputs
-        wideInputs.localMean = true
+        wideInputs[keyPath: flag] = true
         let wideConfig = LSTMConfiguration(layers: 2, hiddenSize: 5, inputs: wideInputs)
         var weights = LSTMOptimizer.addingInputs(1, to: narrow.weights, layout: narrow.configuration.layout)
         XCTAssertEqual(weights.count, wideConfig.layout.weightCount)

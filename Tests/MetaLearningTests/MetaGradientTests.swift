@@ -164,6 +164,19 @@ final class MetaGradientTests: XCTestCase {
         }
     }
 
+    /// The global-RMS input (g'/RMS of the problem's g', `InputFeatures.globalRMS`) after the
+    /// local mean, on the high-pass.
+    func testMetaGradientMatchesFiniteDifferencesWithGlobalRMS() throws {
+        let config = LSTMConfiguration(layers: 2, hiddenSize: 4,
+                                       inputs: InputFeatures(rmsInputs: true, momentumDecays: [0.9],
+                                                             highPass: .init(radius: 1, gain: -0.4), localMean: true,
+                                                             globalRMS: true),
+                                       outputScale: 0.2)
+        XCTAssertEqual(config.inputs.count, 8)
+        try checkImageShaped(config, seeds: (30, 31), shapes: (ImageShape(planes: 3, height: 2, width: 2),
+                                                             ImageShape(planes: 2, height: 1, width: 5)))
+    }
+
     /// The momentum read-out (a linear path from the momentum averages into Δ) on the θ path,
     /// with bounds (masks) and the log objective.
     func testMetaGradientMatchesFiniteDifferencesWithMomentumReadout() throws {

@@ -82,7 +82,8 @@ struct ReferenceLSTM {
 
     /// Input features of every coordinate (advances the RMS moments); `localMean` is the local
     /// mean of the unfiltered gradient (for `InputFeatures.localMean`).
-    func features(_ g: [Double], _ s: inout State, localMean: [Double]? = nil) -> [[Double]] {
+    /// `globalRMS`: each coordinate's problem's RMS of g (for `InputFeatures.globalRMS`).
+    func features(_ g: [Double], _ s: inout State, localMean: [Double]? = nil, globalRMS: [Double]? = nil) -> [[Double]] {
         let f = config.inputs
         s.step += 1
         let p = Double(f.p)
@@ -113,6 +114,10 @@ struct ReferenceLSTM {
             if f.localMean, let localMean {
                 let clip = Double(f.rmsClip), corr = 1 - Foundation.pow(Double(f.rmsDecay), Double(s.step))
                 x.append(min(clip, max(-clip, localMean[n] / ((s.v[n] / corr).squareRoot() + 1e-30))))
+            }
+            if f.globalRMS, let globalRMS {
+                let clip = Double(f.rmsClip)
+                x.append(min(clip, max(-clip, g[n] / (globalRMS[n] + 1e-30))))
             }
             return x
         }
@@ -173,8 +178,18 @@ struct ReferenceRun {
     }
 
     /// The features of gradient g: of `seen(g)`, with the local mean B_r(g) if the inputs have it.
+    /// With the global-RMS input, each problem's RMS of `seen(g)` beside it.
     func features(_ g: [Double], _ s: inout ReferenceLSTM.State) -> [[Double]] {
-        ref.features(seen(g, step: s.step + 1), &s, localMean: ref.config.inputs.localMean ? boxMean(lumaChroma(g)) : nil)
+        let seen = seen(g, step: s.step + 1)
+        var rms = seen
+        let o = offsets
+        for k in problems.indices {
+            let part = seen[o[k]..<o[k + 1]]
+            let r = (part.map { $0 * $0 }.reduce(0, +) / Double(part.count)).squareRoot()
+            for n in o[k]..<o[k + 1] { rms[n] = r }
+        }
+        return ref.features(seen, &s, localMean: ref.config.inputs.localMean ? boxMean(lumaChroma(g)) : nil,
+                            globalRMS: ref.config.inputs.globalRMS ? rms : nil)
     }
 
     /// C·x (or Cᵀ·x) per pixel of each problem's [3, H, W] image with the luma/chroma basis (C's

@@ -24,10 +24,13 @@ final class GradientHighPass {
     private let planeSize: Int
     /// C·∇ with the luma/chroma basis (else unused, one float).
     private let rotated: Tensor
+    /// With the global-RMS input: every coordinate's segment's RMS of the filtered gradient.
+    private let segmentRMS: Tensor?
 
     /// - Precondition: every segment has a shape with as many coordinates (of 3 planes with
     ///   `lumaChroma`).
-    init(filter: InputFeatures.HighPass, lumaChroma: Bool = false, segments: [Int], shapes: [ImageShape?]) {
+    init(filter: InputFeatures.HighPass, lumaChroma: Bool = false, globalRMS: Bool = false, segments: [Int],
+         shapes: [ImageShape?]) {
         precondition(shapes.count == segments.count,
                      "GradientHighPass: \(shapes.count) shapes for \(segments.count) segments")
         var known: [ImageShape] = []
@@ -52,11 +55,16 @@ final class GradientHighPass {
         blurred = Tensor(shape: [max(1, o.last!)])
         scratch = Tensor(shape: [max(1, defaultChunks), planeSize])
         rotated = Tensor(shape: [lumaChroma ? max(1, o.last!) : 1])
+        segmentRMS = globalRMS ? Tensor(shape: [max(1, o.last!)]) : nil
     }
 
     /// B(g) of the last `filtered(_:step:)` call: the local mean of the unfiltered gradient (C·∇ with the luma/chroma basis)
     /// (`InputFeatures.localMean`), valid until the next call.
     var localMean: UnsafePointer<Float> { UnsafePointer(blurred.data) }
+
+    /// With the global-RMS input, each coordinate's segment's RMS of the last `filtered(_:step:)`
+    /// output (`InputFeatures.globalRMS`), valid until the next call; else nil.
+    var globalRMS: UnsafePointer<Float>? { segmentRMS.map { UnsafePointer($0.data) } }
 
     /// Whether this filter was made for segments at these offsets (`offsets`, as this type keeps
     /// them) with these shapes.
@@ -78,6 +86,15 @@ final class GradientHighPass {
                 BoxMean.apply(g + p.offset, into: b + p.offset, scratch: t + chunk * size,
                               height: p.height, width: p.width, radius: r)
                 for j in p.offset..<(p.offset + n) { out[j] = g[j] + a * b[j] }
+            }
+        }
+        if let segmentRMS {
+            for k in shapes.indices {
+                let lo = offsets[k], hi = offsets[k + 1]
+                var sum: Double = 0
+                for j in lo..<hi { sum += Double(out[j]) * Double(out[j]) }
+                let rms = Float((sum / Double(max(1, hi - lo))).squareRoot())
+                (segmentRMS.data + lo).update(repeating: rms, count: hi - lo)
             }
         }
         return UnsafePointer(out)

@@ -23,6 +23,10 @@ import Numerics
 ///   the unfiltered gradient over the RMS, B_r(g)/RMS clipped to ±`rmsClip` — how much of a
 ///   coordinate's gradient its neighbourhood shares, so the LSTM can weigh smooth and rough parts
 ///   itself instead of only through the fixed gain. Scale-invariant; a constant of the gradient.
+/// - `globalRMS` (needs `highPass`) adds one input after those: the filtered gradient over its
+///   problem's root mean square at this step, g'ₙ/RMS_p(g') clipped to ±`rmsClip` — how large a
+///   coordinate's gradient is against the rest of its picture, which a coordinatewise optimizer
+///   cannot otherwise know scale-invariantly (docs/TAIL.md §6). A constant of the gradient.
 /// - `lumaChroma` (needs `highPass`; images of 3 planes): the optimizer works in a luminance /
 ///   chroma basis of each pixel's colour (`LumaChroma`, orthonormal): it reads C·g (then
 ///   filtered) and its output Δ' is applied as Cᵀ·Δ', so a pixel's brightness and its colour are
@@ -50,6 +54,8 @@ public struct InputFeatures: Codable, Equatable, Sendable {
     public var localMean: Bool
     /// Whether the optimizer works in the luminance / chroma basis (false: RGB, the paper's setup).
     public var lumaChroma: Bool
+    /// Whether g'/RMS of the problem's g' is an input (false: the paper's setup).
+    public var globalRMS: Bool
 
     /// g ↦ g + gain·B_radius(g) on each plane of an image-shaped θ (`BoxMean`). With a `ramp` of
     /// k steps the gain grows linearly from 0 at step 1 to `gain` at step k + 1
@@ -72,13 +78,14 @@ public struct InputFeatures: Codable, Equatable, Sendable {
 
     public init(gradient: Gradient = .logSign, p: Float = 10, rmsInputs: Bool = false,
                 rmsDecay: Float = 0.95, rmsClip: Float = 5, momentumDecays: [Float] = [], highPass: HighPass? = nil,
-                localMean: Bool = false, lumaChroma: Bool = false) {
+                localMean: Bool = false, lumaChroma: Bool = false, globalRMS: Bool = false) {
         self.gradient = gradient; self.p = p; self.rmsInputs = rmsInputs
         self.rmsDecay = rmsDecay; self.rmsClip = rmsClip; self.momentumDecays = momentumDecays
         self.highPass = highPass; self.localMean = localMean; self.lumaChroma = lumaChroma
+        self.globalRMS = globalRMS
     }
 
-    enum CodingKeys: String, CodingKey { case gradient, p, rmsInputs, rmsDecay, rmsClip, momentumDecays, highPass, localMean, lumaChroma }
+    enum CodingKeys: String, CodingKey { case gradient, p, rmsInputs, rmsDecay, rmsClip, momentumDecays, highPass, localMean, lumaChroma, globalRMS }
 
     /// Files written before momentum inputs (or the high-pass, the local mean, the luma/chroma
     /// basis) existed have no such key.
@@ -93,6 +100,7 @@ public struct InputFeatures: Codable, Equatable, Sendable {
         highPass = try c.decodeIfPresent(HighPass.self, forKey: .highPass)
         localMean = try c.decodeIfPresent(Bool.self, forKey: .localMean) ?? false
         lumaChroma = try c.decodeIfPresent(Bool.self, forKey: .lumaChroma) ?? false
+        globalRMS = try c.decodeIfPresent(Bool.self, forKey: .globalRMS) ?? false
     }
 
     /// Writes `momentumDecays`, `highPass`, `localMean` and `lumaChroma` only when set, so the paper's header is unchanged.
@@ -105,6 +113,7 @@ public struct InputFeatures: Codable, Equatable, Sendable {
         if let highPass { try c.encode(highPass, forKey: .highPass) }
         if localMean { try c.encode(localMean, forKey: .localMean) }
         if lumaChroma { try c.encode(lumaChroma, forKey: .lumaChroma) }
+        if globalRMS { try c.encode(globalRMS, forKey: .globalRMS) }
     }
 
     /// Whether every setting is usable (p > 0, decays in (0, 1), at most 8 of them; a high-pass
@@ -114,6 +123,7 @@ public struct InputFeatures: Codable, Equatable, Sendable {
         p.isFinite && p > 0 && rmsDecay > 0 && rmsDecay < 1 && rmsClip > 0 && momentumDecays.count <= 8
             && momentumDecays.allSatisfy { $0 > 0 && $0 < 1 } && (highPass?.isValid ?? true)
             && (!localMean || (highPass != nil && rmsInputs)) && (!lumaChroma || highPass != nil)
+            && (!globalRMS || highPass != nil)
     }
 
     /// The paper's preprocessing: (log|∇|/10, sign ∇) with the small-gradient branch.
@@ -121,7 +131,7 @@ public struct InputFeatures: Codable, Equatable, Sendable {
 
     /// The number of LSTM inputs per coordinate.
     public var count: Int {
-        (gradient == .logSign ? 2 : 1) + (rmsInputs ? 2 : 0) + 2 * momentumDecays.count + (localMean ? 1 : 0)
+        (gradient == .logSign ? 2 : 1) + (rmsInputs ? 2 : 0) + 2 * momentumDecays.count + (localMean ? 1 : 0) + (globalRMS ? 1 : 0)
     }
 
     /// The number of per-coordinate state values (running averages) the features keep.
@@ -135,6 +145,7 @@ public struct InputFeatures: Codable, Equatable, Sendable {
         if let h = highPass { s += "+high-pass(r=\(h.radius),gain=\(h.gain.formatted6)\(h.ramp.map { ",ramp=\($0)" } ?? ""))" }
         if localMean { s += "+local-mean" }
         if lumaChroma { s += "+luma-chroma" }
+        if globalRMS { s += "+global-rms" }
         return s
     }
 }
@@ -160,10 +171,18 @@ func preprocessGradient(
     _ f: InputFeatures, gradient: UnsafePointer<Float>, scale: Float,
     x: UnsafeMutablePointer<Float>, stride: Int,
     state: UnsafeMutablePointer<Float>?, stateStride: Int? = nil, step: Int,
-    range: Range<Int>, localMean: UnsafePointer<Float>? = nil
+    range: Range<Int>, localMean: UnsafePointer<Float>? = nil, globalRMS: UnsafePointer<Float>? = nil
 ) {
     precondition(f.stateCount == 0 || state != nil, "preprocessGradient: the features need state")
     precondition(!f.localMean || localMean != nil, "preprocessGradient: the local-mean input needs the local mean")
+    precondition(!f.globalRMS || globalRMS != nil, "preprocessGradient: the global-RMS input needs the problems' RMS")
+    if f.globalRMS, let globalRMS {  // the last input: g/RMS of the problem's gradient
+        let xr = x + (f.count - 1) * stride, clip = f.rmsClip
+        for n in range {
+            let a = gradient[n] / (globalRMS[n] + 1e-30)
+            xr[n] = a > clip ? clip : (a < -clip ? -clip : a)
+        }
+    }
     let stateStride = stateStride ?? stride
     let threshold = Float(Foundation.exp(Double(-f.p)))
     let ep = Float(Foundation.exp(Double(f.p))), invP = 1 / f.p
@@ -204,8 +223,8 @@ func preprocessGradient(
             xg[n] = a > clip ? clip : (a < -clip ? -clip : a)
             xm[n] = b > clip ? clip : (b < -clip ? -clip : b)
         }
-        if f.localMean, let localMean {  // the last input: B(g)/RMS, with this step's RMS
-            let xl = x + (f.count - 1) * stride
+        if f.localMean, let localMean {  // after the momenta: B(g)/RMS, with this step's RMS
+            let xl = x + (f.count - 1 - (f.globalRMS ? 1 : 0)) * stride
             for n in range {
                 let inv = 1 / ((v[n] * invCorrection).squareRoot() + 1e-30)
                 let a = scale * localMean[n] * inv

@@ -188,6 +188,7 @@ public struct LSTMOptimizer: Optimizer {
         precondition(state.configuration == configuration, "LSTMOptimizer: state made for another configuration")
         let gradient = state.highPass?.filtered(gradient, step: state.step + 1) ?? gradient
         let localMean = state.highPass?.localMean  // read only by a configuration with the local-mean input
+        let globalRMS = state.highPass?.globalRMS  // and by one with the global-RMS input
         state.step += 1
         let N = state.count, step = state.step, featureState = state.featureState?.data
         let configuration = self.configuration, tileCount = LSTMFusedStep.tileCount(N)
@@ -203,7 +204,7 @@ public struct LSTMOptimizer: Optimizer {
                 LSTMFusedStep.step(configuration, weights: w, packed: packed, count: N,
                                    tiles: evenRange(chunk, of: parts, count: tileCount), gradient: gradient,
                                    gradientScale: gradientScale, featureState: featureState, featureStep: step,
-                                   localMean: localMean, state: tiles, delta: delta, scratch: scratch + chunk * scratchCount)
+                                   localMean: localMean, globalRMS: globalRMS, state: tiles, delta: delta, scratch: scratch + chunk * scratchCount)
             }
         }
         state.highPass?.toImageBasis(delta)
@@ -291,6 +292,7 @@ public final class LSTMOptimizerState: ResamplableOptimizerState {
                 preconditionFailure("LSTMOptimizer: a high-pass learned optimizer needs the problems' image shapes (makeState(segments:imageShapes:))")
             }
             highPass = GradientHighPass(filter: filter, lumaChroma: configuration.inputs.lumaChroma,
+                                        globalRMS: configuration.inputs.globalRMS,
                                         segments: segments, shapes: imageShapes)
         } else {
             highPass = nil

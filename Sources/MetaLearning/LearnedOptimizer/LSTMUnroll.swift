@@ -314,6 +314,7 @@ final class LSTMUnroll {
             let shapes = batch.problems.map(\.imageShape)
             if !(highPass?.matches(offsets: batch.offsets, shapes: shapes) ?? false) {
                 highPass = GradientHighPass(filter: filter, lumaChroma: configuration.inputs.lumaChroma,
+                                            globalRMS: configuration.inputs.globalRMS,
                                             segments: batch.problems.map(\.parameterCount), shapes: shapes)
             }
         }
@@ -323,6 +324,7 @@ final class LSTMUnroll {
                 let N = lane.count, w = weights + weightOffset(group: g), step = featureStep
                 let grad = highPass?.filtered(lane.grads[t].data, step: step) ?? UnsafePointer(lane.grads[t].data)
                 let localMean = highPass?.localMean  // read only by a configuration with the local-mean input
+                let globalRMS = highPass?.globalRMS  // and by one with the global-RMS input
                 let state = lane.featureState?.data, d = lane.delta.data
                 let record = lane.momentumRecords.isEmpty ? nil : lane.momentumRecords[t].data
                 lane.buffers(step: t, into: buffers)
@@ -330,7 +332,7 @@ final class LSTMUnroll {
                 lane.blocks.forEach { _, r in
                     LSTMCell.step(configuration, weights: w, count: N, range: r,
                                   gradient: grad, gradientScale: 1, featureState: state, featureStep: step,
-                                  localMean: localMean, buffers: buffers, delta: d, momentumRecord: record)
+                                  localMean: localMean, globalRMS: globalRMS, buffers: buffers, delta: d, momentumRecord: record)
                 }
                 fromLane(g, from: d, problems: P, into: delta.data)
             }
