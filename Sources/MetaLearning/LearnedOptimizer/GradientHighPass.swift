@@ -3,7 +3,8 @@ import Numerics
 /// The gradient a high-pass learned optimizer sees (`InputFeatures.HighPass`):
 /// out = g + gain·B_radius(g) on every plane of every image-shaped segment; with the luma/chroma
 /// basis (`InputFeatures.lumaChroma`) g is C·∇ (`LumaChroma`) and the optimizer's output goes
-/// back through Cᵀ (`toImageBasis`).
+/// back through Cᵀ (`toImageBasis`); with the global-RMS input it also keeps each segment's RMS of
+/// the output (`globalRMS`).
 ///
 /// Holds the per-segment shapes and a plane-sized scratch per worker; one instance per state or
 /// unroll lane (not shared between threads).

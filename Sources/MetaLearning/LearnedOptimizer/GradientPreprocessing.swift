@@ -32,7 +32,7 @@ import Numerics
 ///   filtered) and its output Δ' is applied as Cᵀ·Δ', so a pixel's brightness and its colour are
 ///   separate coordinates with their own state (docs/TAIL.md §6). No extra input.
 ///
-/// Feature order: the gradient's, the RMS pair, two per momentum decay, then the local mean. Per-coordinate
+/// Feature order: the gradient's, the RMS pair, two per momentum decay, the local mean, then the global RMS. Per-coordinate
 /// state order (`stateCount` rows): RMS m, RMS v, then one running average per decay.
 public struct InputFeatures: Codable, Equatable, Sendable {
     public enum Gradient: String, Codable, Sendable, CaseIterable {
@@ -88,7 +88,7 @@ public struct InputFeatures: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey { case gradient, p, rmsInputs, rmsDecay, rmsClip, momentumDecays, highPass, localMean, lumaChroma, globalRMS }
 
     /// Files written before momentum inputs (or the high-pass, the local mean, the luma/chroma
-    /// basis) existed have no such key.
+    /// basis, the global RMS) existed have no such key.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         gradient = try c.decode(Gradient.self, forKey: .gradient)
@@ -103,7 +103,8 @@ public struct InputFeatures: Codable, Equatable, Sendable {
         globalRMS = try c.decodeIfPresent(Bool.self, forKey: .globalRMS) ?? false
     }
 
-    /// Writes `momentumDecays`, `highPass`, `localMean` and `lumaChroma` only when set, so the paper's header is unchanged.
+    /// Writes `momentumDecays`, `highPass`, `localMean`, `lumaChroma` and `globalRMS` only when set,
+    /// so the paper's header is unchanged.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(gradient, forKey: .gradient); try c.encode(p, forKey: .p)
@@ -118,7 +119,7 @@ public struct InputFeatures: Codable, Equatable, Sendable {
 
     /// Whether every setting is usable (p > 0, decays in (0, 1), at most 8 of them; a high-pass
     /// radius of 1–1024 and a gain in (−1, 16); the local mean only with the high-pass and RMS
-    /// inputs; the luma/chroma basis only with the high-pass).
+    /// inputs; the luma/chroma basis and the global RMS only with the high-pass).
     public var isValid: Bool {
         p.isFinite && p > 0 && rmsDecay > 0 && rmsDecay < 1 && rmsClip > 0 && momentumDecays.count <= 8
             && momentumDecays.allSatisfy { $0 > 0 && $0 < 1 } && (highPass?.isValid ?? true)
@@ -176,7 +177,7 @@ func preprocessGradient(
     precondition(f.stateCount == 0 || state != nil, "preprocessGradient: the features need state")
     precondition(!f.localMean || localMean != nil, "preprocessGradient: the local-mean input needs the local mean")
     precondition(!f.globalRMS || globalRMS != nil, "preprocessGradient: the global-RMS input needs the problems' RMS")
-    if f.globalRMS, let globalRMS {  // the last input: g/RMS of the problem's gradient
+    if f.globalRMS, let globalRMS {  // the last input: g/RMS of the problem's gradient (the scale cancels)
         let xr = x + (f.count - 1) * stride, clip = f.rmsClip
         for n in range {
             let a = gradient[n] / (globalRMS[n] + 1e-30)
