@@ -128,6 +128,9 @@ struct MetaTrainCommand: ParsableCommand {
     @Flag(help: "Style task with a high-pass (--high-pass, or the --initial-model's): one more LSTM input, the filtered gradient over its problem's RMS at this step, g'/RMS(g') — how large a coordinate's gradient is against the rest of its picture. With --initial-model its weights start at 0 (the model's steps are unchanged until training moves them).")
     var globalRms = false
 
+    @Option(help: ArgumentHelp("K more LSTM inputs: the means over each problem's coordinates of the top layer's first K hidden units after the previous step (a delayed form of the paper's global averaging cells; held constant in the meta-gradient). With --initial-model their weights start at 0.", valueName: "K"))
+    var sharedUnits: Int?
+
     @Flag(help: "No progress bar or summary.")
     var quiet = false
 
@@ -245,7 +248,8 @@ struct MetaTrainCommand: ParsableCommand {
         var lstm = LSTMConfiguration(
             layers: layers, hiddenSize: hidden,
             inputs: InputFeatures(gradient: inputs, p: p, rmsInputs: rmsInputs ?? defaults.rmsInputs, momentumDecays: momentumInputs,
-                                  highPass: highPass, localMean: localMean, lumaChroma: lumaChroma, globalRMS: globalRms),
+                                  highPass: highPass, localMean: localMean, lumaChroma: lumaChroma, globalRMS: globalRms,
+                                  sharedUnits: sharedUnits ?? 0),
             outputScale: outputScale, momentumReadoutScale: momentumReadout ? 10 : 0)
         var start: [Float]?
         if let initialModel {
@@ -266,16 +270,29 @@ struct MetaTrainCommand: ParsableCommand {
         if lstm.inputs.globalRMS && (lstm.inputs.highPass == nil || groups != nil) {
             throw ValidationError("--global-rms needs a high-pass (--high-pass)")
         }
-        if localMean && !lstm.inputs.localMean && lstm.inputs.globalRMS {
-            throw ValidationError("--local-mean: the model already has the global-RMS input, which comes after it")
+        if let k = sharedUnits, k < 1 || k > lstm.hiddenSize {
+            throw ValidationError("--shared-units takes 1 to \(lstm.hiddenSize) (the hidden size); got \(k)")
+        }
+        if localMean && !lstm.inputs.localMean && (lstm.inputs.globalRMS || lstm.inputs.sharedUnits > 0) {
+            throw ValidationError("--local-mean: the model already has inputs that come after it (global RMS, shared units)")
+        }
+        if globalRms && !lstm.inputs.globalRMS && lstm.inputs.sharedUnits > 0 {
+            throw ValidationError("--global-rms: the model already has shared units, which come after it")
+        }
+        if let k = sharedUnits, lstm.inputs.sharedUnits > 0, lstm.inputs.sharedUnits != k {
+            throw ValidationError("--shared-units \(k): the model already shares \(lstm.inputs.sharedUnits)")
         }
         if localMean && !lstm.inputs.localMean, let weights = start {  // the model's, widened by one zero input
             start = LSTMOptimizer.addingInputs(1, to: weights, layout: lstm.layout)
             lstm.inputs.localMean = true
         }
-        if globalRms && !lstm.inputs.globalRMS, let weights = start {  // likewise, the last input
+        if globalRms && !lstm.inputs.globalRMS, let weights = start {  // likewise, before the shared units
             start = LSTMOptimizer.addingInputs(1, to: weights, layout: lstm.layout)
             lstm.inputs.globalRMS = true
+        }
+        if let k = sharedUnits, lstm.inputs.sharedUnits == 0, let weights = start {  // the last inputs
+            start = LSTMOptimizer.addingInputs(k, to: weights, layout: lstm.layout)
+            lstm.inputs.sharedUnits = k
         }
         if lstm.inputs.highPass != nil && task.makeProblem(split: .training, index: 0).imageShape == nil {
             throw ValidationError("--high-pass needs image-shaped problems (the style task); the \(task.name) task's are not")

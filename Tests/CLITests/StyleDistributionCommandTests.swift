@@ -149,6 +149,18 @@ final class StyleDistributionCommandTests: CLITestCase {
         try checkHighPassOption("--global-rms", key: "globalRMS", name: "gr")
     }
 
+    /// `--shared-units K`: from a tiny model (widened by K zero-weight inputs), saved with the
+    /// model, which stylizes; K outside 1…hidden size is a usage error.
+    func testMetaTrainWithSharedUnits() throws {
+        let start = temp("su-0.lstm"), model = temp("su.lstm")
+        _ = try tinyMetaTrain([], output: start)
+        let text = try tinyMetaTrain(["--initial-model", start, "--shared-units", "2"], output: model)
+        XCTAssertTrue(text.contains("\"sharedUnits\" : 2"), "model header")
+        try assertStylizesCoarseToFine(model, output: temp("su.png"))
+        assertUsageError(try run(tinyTask + ["--shared-units", "0", "--output", temp("su-x.lstm")]),
+                         mentioning: "--shared-units takes 1 to")
+    }
+
     /// A tiny run with `flag` from a tiny high-pass model records `"key" : true`, and its model
     /// stylizes coarse to fine; `flag` without a high-pass is a usage error.
     func checkHighPassOption(_ flag: String, key: String, name: String, file: StaticString = #filePath,

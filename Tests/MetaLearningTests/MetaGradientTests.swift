@@ -173,6 +173,20 @@ final class MetaGradientTests: XCTestCase {
                                                              ImageShape(planes: 2, height: 1, width: 5)))
     }
 
+    /// Shared units (`InputFeatures.sharedUnits`): per-problem means of the top layer's first
+    /// hidden units as inputs of the next step, frozen like the other features in the
+    /// first-order meta-gradient (the reference records them with the inputs), with bounds.
+    func testMetaGradientMatchesFiniteDifferencesWithSharedUnits() throws {
+        let config = LSTMConfiguration(layers: 2, hiddenSize: 4,
+                                       inputs: InputFeatures(rmsInputs: true, momentumDecays: [0.9], sharedUnits: 2),
+                                       outputScale: 0.2)
+        let problems = [TestQuadratic(dimension: 5, seed: 32), TestQuadratic(dimension: 3, seed: 33, bounds: -0.2...0.3)]
+        let c = try check(config: config, problems: problems, warmup: 3, steps: 4, weightScale: 0.4)
+        XCTAssertEqual(c.analyticLoss, c.referenceLoss, accuracy: 1e-4 * abs(c.referenceLoss), "forward pass")
+        XCTAssertLessThan(c.relativeError, Self.tolerance)
+        XCTAssertLessThan(c.maxComponentError, Self.tolerance)
+    }
+
     /// The momentum read-out (a linear path from the momentum averages into Δ) on the θ path,
     /// with bounds (masks) and the log objective.
     func testMetaGradientMatchesFiniteDifferencesWithMomentumReadout() throws {

@@ -123,6 +123,20 @@ struct ReferenceLSTM {
         }
     }
 
+    /// x with the shared units' inputs appended (`InputFeatures.sharedUnits` K): for each
+    /// coordinate, the means over its problem (`offsets`) of the top layer's first K hidden
+    /// units in `s` (the state before the step).
+    func appendingSharedUnits(_ x: [[Double]], _ s: State, offsets o: [Int]) -> [[Double]] {
+        let K = config.inputs.sharedUnits
+        guard K > 0 else { return x }
+        var out = x
+        for p in 0..<(o.count - 1) {
+            let means = (0..<K).map { k in (o[p]..<o[p + 1]).map { s.h[L.layers - 1][$0][k] }.reduce(0, +) / Double(o[p + 1] - o[p]) }
+            for n in o[p]..<o[p + 1] { out[n] += means }
+        }
+        return out
+    }
+
     /// Δ for every coordinate from given input features (advances h, c).
     func step(_ x: [[Double]], _ s: inout State, _ w: [Double]) -> [Double] {
         let H = L.hidden
@@ -188,8 +202,9 @@ struct ReferenceRun {
             let r = (part.map { $0 * $0 }.reduce(0, +) / Double(part.count)).squareRoot()
             for n in o[k]..<o[k + 1] { rms[n] = r }
         }
-        return ref.features(seen, &s, localMean: ref.config.inputs.localMean ? boxMean(lumaChroma(g)) : nil,
-                            globalRMS: ref.config.inputs.globalRMS ? rms : nil)
+        let x = ref.features(seen, &s, localMean: ref.config.inputs.localMean ? boxMean(lumaChroma(g)) : nil,
+                             globalRMS: ref.config.inputs.globalRMS ? rms : nil)
+        return ref.appendingSharedUnits(x, s, offsets: o)
     }
 
     /// C·x (or Cᵀ·x) per pixel of each problem's [3, H, W] image with the luma/chroma basis (C's

@@ -27,12 +27,18 @@ import Numerics
 ///   problem's root mean square at this step, g'ₙ/RMS_p(g') clipped to ±`rmsClip` — how large a
 ///   coordinate's gradient is against the rest of its picture, which a coordinatewise optimizer
 ///   cannot otherwise know scale-invariantly (docs/TAIL.md §6). A constant of the gradient.
+/// - `sharedUnits` K adds K inputs after those: the means over each problem's coordinates of the
+///   top layer's first K hidden units after the previous step (0 at the first) — a delayed,
+///   one-way form of the paper's global averaging cells (section 3.2), so coordinates see what
+///   the rest of their problem's LSTM does. Treated as constants of the first-order meta-gradient
+///   (a stop-gradient: the units do not learn to be read).
 /// - `lumaChroma` (needs `highPass`; images of 3 planes): the optimizer works in a luminance /
 ///   chroma basis of each pixel's colour (`LumaChroma`, orthonormal): it reads C·g (then
 ///   filtered) and its output Δ' is applied as Cᵀ·Δ', so a pixel's brightness and its colour are
 ///   separate coordinates with their own state (docs/TAIL.md §6). No extra input.
 ///
-/// Feature order: the gradient's, the RMS pair, two per momentum decay, the local mean, then the global RMS. Per-coordinate
+/// Feature order: the gradient's, the RMS pair, two per momentum decay, the local mean, the global
+/// RMS, then the K shared units. Per-coordinate
 /// state order (`stateCount` rows): RMS m, RMS v, then one running average per decay.
 public struct InputFeatures: Codable, Equatable, Sendable {
     public enum Gradient: String, Codable, Sendable, CaseIterable {
@@ -56,6 +62,8 @@ public struct InputFeatures: Codable, Equatable, Sendable {
     public var lumaChroma: Bool
     /// Whether g'/RMS of the problem's g' is an input (false: the paper's setup).
     public var globalRMS: Bool
+    /// How many of the top layer's hidden units are shared as per-problem means (0: none, the paper's setup).
+    public var sharedUnits: Int
 
     /// g ↦ g + gain·B_radius(g) on each plane of an image-shaped θ (`BoxMean`). With a `ramp` of
     /// k steps the gain grows linearly from 0 at step 1 to `gain` at step k + 1
@@ -78,14 +86,15 @@ public struct InputFeatures: Codable, Equatable, Sendable {
 
     public init(gradient: Gradient = .logSign, p: Float = 10, rmsInputs: Bool = false,
                 rmsDecay: Float = 0.95, rmsClip: Float = 5, momentumDecays: [Float] = [], highPass: HighPass? = nil,
-                localMean: Bool = false, lumaChroma: Bool = false, globalRMS: Bool = false) {
+                localMean: Bool = false, lumaChroma: Bool = false, globalRMS: Bool = false,
+                sharedUnits: Int = 0) {
         self.gradient = gradient; self.p = p; self.rmsInputs = rmsInputs
         self.rmsDecay = rmsDecay; self.rmsClip = rmsClip; self.momentumDecays = momentumDecays
         self.highPass = highPass; self.localMean = localMean; self.lumaChroma = lumaChroma
-        self.globalRMS = globalRMS
+        self.globalRMS = globalRMS; self.sharedUnits = sharedUnits
     }
 
-    enum CodingKeys: String, CodingKey { case gradient, p, rmsInputs, rmsDecay, rmsClip, momentumDecays, highPass, localMean, lumaChroma, globalRMS }
+    enum CodingKeys: String, CodingKey { case gradient, p, rmsInputs, rmsDecay, rmsClip, momentumDecays, highPass, localMean, lumaChroma, globalRMS, sharedUnits }
 
     /// Files written before momentum inputs (or the high-pass, the local mean, the luma/chroma
     /// basis, the global RMS) existed have no such key.
@@ -101,6 +110,7 @@ public struct InputFeatures: Codable, Equatable, Sendable {
         localMean = try c.decodeIfPresent(Bool.self, forKey: .localMean) ?? false
         lumaChroma = try c.decodeIfPresent(Bool.self, forKey: .lumaChroma) ?? false
         globalRMS = try c.decodeIfPresent(Bool.self, forKey: .globalRMS) ?? false
+        sharedUnits = try c.decodeIfPresent(Int.self, forKey: .sharedUnits) ?? 0
     }
 
     /// Writes `momentumDecays`, `highPass`, `localMean`, `lumaChroma` and `globalRMS` only when set,
@@ -115,6 +125,7 @@ public struct InputFeatures: Codable, Equatable, Sendable {
         if localMean { try c.encode(localMean, forKey: .localMean) }
         if lumaChroma { try c.encode(lumaChroma, forKey: .lumaChroma) }
         if globalRMS { try c.encode(globalRMS, forKey: .globalRMS) }
+        if sharedUnits > 0 { try c.encode(sharedUnits, forKey: .sharedUnits) }
     }
 
     /// Whether every setting is usable (p > 0, decays in (0, 1), at most 8 of them; a high-pass
@@ -124,7 +135,7 @@ public struct InputFeatures: Codable, Equatable, Sendable {
         p.isFinite && p > 0 && rmsDecay > 0 && rmsDecay < 1 && rmsClip > 0 && momentumDecays.count <= 8
             && momentumDecays.allSatisfy { $0 > 0 && $0 < 1 } && (highPass?.isValid ?? true)
             && (!localMean || (highPass != nil && rmsInputs)) && (!lumaChroma || highPass != nil)
-            && (!globalRMS || highPass != nil)
+            && (!globalRMS || highPass != nil) && sharedUnits >= 0 && sharedUnits <= 64
     }
 
     /// The paper's preprocessing: (log|∇|/10, sign ∇) with the small-gradient branch.
@@ -133,6 +144,7 @@ public struct InputFeatures: Codable, Equatable, Sendable {
     /// The number of LSTM inputs per coordinate.
     public var count: Int {
         (gradient == .logSign ? 2 : 1) + (rmsInputs ? 2 : 0) + 2 * momentumDecays.count + (localMean ? 1 : 0) + (globalRMS ? 1 : 0)
+            + sharedUnits
     }
 
     /// The number of per-coordinate state values (running averages) the features keep.
@@ -147,6 +159,7 @@ public struct InputFeatures: Codable, Equatable, Sendable {
         if localMean { s += "+local-mean" }
         if lumaChroma { s += "+luma-chroma" }
         if globalRMS { s += "+global-rms" }
+        if sharedUnits > 0 { s += "+shared(\(sharedUnits))" }
         return s
     }
 }
@@ -172,13 +185,22 @@ func preprocessGradient(
     _ f: InputFeatures, gradient: UnsafePointer<Float>, scale: Float,
     x: UnsafeMutablePointer<Float>, stride: Int,
     state: UnsafeMutablePointer<Float>?, stateStride: Int? = nil, step: Int,
-    range: Range<Int>, localMean: UnsafePointer<Float>? = nil, globalRMS: UnsafePointer<Float>? = nil
+    range: Range<Int>, localMean: UnsafePointer<Float>? = nil, globalRMS: UnsafePointer<Float>? = nil,
+    shared: UnsafePointer<Float>? = nil
 ) {
     precondition(f.stateCount == 0 || state != nil, "preprocessGradient: the features need state")
     precondition(!f.localMean || localMean != nil, "preprocessGradient: the local-mean input needs the local mean")
     precondition(!f.globalRMS || globalRMS != nil, "preprocessGradient: the global-RMS input needs the problems' RMS")
-    if f.globalRMS, let globalRMS {  // the last input: g/RMS of the problem's gradient (the scale cancels)
-        let xr = x + (f.count - 1) * stride, clip = f.rmsClip
+    precondition(f.sharedUnits == 0 || shared != nil, "preprocessGradient: the shared units need their means")
+    if f.sharedUnits > 0, let shared {  // the last K inputs: K rows of stateStride (N) values
+        let rows = stateStride ?? stride
+        for k in 0..<f.sharedUnits {
+            let xk = x + (f.count - f.sharedUnits + k) * stride, sk = shared + k * rows
+            for n in range { xk[n] = sk[n] }
+        }
+    }
+    if f.globalRMS, let globalRMS {  // before the shared units: g/RMS of the problem's gradient (the scale cancels)
+        let xr = x + (f.count - 1 - f.sharedUnits) * stride, clip = f.rmsClip
         for n in range {
             let a = gradient[n] / (globalRMS[n] + 1e-30)
             xr[n] = a > clip ? clip : (a < -clip ? -clip : a)
@@ -225,7 +247,7 @@ func preprocessGradient(
             xm[n] = b > clip ? clip : (b < -clip ? -clip : b)
         }
         if f.localMean, let localMean {  // after the momenta: B(g)/RMS, with this step's RMS
-            let xl = x + (f.count - 1 - (f.globalRMS ? 1 : 0)) * stride
+            let xl = x + (f.count - 1 - (f.globalRMS ? 1 : 0) - f.sharedUnits) * stride
             for n in range {
                 let inv = 1 / ((v[n] * invCorrection).squareRoot() + 1e-30)
                 let a = scale * localMean[n] * inv

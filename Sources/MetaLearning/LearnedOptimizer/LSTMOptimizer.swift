@@ -36,7 +36,7 @@ public struct LSTMConfiguration: Codable, Equatable, Sendable {
     /// input features, which it can for the stateless ones (the paper's log-sign, raw) but not
     /// for running averages (RMS or momentum inputs, and the momentum read-out that needs them)
     /// nor through the high-pass (it mixes neighbouring coordinates).
-    public var allowsSecondOrder: Bool { inputs.stateCount == 0 && inputs.highPass == nil }
+    public var allowsSecondOrder: Bool { inputs.stateCount == 0 && inputs.highPass == nil && inputs.sharedUnits == 0 }
 
     public var layout: LSTMLayout {
         LSTMLayout(inputs: inputs.count, hidden: hiddenSize, layers: layers, momentumReadouts: momentumReadoutCount)
@@ -45,6 +45,7 @@ public struct LSTMConfiguration: Codable, Equatable, Sendable {
     /// Whether a decoded configuration is usable (files are checked with this before use).
     public var isValid: Bool {
         layers >= 1 && hiddenSize >= 1 && layers <= 16 && hiddenSize <= 4096 && outputScale.isFinite && inputs.isValid
+            && inputs.sharedUnits <= hiddenSize
             && momentumReadoutScale.isFinite && momentumReadoutScale >= 0
             && (momentumReadoutScale == 0 || !inputs.momentumDecays.isEmpty)
     }
@@ -189,6 +190,8 @@ public struct LSTMOptimizer: Optimizer {
         let gradient = state.highPass?.filtered(gradient, step: state.step + 1) ?? gradient
         let localMean = state.highPass?.localMean  // read only by a configuration with the local-mean input
         let globalRMS = state.highPass?.globalRMS  // and by one with the global-RMS input
+        state.shareUnits()
+        let shared = state.shared.map { UnsafePointer($0.data) }
         state.step += 1
         let N = state.count, step = state.step, featureState = state.featureState?.data
         let configuration = self.configuration, tileCount = LSTMFusedStep.tileCount(N)
@@ -204,7 +207,7 @@ public struct LSTMOptimizer: Optimizer {
                 LSTMFusedStep.step(configuration, weights: w, packed: packed, count: N,
                                    tiles: evenRange(chunk, of: parts, count: tileCount), gradient: gradient,
                                    gradientScale: gradientScale, featureState: featureState, featureStep: step,
-                                   localMean: localMean, globalRMS: globalRMS, state: tiles, delta: delta, scratch: scratch + chunk * scratchCount)
+                                   localMean: localMean, globalRMS: globalRMS, shared: shared, state: tiles, delta: delta, scratch: scratch + chunk * scratchCount)
             }
         }
         state.highPass?.toImageBasis(delta)
@@ -283,6 +286,10 @@ public final class LSTMOptimizerState: ResamplableOptimizerState {
     /// With a high-pass configuration: the filter over the segments' images (it holds the
     /// filtered gradient the step reads).
     let highPass: GradientHighPass?
+    /// With shared units (`InputFeatures.sharedUnits` K): K × count, each coordinate's problem's
+    /// means of the top layer's first K hidden units (`shareUnits`); the segments' offsets.
+    let shared: Tensor?
+    let offsets: [Int]
 
     init(configuration: LSTMConfiguration, segments: [Int], imageShapes: [ImageShape?]?) {
         let count = segments.reduce(0, +)
@@ -299,6 +306,8 @@ public final class LSTMOptimizerState: ResamplableOptimizerState {
         }
         self.configuration = configuration
         self.count = count
+        offsets = segments.reduce(into: [0]) { $0.append($0.last! + $1) }
+        shared = configuration.inputs.sharedUnits > 0 ? Tensor(shape: [configuration.inputs.sharedUnits, count]) : nil
         let L = configuration.layout
         tiles = Tensor(shape: [LSTMFusedStep.tileCount(count), LSTMFusedStep.tileFloats(L)])
         let k = configuration.inputs.stateCount
@@ -306,6 +315,22 @@ public final class LSTMOptimizerState: ResamplableOptimizerState {
         packed = Tensor(shape: [LSTMFusedStep.packedCount(L)])
         scratch = Tensor(shape: [max(1, defaultChunks), LSTMFusedStep.scratchCount(L)])
         // Tensors start zeroed: this is the state `reset` makes (no second pass over the tiles).
+    }
+
+    /// `shared` ← per segment, the means of the top layer's first K hidden units over its
+    /// coordinates (the state as the last step left it; zeros before the first).
+    func shareUnits() {
+        guard let shared else { return }
+        let L = configuration.layout, T = LSTMFusedStep.tile, S = LSTMFusedStep.tileFloats(L), h = tiles.data
+        for k in 0..<configuration.inputs.sharedUnits {
+            let row = LSTMFusedStep.row(L, layer: L.layers - 1, cell: false, unit: k), out = shared.data + k * count
+            for s in 0..<(offsets.count - 1) {
+                let lo = offsets[s], hi = offsets[s + 1]
+                var sum: Double = 0
+                for n in lo..<hi { sum += Double(h[(n / T) * S + row + n % T]) }
+                (out + lo).update(repeating: Float(sum / Double(max(1, hi - lo))), count: hi - lo)
+            }
+        }
     }
 
     /// Back to t = 0: zero hidden and cell states and moments.

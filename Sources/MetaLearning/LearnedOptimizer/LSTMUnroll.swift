@@ -68,6 +68,9 @@ final class LSTMUnroll {
         let delta: Tensor
         /// The input features' running averages (`inputs.stateCount` × N), if any.
         let featureState: Tensor?
+        /// With shared units: K × N, the per-problem means of the top layer's first K hidden units
+        /// before the current step (`shareUnits`).
+        let shared: Tensor?
         /// Per step, the momentum read-out's m̂ (K × N; empty without the read-out).
         let momentumRecords: [Tensor]
         let dh: [Tensor], dc: [Tensor], dz: Tensor, adjoint: Tensor
@@ -91,6 +94,7 @@ final class LSTMUnroll {
             delta = Tensor(shape: [N])
             let k = configuration.inputs.stateCount
             featureState = k > 0 ? Tensor(shape: [k, N]) : nil
+            shared = configuration.inputs.sharedUnits > 0 ? Tensor(shape: [configuration.inputs.sharedUnits, N]) : nil
             let readouts = configuration.momentumReadoutCount
             momentumRecords = readouts > 0 ? (0..<T).map { _ in Tensor(shape: [readouts, N]) } : []
             dh = (0..<L.layers).map { _ in Tensor(shape: [H, N]) }
@@ -101,6 +105,22 @@ final class LSTMUnroll {
             gradientAdjoint = secondOrder ? Tensor(shape: [N]) : nil
             for l in 0..<L.layers {
                 for slot in xh[l] { (slot.data + (L.columns(layer: l) - 1) * N).update(repeating: 1, count: N) }
+            }
+        }
+
+        /// `shared` ← the per-problem means of the top layer's first K hidden units that step t
+        /// reads (its recorded input h, the state after step t − 1).
+        func shareUnits(step t: Int, _ L: LSTMLayout) {
+            guard let shared else { return }
+            let N = count, top = L.layers - 1, h = xh[top][t].data + L.inputSize(layer: top) * N
+            for k in 0..<(shared.count / N) {
+                let row = h + k * N, out = shared.data + k * N
+                for p in 0..<(problemOffsets.count - 1) {
+                    let lo = problemOffsets[p], hi = problemOffsets[p + 1]
+                    var sum: Double = 0
+                    for n in lo..<hi { sum += Double(row[n]) }
+                    (out + lo).update(repeating: Float(sum / Double(max(1, hi - lo))), count: hi - lo)
+                }
             }
         }
 
@@ -325,6 +345,8 @@ final class LSTMUnroll {
                 let grad = highPass?.filtered(lane.grads[t].data, step: step) ?? UnsafePointer(lane.grads[t].data)
                 let localMean = highPass?.localMean  // read only by a configuration with the local-mean input
                 let globalRMS = highPass?.globalRMS  // and by one with the global-RMS input
+                lane.shareUnits(step: t, configuration.layout)
+                let shared = lane.shared.map { UnsafePointer($0.data) }
                 let state = lane.featureState?.data, d = lane.delta.data
                 let record = lane.momentumRecords.isEmpty ? nil : lane.momentumRecords[t].data
                 lane.buffers(step: t, into: buffers)
@@ -332,7 +354,7 @@ final class LSTMUnroll {
                 lane.blocks.forEach { _, r in
                     LSTMCell.step(configuration, weights: w, count: N, range: r,
                                   gradient: grad, gradientScale: 1, featureState: state, featureStep: step,
-                                  localMean: localMean, globalRMS: globalRMS, buffers: buffers, delta: d, momentumRecord: record)
+                                  localMean: localMean, globalRMS: globalRMS, shared: shared, buffers: buffers, delta: d, momentumRecord: record)
                 }
                 fromLane(g, from: d, problems: P, into: delta.data)
             }
