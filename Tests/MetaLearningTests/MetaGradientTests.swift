@@ -21,6 +21,15 @@ final class MetaGradientTests: XCTestCase {
         var analyticLoss: Double, referenceLoss: Double
     }
 
+    /// The forward pass agrees with the reference, and the meta-gradient with finite differences
+    /// (relative and largest-component error below `tolerance`).
+    func assertAgrees(_ c: Check, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(c.analyticLoss, c.referenceLoss, accuracy: 1e-4 * abs(c.referenceLoss), "forward pass",
+                       file: file, line: line)
+        XCTAssertLessThan(c.relativeError, Self.tolerance, file: file, line: line)
+        XCTAssertLessThan(c.maxComponentError, Self.tolerance, file: file, line: line)
+    }
+
     func check(config: LSTMConfiguration, problems: [TestQuadratic], warmup: Int, steps: Int,
                weightScale: Double, fault: LSTMUnroll.Fault = .none, objective: MetaObjective = .sum,
                weighting: StepWeighting = .uniform, secondOrderSteps: Int = 0,
@@ -83,9 +92,7 @@ final class MetaGradientTests: XCTestCase {
     func testMetaGradientMatchesFiniteDifferences() throws {
         let (config, problems) = paperSetup()
         let c = try check(config: config, problems: problems, warmup: 3, steps: 5, weightScale: 0.5)
-        XCTAssertEqual(c.analyticLoss, c.referenceLoss, accuracy: 1e-4 * abs(c.referenceLoss), "forward pass")
-        XCTAssertLessThan(c.relativeError, Self.tolerance)
-        XCTAssertLessThan(c.maxComponentError, Self.tolerance)
+        assertAgrees(c)
     }
 
     func testMetaGradientMatchesFiniteDifferencesRawAndRMSInputsThreeLayers() throws {
@@ -93,9 +100,7 @@ final class MetaGradientTests: XCTestCase {
                                        outputScale: 0.2)
         let problems = [TestQuadratic(dimension: 3, seed: 4), TestQuadratic(dimension: 2, seed: 5, bounds: -0.2...0.3)]
         let c = try check(config: config, problems: problems, warmup: 2, steps: 4, weightScale: 0.4)
-        XCTAssertEqual(c.analyticLoss, c.referenceLoss, accuracy: 1e-4 * abs(c.referenceLoss), "forward pass")
-        XCTAssertLessThan(c.relativeError, Self.tolerance)
-        XCTAssertLessThan(c.maxComponentError, Self.tolerance)
+        assertAgrees(c)
     }
 
     /// Momentum inputs at two decays (constants for the first-order meta-gradient, like the
@@ -105,9 +110,7 @@ final class MetaGradientTests: XCTestCase {
                                        inputs: InputFeatures(rmsInputs: true, momentumDecays: [0.5, 0.9]), outputScale: 0.2)
         let problems = [TestQuadratic(dimension: 3, seed: 14), TestQuadratic(dimension: 2, seed: 15, bounds: -0.2...0.3)]
         let c = try check(config: config, problems: problems, warmup: 3, steps: 4, weightScale: 0.4)
-        XCTAssertEqual(c.analyticLoss, c.referenceLoss, accuracy: 1e-4 * abs(c.referenceLoss), "forward pass")
-        XCTAssertLessThan(c.relativeError, Self.tolerance)
-        XCTAssertLessThan(c.maxComponentError, Self.tolerance)
+        assertAgrees(c)
     }
 
     /// The high-pass input (the features see g + a·B_r(g) per plane of each problem's image):
@@ -129,9 +132,7 @@ final class MetaGradientTests: XCTestCase {
         a.shape = shapes.0
         b.shape = shapes.1
         let c = try check(config: config, problems: [a, b], warmup: 3, steps: 4, weightScale: 0.4)
-        XCTAssertEqual(c.analyticLoss, c.referenceLoss, accuracy: 1e-4 * abs(c.referenceLoss), "forward pass")
-        XCTAssertLessThan(c.relativeError, Self.tolerance)
-        XCTAssertLessThan(c.maxComponentError, Self.tolerance)
+        assertAgrees(c)
     }
 
     /// The local-mean input (B_r(g)/RMS, `InputFeatures.localMean`) on top of the high-pass.
@@ -182,9 +183,7 @@ final class MetaGradientTests: XCTestCase {
                                        outputScale: 0.2)
         let problems = [TestQuadratic(dimension: 5, seed: 32), TestQuadratic(dimension: 3, seed: 33, bounds: -0.2...0.3)]
         let c = try check(config: config, problems: problems, warmup: 3, steps: 4, weightScale: 0.4)
-        XCTAssertEqual(c.analyticLoss, c.referenceLoss, accuracy: 1e-4 * abs(c.referenceLoss), "forward pass")
-        XCTAssertLessThan(c.relativeError, Self.tolerance)
-        XCTAssertLessThan(c.maxComponentError, Self.tolerance)
+        assertAgrees(c)
     }
 
     /// The momentum read-out (a linear path from the momentum averages into Δ) on the θ path,
@@ -196,9 +195,7 @@ final class MetaGradientTests: XCTestCase {
         let problems = [TestQuadratic(dimension: 3, seed: 16), TestQuadratic(dimension: 2, seed: 17, bounds: -0.2...0.3)]
         for objective in MetaObjective.allCases {
             let c = try check(config: config, problems: problems, warmup: 3, steps: 4, weightScale: 0.4, objective: objective)
-            XCTAssertEqual(c.analyticLoss, c.referenceLoss, accuracy: 1e-4 * abs(c.referenceLoss), "forward pass")
-            XCTAssertLessThan(c.relativeError, Self.tolerance)
-            XCTAssertLessThan(c.maxComponentError, Self.tolerance)
+            assertAgrees(c)
         }
     }
 
@@ -207,9 +204,7 @@ final class MetaGradientTests: XCTestCase {
     func testLogObjectiveMetaGradientMatchesFiniteDifferences() throws {
         let (config, problems) = paperSetup()
         let c = try check(config: config, problems: problems, warmup: 3, steps: 5, weightScale: 0.5, objective: .log)
-        XCTAssertEqual(c.analyticLoss, c.referenceLoss, accuracy: 1e-4 * abs(c.referenceLoss), "forward pass")
-        XCTAssertLessThan(c.relativeError, Self.tolerance)
-        XCTAssertLessThan(c.maxComponentError, Self.tolerance)
+        assertAgrees(c)
     }
 
     /// Early step weights w_t = 1 + 8/t, alone and with late weights: the unroll starts at the
@@ -219,9 +214,7 @@ final class MetaGradientTests: XCTestCase {
         for (objective, exponent) in [(MetaObjective.log, 0.0), (.sum, 1.0)] {
             let c = try check(config: config, problems: problems, warmup: 0, steps: 5, weightScale: 0.5, objective: objective,
                               weighting: StepWeighting(exponent: exponent, horizon: 10, early: 8))
-            XCTAssertEqual(c.analyticLoss, c.referenceLoss, accuracy: 1e-4 * abs(c.referenceLoss), "forward pass")
-            XCTAssertLessThan(c.relativeError, Self.tolerance)
-            XCTAssertLessThan(c.maxComponentError, Self.tolerance)
+            assertAgrees(c)
         }
     }
 
@@ -232,9 +225,7 @@ final class MetaGradientTests: XCTestCase {
         for objective in MetaObjective.allCases {
             let c = try check(config: config, problems: problems, warmup: 3, steps: 5, weightScale: 0.5, objective: objective,
                               weighting: StepWeighting(exponent: 2, horizon: 10))
-            XCTAssertEqual(c.analyticLoss, c.referenceLoss, accuracy: 1e-4 * abs(c.referenceLoss), "forward pass")
-            XCTAssertLessThan(c.relativeError, Self.tolerance)
-            XCTAssertLessThan(c.maxComponentError, Self.tolerance)
+            assertAgrees(c)
         }
     }
 
