@@ -90,12 +90,8 @@ final class GradientHighPass {
             }
         }
         if let segmentRMS {
-            for k in shapes.indices {
-                let lo = offsets[k], hi = offsets[k + 1]
-                var sum: Double = 0
-                for j in lo..<hi { sum += Double(out[j]) * Double(out[j]) }
-                let rms = Float((sum / Double(max(1, hi - lo))).squareRoot())
-                (segmentRMS.data + lo).update(repeating: rms, count: hi - lo)
+            broadcastSegmentMeans(offsets: offsets, into: segmentRMS.data, finish: { $0.squareRoot() }) {
+                Double(out[$0]) * Double(out[$0])
             }
         }
         return UnsafePointer(out)

@@ -147,6 +147,10 @@ public struct InputFeatures: Codable, Equatable, Sendable {
             + sharedUnits
     }
 
+    /// The index of the first input after the gradient, RMS and momentum features: the local
+    /// mean's, then the global RMS's, then the shared units' (as many as there are).
+    var extraInputsStart: Int { count - (localMean ? 1 : 0) - (globalRMS ? 1 : 0) - sharedUnits }
+
     /// The number of per-coordinate state values (running averages) the features keep.
     public var stateCount: Int { (rmsInputs ? 2 : 0) + momentumDecays.count }
 
@@ -195,12 +199,12 @@ func preprocessGradient(
     if f.sharedUnits > 0, let shared {  // the last K inputs: K rows of stateStride (N) values
         let rows = stateStride ?? stride
         for k in 0..<f.sharedUnits {
-            let xk = x + (f.count - f.sharedUnits + k) * stride, sk = shared + k * rows
+            let xk = x + (f.count - f.sharedUnits + k) * stride, sk = shared + k * rows  // the last K
             for n in range { xk[n] = sk[n] }
         }
     }
     if f.globalRMS, let globalRMS {  // before the shared units: g/RMS of the problem's gradient (the scale cancels)
-        let xr = x + (f.count - 1 - f.sharedUnits) * stride, clip = f.rmsClip
+        let xr = x + (f.extraInputsStart + (f.localMean ? 1 : 0)) * stride, clip = f.rmsClip
         for n in range {
             let a = gradient[n] / (globalRMS[n] + 1e-30)
             xr[n] = a > clip ? clip : (a < -clip ? -clip : a)
@@ -247,7 +251,7 @@ func preprocessGradient(
             xm[n] = b > clip ? clip : (b < -clip ? -clip : b)
         }
         if f.localMean, let localMean {  // after the momenta: B(g)/RMS, with this step's RMS
-            let xl = x + (f.count - 1 - (f.globalRMS ? 1 : 0) - f.sharedUnits) * stride
+            let xl = x + f.extraInputsStart * stride
             for n in range {
                 let inv = 1 / ((v[n] * invCorrection).squareRoot() + 1e-30)
                 let a = scale * localMean[n] * inv

@@ -323,13 +323,8 @@ public final class LSTMOptimizerState: ResamplableOptimizerState {
         guard let shared else { return }
         let L = configuration.layout, T = LSTMFusedStep.tile, S = LSTMFusedStep.tileFloats(L), h = tiles.data
         for k in 0..<configuration.inputs.sharedUnits {
-            let row = LSTMFusedStep.row(L, layer: L.layers - 1, cell: false, unit: k), out = shared.data + k * count
-            for s in 0..<(offsets.count - 1) {
-                let lo = offsets[s], hi = offsets[s + 1]
-                var sum: Double = 0
-                for n in lo..<hi { sum += Double(h[(n / T) * S + row + n % T]) }
-                (out + lo).update(repeating: Float(sum / Double(max(1, hi - lo))), count: hi - lo)
-            }
+            let row = LSTMFusedStep.row(L, layer: L.layers - 1, cell: false, unit: k)
+            broadcastSegmentMeans(offsets: offsets, into: shared.data + k * count) { Double(h[($0 / T) * S + row + $0 % T]) }
         }
     }
 

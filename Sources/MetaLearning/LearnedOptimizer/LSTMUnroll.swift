@@ -110,17 +110,12 @@ final class LSTMUnroll {
 
         /// `shared` ← the per-problem means of the top layer's first K hidden units that step t
         /// reads (its recorded input h, the state after step t − 1).
-        func shareUnits(step t: Int, _ L: LSTMLayout) {
+        func shareUnits(step t: Int, _ c: LSTMConfiguration) {
             guard let shared else { return }
-            let N = count, top = L.layers - 1, h = xh[top][t].data + L.inputSize(layer: top) * N
-            for k in 0..<(shared.count / N) {
-                let row = h + k * N, out = shared.data + k * N
-                for p in 0..<(problemOffsets.count - 1) {
-                    let lo = problemOffsets[p], hi = problemOffsets[p + 1]
-                    var sum: Double = 0
-                    for n in lo..<hi { sum += Double(row[n]) }
-                    (out + lo).update(repeating: Float(sum / Double(max(1, hi - lo))), count: hi - lo)
-                }
+            let L = c.layout, N = count, top = L.layers - 1, h = xh[top][t].data + L.inputSize(layer: top) * N
+            for k in 0..<c.inputs.sharedUnits {
+                let row = h + k * N
+                broadcastSegmentMeans(offsets: problemOffsets, into: shared.data + k * N) { Double(row[$0]) }
             }
         }
 
@@ -345,7 +340,7 @@ final class LSTMUnroll {
                 let grad = highPass?.filtered(lane.grads[t].data, step: step) ?? UnsafePointer(lane.grads[t].data)
                 let localMean = highPass?.localMean  // read only by a configuration with the local-mean input
                 let globalRMS = highPass?.globalRMS  // and by one with the global-RMS input
-                lane.shareUnits(step: t, configuration.layout)
+                lane.shareUnits(step: t, configuration)
                 let shared = lane.shared.map { UnsafePointer($0.data) }
                 let state = lane.featureState?.data, d = lane.delta.data
                 let record = lane.momentumRecords.isEmpty ? nil : lane.momentumRecords[t].data
