@@ -120,6 +120,130 @@ struct FilteredAdam: Optimizer {
     }
 }
 
+
+/// ADAM on a multi-scale parameterization: θ = Σ_l w_l·U_l(c_l), with U_l the nearest-neighbour
+/// upsampling of a coarse image c_l of side ⌈s/2^l⌉ (l = 0…L, w_l = decay^l). ADAM runs on every
+/// coefficient of every level (the gradient of c_l is w_l·U_lᵀ·g, a block sum), and the picture
+/// moves by Σ_l w_l·U_l(Δc_l).
+struct Pyramid {
+    var levels: Int
+    var decay: Float
+    /// Per segment [3, s, s]: the extended coordinate count Σ_l 3·⌈s/2^l⌉².
+    func extended(_ segment: Int) -> Int {
+        let s = Int(Double(segment / 3).squareRoot().rounded())
+        return (0...levels).reduce(0) { $0 + 3 * sq((s + (1 << $1) - 1) >> $1) }
+    }
+    func sq(_ x: Int) -> Int { x * x }
+    /// e = analysis of g (forward) or g = synthesis of e (backward), over all segments.
+    func apply(_ g: UnsafeMutablePointer<Float>, _ e: UnsafeMutablePointer<Float>, segments: [Int], analysis: Bool) {
+        var go = 0, eo = 0
+        for segment in segments {
+            let s = Int(Double(segment / 3).squareRoot().rounded())
+            if !analysis { for i in 0..<segment { g[go + i] = 0 } }
+            var lo = eo
+            for l in 0...levels {
+                let sl = (s + (1 << l) - 1) >> l
+                let w = pow(decay, Float(l))
+                if analysis { for i in 0..<(3 * sl * sl) { e[lo + i] = 0 } }
+                for p in 0..<3 {
+                    for y in 0..<s {
+                        for x in 0..<s {
+                            let gi = go + (p * s + y) * s + x
+                            let ei = lo + (p * sl + (y >> l)) * sl + (x >> l)
+                            if analysis { e[ei] += w * g[gi] } else { g[gi] += w * e[ei] }
+                        }
+                    }
+                }
+                lo += 3 * sl * sl
+            }
+            go += segment; eo += extended(segment)
+        }
+    }
+}
+
+final class PyramidAdamState: OptimizerState {
+    let count: Int
+    var step = 0
+    let segments: [Int]
+    let extended: [Int]
+    var m: [Float], v: [Float], e: [Float], g: [Float]
+    init(segments: [Int], pyramid: Pyramid) {
+        self.segments = segments
+        count = segments.reduce(0, +)
+        extended = segments.map(pyramid.extended)
+        let n = extended.reduce(0, +)
+        m = .init(repeating: 0, count: n); v = m; e = m; g = .init(repeating: 0, count: count)
+    }
+}
+
+struct PyramidAdam: Optimizer {
+    var learningRate: Float
+    var pyramid: Pyramid
+    var chroma: Float? = nil
+    var name: String { "adam" }
+    func makeState(count: Int) -> PyramidAdamState { makeState(segments: [count]) }
+    func makeState(segments: [Int]) -> PyramidAdamState { PyramidAdamState(segments: segments, pyramid: pyramid) }
+    func update(gradient: UnsafePointer<Float>, delta: UnsafeMutablePointer<Float>, state: PyramidAdamState) {
+        state.step += 1
+        let n = state.count
+        state.g.withUnsafeMutableBufferPointer { gb in
+            state.e.withUnsafeMutableBufferPointer { eb in
+                let g = gb.baseAddress!, e = eb.baseAddress!
+                g.update(from: gradient, count: n)
+                if chroma != nil { FilteredAdam.rotate(g, segments: state.segments, forward: true) }
+                pyramid.apply(g, e, segments: state.segments, analysis: true)
+                let t = Double(state.step)
+                let c1 = Float(1 - pow(0.9, t)), c2 = Float(1 - pow(0.999, t))
+                for i in 0..<eb.count {
+                    let x = e[i]
+                    state.m[i] = 0.9 * state.m[i] + 0.1 * x
+                    state.v[i] = 0.999 * state.v[i] + 0.001 * x * x
+                    e[i] = -learningRate / c1 * state.m[i] / ((state.v[i] / c2).squareRoot() + 1e-8)
+                }
+                pyramid.apply(delta, e, segments: state.segments, analysis: false)
+                if let chroma { FilteredAdam.rotate(delta, segments: state.segments, forward: false, chroma: chroma) }
+            }
+        }
+    }
+}
+
+/// The learned optimizer run on the pyramid's coefficients (each level a [3, s_l, s_l] image).
+final class PyramidLSTMState: OptimizerState {
+    let inner: LSTMOptimizerState
+    let outer: PyramidAdamState
+    var count: Int { outer.count }
+    var step: Int { inner.step }
+    init(inner: LSTMOptimizerState, outer: PyramidAdamState) { self.inner = inner; self.outer = outer }
+}
+
+struct PyramidLSTM: Optimizer {
+    let lstm: LSTMOptimizer
+    var pyramid: Pyramid
+    var chroma: Float? = nil
+    var name: String { "lstm" }
+    func makeState(count: Int) -> PyramidLSTMState { makeState(segments: [count]) }
+    func makeState(segments: [Int]) -> PyramidLSTMState {
+        let outer = PyramidAdamState(segments: segments, pyramid: pyramid)
+        return PyramidLSTMState(inner: lstm.makeState(segments: outer.extended), outer: outer)
+    }
+    func update(gradient: UnsafePointer<Float>, delta: UnsafeMutablePointer<Float>, state: PyramidLSTMState) {
+        let o = state.outer, n = o.count
+        o.g.withUnsafeMutableBufferPointer { gb in
+            o.e.withUnsafeMutableBufferPointer { eb in
+                let g = gb.baseAddress!, e = eb.baseAddress!
+                g.update(from: gradient, count: n)
+                if chroma != nil { FilteredAdam.rotate(g, segments: o.segments, forward: true) }
+                pyramid.apply(g, e, segments: o.segments, analysis: true)
+                o.m.withUnsafeMutableBufferPointer { step in
+                    lstm.update(gradient: UnsafePointer(e), delta: step.baseAddress!, state: state.inner)
+                    pyramid.apply(delta, step.baseAddress!, segments: o.segments, analysis: false)
+                }
+                if let chroma { FilteredAdam.rotate(delta, segments: o.segments, forward: false, chroma: chroma) }
+            }
+        }
+    }
+}
+
 /// The learned optimizer (a model file's LSTM, unchanged) run on the filtered gradient.
 final class FilteredLSTMState: OptimizerState {
     let inner: LSTMOptimizerState
@@ -143,6 +267,112 @@ struct FilteredLSTM: Optimizer {
     }
 }
 
+
+// Oracle mode: `high-pass-adam oracle <size> <problems> <model>`: how much a per-step global step
+// scale (greedy, by trying α ∈ {0.5, 0.71, 1, 1.41, 2} on the true loss) and L-BFGS's curvature
+// would buy, on the same problems as the filter probe.
+func oracleRun<O: Optimizer>(_ optimizer: O, problem: any Problem, steps: Int, scales: [Float]) -> [Double] {
+    let n = problem.parameterCount
+    var theta = problem.initialParameters()
+    var g = [Float](repeating: 0, count: n), d = [Float](repeating: 0, count: n), trial = theta
+    let state = optimizer.makeState(segments: [n], imageShapes: [problem.imageShape])
+    let s = problem.lossScale
+    var curve = [Double(problem.lossAndGradient(at: theta, gradient: &g))]
+    for _ in 0..<steps {
+        for i in 0..<n { g[i] *= s }
+        g.withUnsafeBufferPointer { gb in d.withUnsafeMutableBufferPointer { optimizer.update(gradient: gb.baseAddress!, delta: $0.baseAddress!, state: state) } }
+        var best: (Float, [Float])? = nil
+        var scratch = g
+        for a in scales {
+            for i in 0..<n { trial[i] = theta[i] + a * d[i]; if let b = problem.bounds { trial[i] = min(max(trial[i], b.lowerBound), b.upperBound) } }
+            let f = scales.count == 1 ? 0 : problem.lossAndGradient(at: trial, gradient: &scratch)
+            if best == nil || f < best!.0 { best = (f, trial) }
+        }
+        theta = best!.1
+        curve.append(Double(problem.lossAndGradient(at: theta, gradient: &g)))
+    }
+    return curve
+}
+
+/// L-BFGS (memory 10) with a backtracking (Armijo) line search from step 1 (the first direction
+/// scaled to a 0.05 max-norm move), the box handled by clamping the trial point; every loss and
+/// gradient evaluation counts as a step (the curve holds the best loss after each evaluation).
+func lbfgs(problem: any Problem, evaluations: Int, clamp: Bool = true, firstMove: Float = 0.05) -> [Double] {
+    let n = problem.parameterCount
+    var x = problem.initialParameters(), g = [Float](repeating: 0, count: n)
+    var f = problem.lossAndGradient(at: x, gradient: &g)
+    var curve = [Double(f)]
+    var S: [[Float]] = [], Y: [[Float]] = []
+    func dot(_ a: [Float], _ b: [Float]) -> Float { var s: Float = 0; for i in a.indices { s += a[i] * b[i] }; return s }
+    var first = true
+    while curve.count <= evaluations {
+        // two-loop recursion
+        var q = g
+        var alphas: [Float] = []
+        for k in stride(from: S.count - 1, through: 0, by: -1) {
+            let rho = 1 / dot(Y[k], S[k]); let a = rho * dot(S[k], q); alphas.append(a)
+            for i in 0..<n { q[i] -= a * Y[k][i] }
+        }
+        if let yl = Y.last, let sl = S.last { let gamma = dot(sl, yl) / dot(yl, yl); for i in 0..<n { q[i] *= gamma } }
+        for (j, k) in S.indices.enumerated() {
+            let rho = 1 / dot(Y[k], S[k]); let b = rho * dot(Y[k], q); let a = alphas[S.count - 1 - j]
+            for i in 0..<n { q[i] += S[k][i] * (a - b) }
+        }
+        var dir = q.map { -$0 }
+        if first { let m = dir.map(abs).max()!; dir = dir.map { $0 * firstMove / m }; first = false }
+        let slope = dot(dir, g)
+        var t: Float = 1
+        var accepted = false
+        var xn = x, gn = g, fn: Float = 0
+        while curve.count <= evaluations {
+            for i in 0..<n { xn[i] = clamp ? min(max(x[i] + t * dir[i], 0), 1) : x[i] + t * dir[i] }
+            fn = problem.lossAndGradient(at: xn, gradient: &gn)
+            curve.append(Double(min(fn, Float(curve.last!))))
+            if fn <= f + 1e-4 * t * slope { accepted = true; break }
+            t *= 0.5
+        }
+        if !accepted { break }
+        let sv = (0..<n).map { xn[$0] - x[$0] }, yv = (0..<n).map { gn[$0] - g[$0] }
+        if dot(sv, yv) > 1e-10 { S.append(sv); Y.append(yv); if S.count > 10 { S.removeFirst(); Y.removeFirst() } }
+        x = xn; g = gn; f = fn
+    }
+    return Array(curve.prefix(evaluations + 1))
+}
+
+if CommandLine.arguments.count == 5 && CommandLine.arguments[1] == "oracle" {
+    let size = Int(CommandLine.arguments[2])!, count = Int(CommandLine.arguments[3])!
+    let distribution = try StyleDistribution.load(families: [.cells, .marble, .stripes, .strokes, .wash, .bundled],
+                                                  heldOut: [], sizes: size...size)
+    let task = try StyleTask.load(distribution: distribution)
+    let problems = (0..<count).map { task.makeProblem(split: .validation, index: $0) }
+    let model = try ModelFile.load(path: CommandLine.arguments[4])
+    let lstm = LSTMOptimizer(configuration: model.configuration, weights: model.weights)
+    let steps = 128
+    func mean(_ curves: [[Double]]) -> [Double] { (0...steps).map { t in curves.map { $0[t] }.reduce(0, +) / Double(curves.count) } }
+    var reference: Double? = nil
+    func report(_ name: String, _ c: [Double]) {
+        if reference == nil { reference = c[steps] }
+        let reach = (1...steps).first { c[$0] <= reference! }.map(String.init) ?? "never"
+        print(name.padding(toLength: 16, withPad: " ", startingAt: 0) + String(format: "%7.3f  %7.4f  %7.4f  %7.4f  %8.4f  %@", c[1], c[16], c[32], c[64], c[steps], reach as NSString))
+        fflush(stdout)
+    }
+    print("config           step 1  step 16  step 32  step 64  step 128  reaches plain ADAM's final")
+    let line: [Float] = [0.5, 0.71, 1, 1.41, 2]
+    report("adam 0.068", mean(problems.map { oracleRun(Adam(learningRate: 0.068), problem: $0, steps: steps, scales: [1]) }))
+    report("adam greedy α", mean(problems.map { oracleRun(Adam(learningRate: 0.068), problem: $0, steps: steps, scales: line) }))
+    report("lstm", mean(problems.map { oracleRun(lstm, problem: $0, steps: steps, scales: [1]) }))
+    if ProcessInfo.processInfo.environment["ORACLE_LBFGS"] != nil {
+        report("l-bfgs 0.02", mean(problems.map { lbfgs(problem: $0, evaluations: steps, firstMove: 0.02) }))
+        report("l-bfgs no box", mean(problems.map { lbfgs(problem: $0, evaluations: steps, clamp: false) }))
+        exit(0)
+    }
+    report("lstm greedy α", mean(problems.map { oracleRun(lstm, problem: $0, steps: steps, scales: line) }))
+    report("l-bfgs (evals)", mean(problems.map { lbfgs(problem: $0, evaluations: steps) }))
+    report("l-bfgs 0.02", mean(problems.map { lbfgs(problem: $0, evaluations: steps, firstMove: 0.02) }))
+    report("l-bfgs no box", mean(problems.map { lbfgs(problem: $0, evaluations: steps, clamp: false) }))
+    exit(0)
+}
+
 // Arguments: size problems "name=r:a,r:a;name=…" rates (comma-separated) [model]. The first
 // configuration is the reference whose best final loss the others must reach. With a model
 // file, its learned optimizer (weights unchanged) also runs on each filtered gradient.
@@ -152,13 +382,19 @@ guard arguments.count == 5 || arguments.count == 6, let size = Int(arguments[1])
 }
 typealias Term = (radius: Int, gain: Float)
 /// "name" or "name=radius:gain,radius:gain".
-func configuration(_ text: Substring) -> (name: String, terms: [Term], chroma: Float?) {
+func configuration(_ text: Substring) -> (name: String, terms: [Term], chroma: Float?, pyramid: Pyramid?) {
     let parts = text.split(separator: "=", maxSplits: 1)
     var terms: [Term] = []
     var chroma: Float? = nil
+    var pyramid: Pyramid? = nil
     if parts.count == 2 {
         for t in parts[1].split(separator: ",") {
             if t.hasPrefix("yuv:") { chroma = Float(t.dropFirst(4)); continue }
+            if t.hasPrefix("pyr:") {
+                let f = t.split(separator: ":")
+                guard f.count == 3, let l = Int(f[1]), let d = Float(f[2]) else { print("bad pyr term"); exit(2) }
+                pyramid = Pyramid(levels: l, decay: d); continue
+            }
             let rg = t.split(separator: ":")
             guard rg.count == 2, let r = Int(rg[0]), let a = Float(rg[1]), r >= 0 else {
                 print("high-pass-adam: bad term '\(t)' (radius:gain)"); exit(2)
@@ -166,7 +402,7 @@ func configuration(_ text: Substring) -> (name: String, terms: [Term], chroma: F
             terms.append((r, a))
         }
     }
-    return (String(parts[0]), terms, chroma)
+    return (String(parts[0]), terms, chroma, pyramid)
 }
 let configurations = arguments[3].split(separator: ";").map(configuration)
 let rates = arguments[4].split(separator: ",").compactMap { Float($0) }
@@ -180,10 +416,11 @@ let steps = 128
 print("size \(size) px, \(count) validation problems of the training families, \(steps) steps; best rate of \(rates) by summed loss")
 print("config          lr      step 1  step 16  step 32  step 64  step 128  reaches ref's final")
 var reference: Double? = nil
-for (name, terms, chroma) in configurations {
+for (name, terms, chroma, pyramid) in configurations {
     var best: (rate: Float, curve: [Double], sum: Double)? = nil
     for rate in rates {
-        let curve = Evaluator.meanLossCurve(FilteredAdam(learningRate: rate, terms: terms, chroma: chroma), problems: problems, steps: steps)
+        let curve = pyramid.map { Evaluator.meanLossCurve(PyramidAdam(learningRate: rate, pyramid: $0, chroma: chroma), problems: problems, steps: steps) }
+            ?? Evaluator.meanLossCurve(FilteredAdam(learningRate: rate, terms: terms, chroma: chroma), problems: problems, steps: steps)
         let sum = curve.dropFirst().reduce(0, +)
         if sum.isFinite, best == nil || sum < best!.sum { best = (rate, curve, sum) }
     }
@@ -199,8 +436,9 @@ if arguments.count == 6 {
     let model = try ModelFile.load(path: arguments[5])
     let lstm = LSTMOptimizer(configuration: model.configuration, weights: model.weights)
     print("the learned optimizer of \(arguments[5]) on the filtered gradient:")
-    for (name, terms, _) in configurations {
-        let c = Evaluator.meanLossCurve(FilteredLSTM(lstm: lstm, terms: terms), problems: problems, steps: steps)
+    for (name, terms, chroma, pyramid) in configurations {
+        let c = pyramid.map { Evaluator.meanLossCurve(PyramidLSTM(lstm: lstm, pyramid: $0, chroma: chroma), problems: problems, steps: steps) }
+            ?? Evaluator.meanLossCurve(FilteredLSTM(lstm: lstm, terms: terms), problems: problems, steps: steps)
         let reach = (1...steps).first { c[$0] <= reference! }.map(String.init) ?? "never"
         print(("lstm " + name).padding(toLength: 14, withPad: " ", startingAt: 0) + String(format: "      -  %7.3f  %7.4f  %7.4f  %7.4f  %8.4f  %@",
               c[1], c[16], c[32], c[64], c[steps], reach as NSString))
