@@ -9,7 +9,7 @@
 #   (a configuration is name=radius:gain,radius:gain,…; the term yuv:s runs ADAM in the
 #   luminance/chroma basis with the chroma steps scaled by s; the term pyr:L:w runs it on a
 #   nearest-neighbour pyramid of L coarser levels, level l weighted w^l)
-#   scripts/high-pass-adam.sh oracle [size] [problems] [model]: ADAM and the model with a greedy
+#   scripts/high-pass-adam.sh oracle size problems model: ADAM and the model with a greedy
 #   line-search oracle on their step size, and L-BFGS (docs/TAIL.md section 7)
 set -euo pipefail
 cd "$(dirname "$0")/.."
