@@ -128,6 +128,9 @@ struct MetaTrainCommand: ParsableCommand {
     @Flag(help: "Style task with a high-pass (--high-pass, or the --initial-model's): one more LSTM input, the filtered gradient over its problem's RMS at this step, g'/RMS(g') — how large a coordinate's gradient is against the rest of its picture. With --initial-model its weights start at 0 (the model's steps are unchanged until training moves them).")
     var globalRms = false
 
+    @Flag(help: "Style task with a high-pass (--high-pass, or the --initial-model's): one more LSTM input, how smooth the problem's gradient is at this step, 2ρ − 1 with ρ = RMS(B_r(g))/RMS(g) — near 1 for a picture-wide colour shift (a photo start), lower for texture (a palette start), so the optimizer can size its steps per problem. With --initial-model its weights start at 0.")
+    var smoothFraction = false
+
     @Option(help: ArgumentHelp("K more LSTM inputs: the means over each problem's coordinates of the top layer's first K hidden units after the previous step (a delayed form of the paper's global averaging cells; held constant in the meta-gradient). With --initial-model their weights start at 0.", valueName: "K"))
     var sharedUnits: Int?
 
@@ -249,7 +252,7 @@ struct MetaTrainCommand: ParsableCommand {
             layers: layers, hiddenSize: hidden,
             inputs: InputFeatures(gradient: inputs, p: p, rmsInputs: rmsInputs ?? defaults.rmsInputs, momentumDecays: momentumInputs,
                                   highPass: highPass, localMean: localMean, lumaChroma: lumaChroma, globalRMS: globalRms,
-                                  sharedUnits: sharedUnits ?? 0),
+                                  smoothFraction: smoothFraction, sharedUnits: sharedUnits ?? 0),
             outputScale: outputScale, momentumReadoutScale: momentumReadout ? 10 : 0)
         var start: [Float]?
         if let initialModel {
@@ -270,14 +273,20 @@ struct MetaTrainCommand: ParsableCommand {
         if lstm.inputs.globalRMS && (lstm.inputs.highPass == nil || groups != nil) {
             throw ValidationError("--global-rms needs a high-pass (--high-pass)")
         }
+        if lstm.inputs.smoothFraction && (lstm.inputs.highPass == nil || groups != nil) {
+            throw ValidationError("--smooth-fraction needs a high-pass (--high-pass)")
+        }
         if let k = sharedUnits, k < 1 || k > lstm.hiddenSize {
             throw ValidationError("--shared-units takes 1 to \(lstm.hiddenSize) (the hidden size); got \(k)")
         }
-        if localMean && !lstm.inputs.localMean && (lstm.inputs.globalRMS || lstm.inputs.sharedUnits > 0) {
-            throw ValidationError("--local-mean: the model already has inputs that come after it (global RMS, shared units)")
+        if localMean && !lstm.inputs.localMean && (lstm.inputs.globalRMS || lstm.inputs.smoothFraction || lstm.inputs.sharedUnits > 0) {
+            throw ValidationError("--local-mean: the model already has inputs that come after it (global RMS, smooth fraction, shared units)")
         }
-        if globalRms && !lstm.inputs.globalRMS && lstm.inputs.sharedUnits > 0 {
-            throw ValidationError("--global-rms: the model already has shared units, which come after it")
+        if globalRms && !lstm.inputs.globalRMS && (lstm.inputs.smoothFraction || lstm.inputs.sharedUnits > 0) {
+            throw ValidationError("--global-rms: the model already has inputs that come after it (smooth fraction, shared units)")
+        }
+        if smoothFraction && !lstm.inputs.smoothFraction && lstm.inputs.sharedUnits > 0 {
+            throw ValidationError("--smooth-fraction: the model already has shared units, which come after it")
         }
         if let k = sharedUnits, lstm.inputs.sharedUnits > 0, lstm.inputs.sharedUnits != k {
             throw ValidationError("--shared-units \(k): the model already shares \(lstm.inputs.sharedUnits)")
@@ -289,6 +298,10 @@ struct MetaTrainCommand: ParsableCommand {
         if globalRms && !lstm.inputs.globalRMS, let weights = start {  // likewise, before the shared units
             start = LSTMOptimizer.addingInputs(1, to: weights, layout: lstm.layout)
             lstm.inputs.globalRMS = true
+        }
+        if smoothFraction && !lstm.inputs.smoothFraction, let weights = start {  // likewise
+            start = LSTMOptimizer.addingInputs(1, to: weights, layout: lstm.layout)
+            lstm.inputs.smoothFraction = true
         }
         if let k = sharedUnits, lstm.inputs.sharedUnits == 0, let weights = start {  // the last inputs
             start = LSTMOptimizer.addingInputs(k, to: weights, layout: lstm.layout)

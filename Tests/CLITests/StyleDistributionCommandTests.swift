@@ -149,6 +149,12 @@ final class StyleDistributionCommandTests: CLITestCase {
         try checkHighPassOption("--global-rms", key: "globalRMS", name: "gr")
     }
 
+    /// `--smooth-fraction`: one more input (widened by a zero-weight input), saved; refused
+    /// without a high-pass.
+    func testMetaTrainWithSmoothFraction() throws {
+        try checkHighPassOption("--smooth-fraction", key: "smoothFraction", name: "sf")
+    }
+
     /// `--shared-units K`: from a tiny model (widened by K zero-weight inputs), saved with the
     /// model, which stylizes; K outside 1…hidden size is a usage error.
     func testMetaTrainWithSharedUnits() throws {

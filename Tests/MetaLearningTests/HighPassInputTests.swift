@@ -54,6 +54,40 @@ final class HighPassInputTests: XCTestCase {
         }
     }
 
+    /// The smooth-fraction input (`InputFeatures.smoothFraction`): the inference step against the
+    /// Double reference over several steps and two shaped problems (`ReferenceRun.features`
+    /// computes 2ρ − 1 directly); a gradient constant on every plane is all smooth (+1), and
+    /// the two problems of a random gradient get their own values.
+    func testSmoothFractionInputMatchesTheReference() {
+        let config = LSTMConfiguration(layers: 2, hiddenSize: 5,
+                                       inputs: InputFeatures(rmsInputs: true, momentumDecays: [0.9],
+                                                             highPass: .init(radius: 2, gain: -0.5), smoothFraction: true))
+        let weights = randomWeights(config, seed: 12, scale: 0.5)
+        let lstm = LSTMOptimizer(configuration: config, weights: weights)
+        let problems = shapes.enumerated().map { k, shape in
+            let q = TestQuadratic(dimension: shape.count, seed: UInt64(40 + k)); q.shape = shape; return q
+        }
+        let run = ReferenceRun(ref: ReferenceLSTM(config: config), problems: problems)
+        let segments = shapes.map(\.count), n = segments.reduce(0, +)
+        let state = lstm.makeState(segments: segments, imageShapes: shapes)
+        var s = run.ref.zeroState(n)
+        var gen = SeededGenerator(seed: 13)
+        for _ in 0..<4 {
+            let g = (0..<n).map { _ in Float(gen.nextNormal()) * 0.01 + 0.002 }
+            var d = [Float](repeating: 0, count: n)
+            lstm.update(gradient: g, delta: &d, state: state)
+            let e = run.ref.step(run.features(g.map(Double.init), &s), &s, weights.map(Double.init))
+            for i in 0..<n { XCTAssertEqual(Double(d[i]), e[i], accuracy: 1e-5 * max(1, abs(e[i]))) }
+            let smooth = state.highPass!.smoothFraction!
+            XCTAssertNotEqual(smooth[0], smooth[n - 1])
+            XCTAssertTrue((-1...1).contains(smooth[0]) && (-1...1).contains(smooth[n - 1]))
+        }
+        var d = [Float](repeating: 0, count: n)
+        lstm.update(gradient: [Float](repeating: 0.01, count: n), delta: &d, state: state)
+        XCTAssertEqual(state.highPass!.smoothFraction![0], 1, accuracy: 1e-6)
+        XCTAssertEqual(state.highPass!.smoothFraction![n - 1], 1, accuracy: 1e-6)
+    }
+
     /// With the luma/chroma basis a step is Cᵀ·(the high-pass step on C·g), bit for bit, over
     /// several steps and two RGB images; C is orthonormal and maps grey to brightness alone.
     func testLumaChromaStepIsTheStepInTheRotatedBasis() {
@@ -127,14 +161,23 @@ final class HighPassInputTests: XCTestCase {
         XCTAssertEqual(gr.count, f.count + 1)
         XCTAssertTrue(gr.summary.hasSuffix("+global-rms"), gr.summary)
         XCTAssertFalse(InputFeatures(rmsInputs: true, globalRMS: true).isValid)
+        var sf = gr
+        sf.smoothFraction = true
+        XCTAssertEqual(try JSONDecoder().decode(InputFeatures.self, from: try JSONEncoder().encode(sf)), sf)
+        XCTAssertFalse(try JSONDecoder().decode(InputFeatures.self, from: try JSONEncoder().encode(gr)).smoothFraction)
+        XCTAssertEqual(sf.count, gr.count + 1)
+        XCTAssertEqual(sf.extraInputsStart, f.count)
+        XCTAssertTrue(sf.summary.hasSuffix("+global-rms+smooth-fraction"), sf.summary)
+        XCTAssertFalse(InputFeatures(rmsInputs: true, smoothFraction: true).isValid)
     }
 
     /// A model widened by the local-mean input (`LSTMOptimizer.addingInputs`, zero weights for
     /// it) steps bit for bit as the model without it; once its weights move, the input is used.
-    /// Likewise the global-RMS input.
+    /// Likewise the global-RMS and the smooth-fraction inputs.
     func testLocalMeanInputStartsAsTheModelWithout() {
         checkWidenedInput(\.localMean)
         checkWidenedInput(\.globalRMS)
+        checkWidenedInput(\.smoothFraction)
     }
 
     func checkWidenedInput(_ flag: WritableKeyPath<InputFeatures, Bool>) {

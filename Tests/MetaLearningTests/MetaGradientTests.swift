@@ -174,6 +174,19 @@ final class MetaGradientTests: XCTestCase {
                                                              ImageShape(planes: 2, height: 1, width: 5)))
     }
 
+    /// The smooth-fraction input (2ρ − 1, ρ = RMS(B_r(g))/RMS(g) of the problem,
+    /// `InputFeatures.smoothFraction`) after the global RMS, in the luma/chroma basis.
+    func testMetaGradientMatchesFiniteDifferencesWithSmoothFraction() throws {
+        let config = LSTMConfiguration(layers: 2, hiddenSize: 4,
+                                       inputs: InputFeatures(rmsInputs: true, momentumDecays: [0.9],
+                                                             highPass: .init(radius: 1, gain: -0.4), lumaChroma: true,
+                                                             globalRMS: true, smoothFraction: true),
+                                       outputScale: 0.2)
+        XCTAssertEqual(config.inputs.count, 8)
+        try checkImageShaped(config, seeds: (34, 35), shapes: (ImageShape(planes: 3, height: 2, width: 2),
+                                                             ImageShape(planes: 3, height: 1, width: 3)))
+    }
+
     /// Shared units (`InputFeatures.sharedUnits`): per-problem means of the top layer's first
     /// hidden units as inputs of the next step, frozen like the other features in the
     /// first-order meta-gradient (the reference records them with the inputs), with bounds.

@@ -82,8 +82,10 @@ struct ReferenceLSTM {
 
     /// Input features of every coordinate (advances the RMS moments); `localMean` is the local
     /// mean of the unfiltered gradient (for `InputFeatures.localMean`).
-    /// `globalRMS`: each coordinate's problem's RMS of g (for `InputFeatures.globalRMS`).
-    func features(_ g: [Double], _ s: inout State, localMean: [Double]? = nil, globalRMS: [Double]? = nil) -> [[Double]] {
+    /// `globalRMS`: each coordinate's problem's RMS of g (for `InputFeatures.globalRMS`);
+    /// `smooth`: each coordinate's problem's 2ρ − 1 (for `InputFeatures.smoothFraction`).
+    func features(_ g: [Double], _ s: inout State, localMean: [Double]? = nil, globalRMS: [Double]? = nil,
+                  smooth: [Double]? = nil) -> [[Double]] {
         let f = config.inputs
         s.step += 1
         let p = Double(f.p)
@@ -119,6 +121,7 @@ struct ReferenceLSTM {
                 let clip = Double(f.rmsClip)
                 x.append(min(clip, max(-clip, g[n] / (globalRMS[n] + 1e-30))))
             }
+            if f.smoothFraction, let smooth { x.append(smooth[n]) }
             return x
         }
     }
@@ -192,18 +195,28 @@ struct ReferenceRun {
     }
 
     /// The features of gradient g: of `seen(g)`, with the local mean B_r(g) if the inputs have it.
-    /// With the global-RMS input, each problem's RMS of `seen(g)` beside it.
+    /// With the global-RMS input, each problem's RMS of `seen(g)` beside it; with the smooth
+    /// fraction, each problem's 2·RMS(B_r(g))/RMS(g) − 1 (of C·g with the luma/chroma basis).
     func features(_ g: [Double], _ s: inout ReferenceLSTM.State) -> [[Double]] {
         let seen = seen(g, step: s.step + 1)
         var rms = seen
         let o = offsets
+        func norm(_ x: ArraySlice<Double>) -> Double { x.map { $0 * $0 }.reduce(0, +).squareRoot() }
         for k in problems.indices {
-            let part = seen[o[k]..<o[k + 1]]
-            let r = (part.map { $0 * $0 }.reduce(0, +) / Double(part.count)).squareRoot()
+            let r = norm(seen[o[k]..<o[k + 1]]) / Double(o[k + 1] - o[k]).squareRoot()
             for n in o[k]..<o[k + 1] { rms[n] = r }
         }
+        var smooth = g
+        if ref.config.inputs.smoothFraction {
+            let basis = lumaChroma(g), blurred = boxMean(basis)
+            for k in problems.indices {
+                let rho = norm(blurred[o[k]..<o[k + 1]]) / norm(basis[o[k]..<o[k + 1]])
+                for n in o[k]..<o[k + 1] { smooth[n] = 2 * rho - 1 }
+            }
+        }
         let x = ref.features(seen, &s, localMean: ref.config.inputs.localMean ? boxMean(lumaChroma(g)) : nil,
-                             globalRMS: ref.config.inputs.globalRMS ? rms : nil)
+                             globalRMS: ref.config.inputs.globalRMS ? rms : nil,
+                             smooth: ref.config.inputs.smoothFraction ? smooth : nil)
         return ref.appendingSharedUnits(x, s, offsets: o)
     }
 

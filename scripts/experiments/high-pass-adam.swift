@@ -373,6 +373,54 @@ if CommandLine.arguments.count == 5 && CommandLine.arguments[1] == "oracle" {
     exit(0)
 }
 
+
+// Step-1 probe: `high-pass-adam step1 <size> <problems> <model>`: per problem, from the photo and
+// from the palette, the smooth fraction ρ = RMS(B₁₆(g))/RMS(g) of the first gradient and the loss
+// after the model's first step scaled by α.
+if CommandLine.arguments.count == 5 && CommandLine.arguments[1] == "step1" {
+    let size = Int(CommandLine.arguments[2])!, count = Int(CommandLine.arguments[3])!
+    let model = try ModelFile.load(path: CommandLine.arguments[4])
+    let lstm = LSTMOptimizer(configuration: model.configuration, weights: model.weights)
+    let alphas: [Float] = [0.35, 0.5, 0.71, 1, 1.41]
+    for start in [0.0, 1.0] {
+        let distribution = try StyleDistribution.load(families: [.cells, .marble, .stripes, .strokes, .wash, .bundled],
+                                                      heldOut: [], sizes: size...size)
+        let task = try StyleTask.load(distribution: distribution, paletteStart: start)
+        print(start == 0 ? "from the photo" : "from the palette")
+        print("problem  ρ       loss0    " + alphas.map { String(format: "α=%-7.2f", $0) }.joined(separator: " "))
+        var sums = [Double](repeating: 0, count: alphas.count)
+        for k in 0..<count {
+            let problem = task.makeProblem(split: .validation, index: k)
+            let n = problem.parameterCount
+            let theta = problem.initialParameters()
+            var g = [Float](repeating: 0, count: n)
+            let f0 = problem.lossAndGradient(at: theta, gradient: &g)
+            let side = Int(Double(n / 3).squareRoot().rounded())
+            var b = [Float](repeating: 0, count: n), t = [Float](repeating: 0, count: side * side)
+            g.withUnsafeBufferPointer { gp in b.withUnsafeMutableBufferPointer { bp in t.withUnsafeMutableBufferPointer { tp in
+                for plane in 0..<3 { FilteredAdam.boxMean(gp.baseAddress! + plane * side * side, bp.baseAddress! + plane * side * side, tp.baseAddress!, side: side, radius: 16) }
+            } } }
+            let rho = (b.reduce(0) { $0 + Double($1 * $1) } / g.reduce(0) { $0 + Double($1 * $1) }).squareRoot()
+            let state = lstm.makeState(segments: [n], imageShapes: [problem.imageShape])
+            var d = [Float](repeating: 0, count: n)
+            let sg = g.map { $0 * problem.lossScale }
+            sg.withUnsafeBufferPointer { gp in d.withUnsafeMutableBufferPointer { lstm.update(gradient: gp.baseAddress!, delta: $0.baseAddress!, state: state) } }
+            var line = String(format: "%7d  %.3f  %7.3f  ", k, rho, f0)
+            for (i, a) in alphas.enumerated() {
+                var trial = theta
+                for j in 0..<n { trial[j] = min(max(theta[j] + a * d[j], 0), 1) }
+                var scratch = g
+                let f = problem.lossAndGradient(at: trial, gradient: &scratch)
+                sums[i] += Double(f)
+                line += String(format: "%8.3f  ", f)
+            }
+            print(line); fflush(stdout)
+        }
+        print("mean                     " + sums.map { String(format: "%8.3f  ", $0 / Double(count)) }.joined())
+    }
+    exit(0)
+}
+
 // Arguments: size problems "name=r:a,r:a;name=…" rates (comma-separated) [model]. The first
 // configuration is the reference whose best final loss the others must reach. With a model
 // file, its learned optimizer (weights unchanged) also runs on each filtered gradient.

@@ -4,7 +4,7 @@ import Numerics
 /// out = g + gain·B_radius(g) on every plane of every image-shaped segment; with the luma/chroma
 /// basis (`InputFeatures.lumaChroma`) g is C·∇ (`LumaChroma`) and the optimizer's output goes
 /// back through Cᵀ (`toImageBasis`); with the global-RMS input it also keeps each segment's RMS of
-/// the output (`globalRMS`).
+/// the output (`globalRMS`), with the smooth-fraction input each segment's 2ρ − 1 (`smoothFraction`).
 ///
 /// Holds the per-segment shapes and a plane-sized scratch per worker; one instance per state or
 /// unroll lane (not shared between threads).
@@ -27,11 +27,13 @@ final class GradientHighPass {
     private let rotated: Tensor
     /// With the global-RMS input: every coordinate's segment's RMS of the filtered gradient.
     private let segmentRMS: Tensor?
+    /// With the smooth-fraction input: every coordinate's segment's 2·RMS(B(g))/RMS(g) − 1.
+    private let segmentSmooth: Tensor?
 
     /// - Precondition: every segment has a shape with as many coordinates (of 3 planes with
     ///   `lumaChroma`).
-    init(filter: InputFeatures.HighPass, lumaChroma: Bool = false, globalRMS: Bool = false, segments: [Int],
-         shapes: [ImageShape?]) {
+    init(filter: InputFeatures.HighPass, lumaChroma: Bool = false, globalRMS: Bool = false,
+         smoothFraction: Bool = false, segments: [Int], shapes: [ImageShape?]) {
         precondition(shapes.count == segments.count,
                      "GradientHighPass: \(shapes.count) shapes for \(segments.count) segments")
         var known: [ImageShape] = []
@@ -57,6 +59,7 @@ final class GradientHighPass {
         scratch = Tensor(shape: [max(1, defaultChunks), planeSize])
         rotated = Tensor(shape: [lumaChroma ? max(1, o.last!) : 1])
         segmentRMS = globalRMS ? Tensor(shape: [max(1, o.last!)]) : nil
+        segmentSmooth = smoothFraction ? Tensor(shape: [max(1, o.last!)]) : nil
     }
 
     /// B(g) of the last `filtered(_:step:)` call: the local mean of the unfiltered gradient (C·∇ with the luma/chroma basis)
@@ -66,6 +69,11 @@ final class GradientHighPass {
     /// With the global-RMS input, each coordinate's segment's RMS of the last `filtered(_:step:)`
     /// output (`InputFeatures.globalRMS`), valid until the next call; else nil.
     var globalRMS: UnsafePointer<Float>? { segmentRMS.map { UnsafePointer($0.data) } }
+
+    /// With the smooth-fraction input, each coordinate's segment's 2ρ − 1, ρ = RMS(B(g))/RMS(g)
+    /// of the last `filtered(_:step:)` call's g (`InputFeatures.smoothFraction`; 0 where g is
+    /// zero), valid until the next call; else nil.
+    var smoothFraction: UnsafePointer<Float>? { segmentSmooth.map { UnsafePointer($0.data) } }
 
     /// Whether this filter was made for segments at these offsets (`offsets`, as this type keeps
     /// them) with these shapes.
@@ -92,6 +100,16 @@ final class GradientHighPass {
         if let segmentRMS {
             broadcastSegmentMeans(offsets: offsets, into: segmentRMS.data, finish: { $0.squareRoot() }) {
                 Double(out[$0]) * Double(out[$0])
+            }
+        }
+        if let segmentSmooth {
+            for k in 0..<(offsets.count - 1) {
+                var smooth = 0.0, all = 0.0
+                for n in offsets[k]..<offsets[k + 1] {
+                    smooth += Double(b[n]) * Double(b[n]); all += Double(g[n]) * Double(g[n])
+                }
+                let rho = all > 0 ? (smooth / all).squareRoot() : 0.5
+                (segmentSmooth.data + offsets[k]).update(repeating: Float(2 * rho - 1), count: offsets[k + 1] - offsets[k])
             }
         }
         return UnsafePointer(out)

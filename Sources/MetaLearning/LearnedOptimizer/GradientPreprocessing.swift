@@ -27,6 +27,11 @@ import Numerics
 ///   problem's root mean square at this step, g'ₙ/RMS_p(g') clipped to ±`rmsClip` — how large a
 ///   coordinate's gradient is against the rest of its picture, which a coordinatewise optimizer
 ///   cannot otherwise know scale-invariantly (docs/TAIL.md §6). A constant of the gradient.
+/// - `smoothFraction` (needs `highPass`) adds one input after those: how smooth the problem's
+///   gradient is at this step, 2ρ − 1 with ρ = RMS_p(B_r(g))/RMS_p(g) (unfiltered g, in the
+///   optimizer's basis) — near 1 when the gradient is a picture-wide colour shift (a photo start),
+///   lower when it is texture (a palette start); the same for every coordinate of a problem, so
+///   the LSTM can size its steps per problem (docs/TAIL.md §8). A constant of the gradient.
 /// - `sharedUnits` K adds K inputs after those: the means over each problem's coordinates of the
 ///   top layer's first K hidden units after the previous step (0 at the first) — a delayed,
 ///   one-way form of the paper's global averaging cells (section 3.2), so coordinates see what
@@ -38,7 +43,7 @@ import Numerics
 ///   separate coordinates with their own state (docs/TAIL.md §6). No extra input.
 ///
 /// Feature order: the gradient's, the RMS pair, two per momentum decay, the local mean, the global
-/// RMS, then the K shared units. Per-coordinate
+/// RMS, the smooth fraction, then the K shared units. Per-coordinate
 /// state order (`stateCount` rows): RMS m, RMS v, then one running average per decay.
 public struct InputFeatures: Codable, Equatable, Sendable {
     public enum Gradient: String, Codable, Sendable, CaseIterable {
@@ -62,6 +67,8 @@ public struct InputFeatures: Codable, Equatable, Sendable {
     public var lumaChroma: Bool
     /// Whether g'/RMS of the problem's g' is an input (false: the paper's setup).
     public var globalRMS: Bool
+    /// Whether the problem's smooth fraction 2ρ − 1 is an input (false: the paper's setup).
+    public var smoothFraction: Bool
     /// How many of the top layer's hidden units are shared as per-problem means (0: none, the paper's setup).
     public var sharedUnits: Int
 
@@ -87,17 +94,17 @@ public struct InputFeatures: Codable, Equatable, Sendable {
     public init(gradient: Gradient = .logSign, p: Float = 10, rmsInputs: Bool = false,
                 rmsDecay: Float = 0.95, rmsClip: Float = 5, momentumDecays: [Float] = [], highPass: HighPass? = nil,
                 localMean: Bool = false, lumaChroma: Bool = false, globalRMS: Bool = false,
-                sharedUnits: Int = 0) {
+                smoothFraction: Bool = false, sharedUnits: Int = 0) {
         self.gradient = gradient; self.p = p; self.rmsInputs = rmsInputs
         self.rmsDecay = rmsDecay; self.rmsClip = rmsClip; self.momentumDecays = momentumDecays
         self.highPass = highPass; self.localMean = localMean; self.lumaChroma = lumaChroma
-        self.globalRMS = globalRMS; self.sharedUnits = sharedUnits
+        self.globalRMS = globalRMS; self.smoothFraction = smoothFraction; self.sharedUnits = sharedUnits
     }
 
-    enum CodingKeys: String, CodingKey { case gradient, p, rmsInputs, rmsDecay, rmsClip, momentumDecays, highPass, localMean, lumaChroma, globalRMS, sharedUnits }
+    enum CodingKeys: String, CodingKey { case gradient, p, rmsInputs, rmsDecay, rmsClip, momentumDecays, highPass, localMean, lumaChroma, globalRMS, smoothFraction, sharedUnits }
 
     /// Files written before momentum inputs (or the high-pass, the local mean, the luma/chroma
-    /// basis, the global RMS) existed have no such key.
+    /// basis, the global RMS, the smooth fraction, the shared units) existed have no such key.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         gradient = try c.decode(Gradient.self, forKey: .gradient)
@@ -110,10 +117,12 @@ public struct InputFeatures: Codable, Equatable, Sendable {
         localMean = try c.decodeIfPresent(Bool.self, forKey: .localMean) ?? false
         lumaChroma = try c.decodeIfPresent(Bool.self, forKey: .lumaChroma) ?? false
         globalRMS = try c.decodeIfPresent(Bool.self, forKey: .globalRMS) ?? false
+        smoothFraction = try c.decodeIfPresent(Bool.self, forKey: .smoothFraction) ?? false
         sharedUnits = try c.decodeIfPresent(Int.self, forKey: .sharedUnits) ?? 0
     }
 
-    /// Writes `momentumDecays`, `highPass`, `localMean`, `lumaChroma` and `globalRMS` only when set,
+    /// Writes `momentumDecays`, `highPass`, `localMean`, `lumaChroma`, `globalRMS`,
+    /// `smoothFraction` and `sharedUnits` only when set,
     /// so the paper's header is unchanged.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -125,17 +134,18 @@ public struct InputFeatures: Codable, Equatable, Sendable {
         if localMean { try c.encode(localMean, forKey: .localMean) }
         if lumaChroma { try c.encode(lumaChroma, forKey: .lumaChroma) }
         if globalRMS { try c.encode(globalRMS, forKey: .globalRMS) }
+        if smoothFraction { try c.encode(smoothFraction, forKey: .smoothFraction) }
         if sharedUnits > 0 { try c.encode(sharedUnits, forKey: .sharedUnits) }
     }
 
     /// Whether every setting is usable (p > 0, decays in (0, 1), at most 8 of them; a high-pass
     /// radius of 1–1024 and a gain in (−1, 16); the local mean only with the high-pass and RMS
-    /// inputs; the luma/chroma basis and the global RMS only with the high-pass).
+    /// inputs; the luma/chroma basis, the global RMS and the smooth fraction only with the high-pass).
     public var isValid: Bool {
         p.isFinite && p > 0 && rmsDecay > 0 && rmsDecay < 1 && rmsClip > 0 && momentumDecays.count <= 8
             && momentumDecays.allSatisfy { $0 > 0 && $0 < 1 } && (highPass?.isValid ?? true)
             && (!localMean || (highPass != nil && rmsInputs)) && (!lumaChroma || highPass != nil)
-            && (!globalRMS || highPass != nil) && sharedUnits >= 0 && sharedUnits <= 64
+            && (!globalRMS || highPass != nil) && (!smoothFraction || highPass != nil) && sharedUnits >= 0 && sharedUnits <= 64
     }
 
     /// The paper's preprocessing: (log|∇|/10, sign ∇) with the small-gradient branch.
@@ -144,12 +154,12 @@ public struct InputFeatures: Codable, Equatable, Sendable {
     /// The number of LSTM inputs per coordinate.
     public var count: Int {
         (gradient == .logSign ? 2 : 1) + (rmsInputs ? 2 : 0) + 2 * momentumDecays.count + (localMean ? 1 : 0) + (globalRMS ? 1 : 0)
-            + sharedUnits
+            + (smoothFraction ? 1 : 0) + sharedUnits
     }
 
     /// The index of the first input after the gradient, RMS and momentum features: the local
-    /// mean's, then the global RMS's, then the shared units' (as many as there are).
-    var extraInputsStart: Int { count - (localMean ? 1 : 0) - (globalRMS ? 1 : 0) - sharedUnits }
+    /// mean's, then the global RMS's, the smooth fraction's, then the shared units' (as many as there are).
+    var extraInputsStart: Int { count - (localMean ? 1 : 0) - (globalRMS ? 1 : 0) - (smoothFraction ? 1 : 0) - sharedUnits }
 
     /// The number of per-coordinate state values (running averages) the features keep.
     public var stateCount: Int { (rmsInputs ? 2 : 0) + momentumDecays.count }
@@ -163,6 +173,7 @@ public struct InputFeatures: Codable, Equatable, Sendable {
         if localMean { s += "+local-mean" }
         if lumaChroma { s += "+luma-chroma" }
         if globalRMS { s += "+global-rms" }
+        if smoothFraction { s += "+smooth-fraction" }
         if sharedUnits > 0 { s += "+shared(\(sharedUnits))" }
         return s
     }
@@ -178,8 +189,9 @@ extension Float {
 
 /// Writes the LSTM input features of coordinates `range` (feature-major: feature `k` of
 /// coordinate `n` at `x[k * stride + n]`), reading `scale · gradient[n]` (and, for
-/// `f.localMean`, `scale · localMean[n]`, the local mean of the unfiltered gradient; ignored
-/// otherwise).
+/// `f.localMean`, `scale · localMean[n]`, the local mean of the unfiltered gradient; for
+/// `f.globalRMS` and `f.smoothFraction` each coordinate's problem's RMS and smooth fraction;
+/// ignored otherwise).
 ///
 /// Updates the running averages in `state` (`f.stateCount` rows of `stateStride` values, by
 /// default `stride`; see `InputFeatures`) for step `step` ≥ 1 (bias correction 1 − βˢᵗᵉᵖ); `state` may be nil only
@@ -190,11 +202,12 @@ func preprocessGradient(
     x: UnsafeMutablePointer<Float>, stride: Int,
     state: UnsafeMutablePointer<Float>?, stateStride: Int? = nil, step: Int,
     range: Range<Int>, localMean: UnsafePointer<Float>? = nil, globalRMS: UnsafePointer<Float>? = nil,
-    shared: UnsafePointer<Float>? = nil
+    smooth: UnsafePointer<Float>? = nil, shared: UnsafePointer<Float>? = nil
 ) {
     precondition(f.stateCount == 0 || state != nil, "preprocessGradient: the features need state")
     precondition(!f.localMean || localMean != nil, "preprocessGradient: the local-mean input needs the local mean")
     precondition(!f.globalRMS || globalRMS != nil, "preprocessGradient: the global-RMS input needs the problems' RMS")
+    precondition(!f.smoothFraction || smooth != nil, "preprocessGradient: the smooth-fraction input needs the problems' fractions")
     precondition(f.sharedUnits == 0 || shared != nil, "preprocessGradient: the shared units need their means")
     if f.sharedUnits > 0, let shared {  // the last K inputs: K rows of stateStride (N) values
         let rows = stateStride ?? stride
@@ -209,6 +222,10 @@ func preprocessGradient(
             let a = gradient[n] / (globalRMS[n] + 1e-30)
             xr[n] = a > clip ? clip : (a < -clip ? -clip : a)
         }
+    }
+    if f.smoothFraction, let smooth {  // after the global RMS, before the shared units
+        let xs = x + (f.extraInputsStart + (f.localMean ? 1 : 0) + (f.globalRMS ? 1 : 0)) * stride
+        for n in range { xs[n] = smooth[n] }
     }
     let stateStride = stateStride ?? stride
     let threshold = Float(Foundation.exp(Double(-f.p)))

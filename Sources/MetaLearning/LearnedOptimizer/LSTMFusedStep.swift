@@ -79,7 +79,7 @@ enum LSTMFusedStep {
         _ c: LSTMConfiguration, weights w: UnsafePointer<Float>, packed: UnsafePointer<Float>,
         count N: Int, tiles: Range<Int>, gradient: UnsafePointer<Float>, gradientScale: Float,
         featureState: UnsafeMutablePointer<Float>?, featureStep: Int, localMean: UnsafePointer<Float>? = nil,
-        globalRMS: UnsafePointer<Float>? = nil, shared: UnsafePointer<Float>? = nil, state: UnsafeMutablePointer<Float>, delta: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>
+        globalRMS: UnsafePointer<Float>? = nil, smooth: UnsafePointer<Float>? = nil, shared: UnsafePointer<Float>? = nil, state: UnsafeMutablePointer<Float>, delta: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>
     ) {
         let L = c.layout, H = L.hidden, T = tile, inputs = L.inputs, S = tileFloats(L)
         let blockWidth = blockTiles * T
@@ -91,7 +91,7 @@ enum LSTMFusedStep {
             let lo = firstTile * T, hi = min(N, lastTile * T)
             preprocessGradient(c.inputs, gradient: gradient, scale: gradientScale, x: features - lo, stride: blockWidth,
                                state: featureState, stateStride: N, step: featureStep, range: lo..<hi,
-                               localMean: localMean, globalRMS: globalRMS, shared: shared)
+                               localMean: localMean, globalRMS: globalRMS, smooth: smooth, shared: shared)
             if hi < lastTile * T {  // the last tile's padding lanes: zero inputs
                 for k in 0..<inputs { (features + k * blockWidth + (hi - lo)).update(repeating: 0, count: lastTile * T - hi) }
             }

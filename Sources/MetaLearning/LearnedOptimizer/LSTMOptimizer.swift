@@ -190,6 +190,7 @@ public struct LSTMOptimizer: Optimizer {
         let gradient = state.highPass?.filtered(gradient, step: state.step + 1) ?? gradient
         let localMean = state.highPass?.localMean  // read only by a configuration with the local-mean input
         let globalRMS = state.highPass?.globalRMS  // and by one with the global-RMS input
+        let smooth = state.highPass?.smoothFraction  // and by one with the smooth-fraction input
         state.shareUnits()
         let shared = state.shared.map { UnsafePointer($0.data) }
         state.step += 1
@@ -207,7 +208,7 @@ public struct LSTMOptimizer: Optimizer {
                 LSTMFusedStep.step(configuration, weights: w, packed: packed, count: N,
                                    tiles: evenRange(chunk, of: parts, count: tileCount), gradient: gradient,
                                    gradientScale: gradientScale, featureState: featureState, featureStep: step,
-                                   localMean: localMean, globalRMS: globalRMS, shared: shared, state: tiles, delta: delta, scratch: scratch + chunk * scratchCount)
+                                   localMean: localMean, globalRMS: globalRMS, smooth: smooth, shared: shared, state: tiles, delta: delta, scratch: scratch + chunk * scratchCount)
             }
         }
         state.highPass?.toImageBasis(delta)
@@ -300,6 +301,7 @@ public final class LSTMOptimizerState: ResamplableOptimizerState {
             }
             highPass = GradientHighPass(filter: filter, lumaChroma: configuration.inputs.lumaChroma,
                                         globalRMS: configuration.inputs.globalRMS,
+                                        smoothFraction: configuration.inputs.smoothFraction,
                                         segments: segments, shapes: imageShapes)
         } else {
             highPass = nil

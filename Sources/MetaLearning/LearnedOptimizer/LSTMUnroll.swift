@@ -330,6 +330,7 @@ final class LSTMUnroll {
             if !(highPass?.matches(offsets: batch.offsets, shapes: shapes) ?? false) {
                 highPass = GradientHighPass(filter: filter, lumaChroma: configuration.inputs.lumaChroma,
                                             globalRMS: configuration.inputs.globalRMS,
+                                            smoothFraction: configuration.inputs.smoothFraction,
                                             segments: batch.problems.map(\.parameterCount), shapes: shapes)
             }
         }
@@ -340,6 +341,7 @@ final class LSTMUnroll {
                 let grad = highPass?.filtered(lane.grads[t].data, step: step) ?? UnsafePointer(lane.grads[t].data)
                 let localMean = highPass?.localMean  // read only by a configuration with the local-mean input
                 let globalRMS = highPass?.globalRMS  // and by one with the global-RMS input
+                let smooth = highPass?.smoothFraction  // and by one with the smooth-fraction input
                 lane.shareUnits(step: t, configuration)
                 let shared = lane.shared.map { UnsafePointer($0.data) }
                 let state = lane.featureState?.data, d = lane.delta.data
@@ -349,7 +351,7 @@ final class LSTMUnroll {
                 lane.blocks.forEach { _, r in
                     LSTMCell.step(configuration, weights: w, count: N, range: r,
                                   gradient: grad, gradientScale: 1, featureState: state, featureStep: step,
-                                  localMean: localMean, globalRMS: globalRMS, shared: shared, buffers: buffers, delta: d, momentumRecord: record)
+                                  localMean: localMean, globalRMS: globalRMS, smooth: smooth, shared: shared, buffers: buffers, delta: d, momentumRecord: record)
                 }
                 fromLane(g, from: d, problems: P, into: delta.data)
             }
