@@ -128,7 +128,7 @@ struct MetaTrainCommand: ParsableCommand {
     @Flag(help: "Style task with a high-pass (--high-pass, or the --initial-model's): one more LSTM input, the filtered gradient over its problem's RMS at this step, g'/RMS(g') — how large a coordinate's gradient is against the rest of its picture. With --initial-model its weights start at 0 (the model's steps are unchanged until training moves them).")
     var globalRms = false
 
-    @Flag(help: "Style task with a high-pass (--high-pass, or the --initial-model's): one more LSTM input, how smooth the problem's gradient is at this step, 2ρ − 1 with ρ = RMS(B_r(g))/RMS(g) — near 1 for a picture-wide colour shift (a photo start), lower for texture (a palette start), so the optimizer can size its steps per problem. With --initial-model its weights start at 0.")
+    @Flag(help: "Style task with a high-pass (--high-pass, or the --initial-model's): one more LSTM input, how smooth the problem's gradient is at this step, 5·(2ρ − 1) with ρ = RMS(B_r(g))/RMS(g) — near 1 for a picture-wide colour shift (a photo start), lower for texture (a palette start), so the optimizer can size its steps per problem. With --initial-model its weights start at 0.")
     var smoothFraction = false
 
     @Option(help: ArgumentHelp("K more LSTM inputs: the means over each problem's coordinates of the top layer's first K hidden units after the previous step (a delayed form of the paper's global averaging cells; held constant in the meta-gradient). With --initial-model their weights start at 0.", valueName: "K"))

@@ -121,7 +121,7 @@ struct ReferenceLSTM {
                 let clip = Double(f.rmsClip)
                 x.append(min(clip, max(-clip, g[n] / (globalRMS[n] + 1e-30))))
             }
-            if f.smoothFraction, let smooth { x.append(smooth[n]) }
+            if f.smoothFraction, let smooth { x.append(Double(f.rmsClip) * smooth[n]) }
             return x
         }
     }

@@ -28,10 +28,12 @@ import Numerics
 ///   coordinate's gradient is against the rest of its picture, which a coordinatewise optimizer
 ///   cannot otherwise know scale-invariantly (docs/TAIL.md §6). A constant of the gradient.
 /// - `smoothFraction` (needs `highPass`) adds one input after those: how smooth the problem's
-///   gradient is at this step, 2ρ − 1 with ρ = RMS_p(B_r(g))/RMS_p(g) (unfiltered g, in the
-///   optimizer's basis) — near 1 when the gradient is a picture-wide colour shift (a photo start),
-///   lower when it is texture (a palette start); the same for every coordinate of a problem, so
-///   the LSTM can size its steps per problem (docs/TAIL.md §8). A constant of the gradient.
+///   gradient is at this step, `rmsClip`·(2ρ − 1) with ρ = RMS_p(B_r(g))/RMS_p(g) (unfiltered g,
+///   in the optimizer's basis) — near +clip when the gradient is a picture-wide colour shift (a
+///   photo start), lower when it is texture (a palette start); the same for every coordinate of
+///   a problem, so the LSTM can size its steps per problem (docs/TAIL.md §8). On the scale of the
+///   clipped RMS inputs, so that weights starting at 0 can grow to use it within a fine-tuning
+///   run. A constant of the gradient.
 /// - `sharedUnits` K adds K inputs after those: the means over each problem's coordinates of the
 ///   top layer's first K hidden units after the previous step (0 at the first) — a delayed,
 ///   one-way form of the paper's global averaging cells (section 3.2), so coordinates see what
@@ -67,7 +69,7 @@ public struct InputFeatures: Codable, Equatable, Sendable {
     public var lumaChroma: Bool
     /// Whether g'/RMS of the problem's g' is an input (false: the paper's setup).
     public var globalRMS: Bool
-    /// Whether the problem's smooth fraction 2ρ − 1 is an input (false: the paper's setup).
+    /// Whether the problem's smooth fraction clip·(2ρ − 1) is an input (false: the paper's setup).
     public var smoothFraction: Bool
     /// How many of the top layer's hidden units are shared as per-problem means (0: none, the paper's setup).
     public var sharedUnits: Int
@@ -225,7 +227,8 @@ func preprocessGradient(
     }
     if f.smoothFraction, let smooth {  // after the global RMS, before the shared units
         let xs = x + (f.extraInputsStart + (f.localMean ? 1 : 0) + (f.globalRMS ? 1 : 0)) * stride
-        for n in range { xs[n] = smooth[n] }
+        let clip = f.rmsClip
+        for n in range { xs[n] = clip * smooth[n] }
     }
     let stateStride = stateStride ?? stride
     let threshold = Float(Foundation.exp(Double(-f.p)))
