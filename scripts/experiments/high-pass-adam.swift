@@ -421,6 +421,43 @@ if CommandLine.arguments.count == 5 && CommandLine.arguments[1] == "step1" {
     exit(0)
 }
 
+
+// First-step probe: `high-pass-adam first <size> <problems> <model>`: the model's first step
+// scaled by α₁ (later steps as they are), from the photo and from the palette.
+if CommandLine.arguments.count == 5 && CommandLine.arguments[1] == "first" {
+    let size = Int(CommandLine.arguments[2])!, count = Int(CommandLine.arguments[3])!
+    let model = try ModelFile.load(path: CommandLine.arguments[4])
+    let lstm = LSTMOptimizer(configuration: model.configuration, weights: model.weights)
+    let steps = 128
+    for start in [0.0, 1.0] {
+        let distribution = try StyleDistribution.load(families: [.cells, .marble, .stripes, .strokes, .wash, .bundled],
+                                                      heldOut: [], sizes: size...size)
+        let task = try StyleTask.load(distribution: distribution, paletteStart: start)
+        let problems = (0..<count).map { task.makeProblem(split: .validation, index: $0) }
+        print(start == 0 ? "from the photo" : "from the palette")
+        print("α₁      step 1  step 4  step 16  step 32  step 64  step 128")
+        for a1 in [Float(0.35), 0.5, 0.71, 1, 1.41] {
+            var mean = [Double](repeating: 0, count: steps + 1)
+            for problem in problems {
+                let n = problem.parameterCount
+                var theta = problem.initialParameters(), g = [Float](repeating: 0, count: n), d = g
+                let state = lstm.makeState(segments: [n], imageShapes: [problem.imageShape])
+                mean[0] += Double(problem.lossAndGradient(at: theta, gradient: &g)) / Double(count)
+                for t in 1...steps {
+                    let sg = g.map { $0 * problem.lossScale }
+                    sg.withUnsafeBufferPointer { gp in d.withUnsafeMutableBufferPointer { lstm.update(gradient: gp.baseAddress!, delta: $0.baseAddress!, state: state) } }
+                    let a: Float = t == 1 ? a1 : 1
+                    for j in 0..<n { theta[j] = min(max(theta[j] + a * d[j], 0), 1) }
+                    mean[t] += Double(problem.lossAndGradient(at: theta, gradient: &g)) / Double(count)
+                }
+            }
+            print(String(format: "%4.2f  %7.3f %7.4f %8.4f %8.4f %8.4f %8.4f", a1, mean[1], mean[4], mean[16], mean[32], mean[64], mean[128]))
+            fflush(stdout)
+        }
+    }
+    exit(0)
+}
+
 // Arguments: size problems "name=r:a,r:a;name=…" rates (comma-separated) [model]. The first
 // configuration is the reference whose best final loss the others must reach. With a model
 // file, its learned optimizer (weights unchanged) also runs on each filtered gradient.
