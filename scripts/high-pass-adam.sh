@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ADAM on a spatially filtered gradient (scripts/experiments/high-pass-adam.swift): where the
+# ADAM on a spatially filtered gradient (scripts/experiments/high-pass-adam/): where the
 # style loss's slow directions are (docs/TAIL.md). Builds a throwaway package against this
 # checkout in .build-experiments/ and runs it on one compute thread.
 #
@@ -15,8 +15,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 dir=.build-experiments/high-pass-adam
-mkdir -p "$dir/Sources/high-pass-adam"
-cp scripts/experiments/high-pass-adam.swift "$dir/Sources/high-pass-adam/main.swift"
+rm -rf "$dir/Sources/high-pass-adam"
+mkdir -p "$dir/Sources"
+cp -R scripts/experiments/high-pass-adam "$dir/Sources/high-pass-adam"
 cat > "$dir/Package.swift" <<SWIFT
 // swift-tools-version:6.1
 import PackageDescription
