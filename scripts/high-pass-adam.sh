@@ -4,7 +4,7 @@
 # checkout in .build-experiments/ and runs it on one compute thread.
 #
 #   scripts/high-pass-adam.sh [size] [problems] [configs] [rates] [model]   (model: also run that
-#                                                                          learned optimizer on each filtered gradient)
+#                                   learned optimizer on each filtered gradient; one without a high-pass)
 #   e.g. scripts/high-pass-adam.sh 64 12 "plain;r8=8:-0.7;r16=16:-0.7;low8=8:3" 0.045,0.068,0.1
 #   (a configuration is name=radius:gain,radius:gain,…; the term yuv:s runs ADAM in the
 #   luminance/chroma basis with the chroma steps scaled by s; the term pyr:L:w runs it on a

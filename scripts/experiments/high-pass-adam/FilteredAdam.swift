@@ -102,15 +102,22 @@ struct FilteredAdam: Optimizer {
             gradient = UnsafePointer(rotated)
         }
         Self.filter(gradient, terms: terms, state: state)
-        let t = Double(state.step)
-        let c1 = Float(1 - pow(0.9, t)), c2 = Float(1 - pow(0.999, t))
-        for i in 0..<n {
-            let g = state.filtered[i]
-            state.m[i] = 0.9 * state.m[i] + 0.1 * g
-            state.v[i] = 0.999 * state.v[i] + 0.001 * g * g
-            delta[i] = -learningRate / c1 * state.m[i] / ((state.v[i] / c2).squareRoot() + 1e-8)
-        }
+        adamStep(state.filtered, count: n, m: &state.m, v: &state.v, step: state.step, rate: learningRate, into: delta)
         if let chroma { Self.rotate(delta, segments: state.segments, forward: false, chroma: chroma) }
+    }
+}
+
+/// ADAM's step (β 0.9 / 0.999, ε 1e-8, bias-corrected for the 1-based `step`) for `count`
+/// coordinates of gradient `x`, its moments in `m` and `v`, written into `out`.
+func adamStep(_ x: UnsafePointer<Float>, count n: Int, m: inout [Float], v: inout [Float], step: Int, rate: Float,
+              into out: UnsafeMutablePointer<Float>) {
+    let t = Double(step)
+    let c1 = Float(1 - pow(0.9, t)), c2 = Float(1 - pow(0.999, t))
+    for i in 0..<n {
+        let g = x[i]
+        m[i] = 0.9 * m[i] + 0.1 * g
+        v[i] = 0.999 * v[i] + 0.001 * g * g
+        out[i] = -rate / c1 * m[i] / ((v[i] / c2).squareRoot() + 1e-8)
     }
 }
 

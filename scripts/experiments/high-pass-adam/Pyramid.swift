@@ -48,13 +48,34 @@ final class PyramidAdamState: OptimizerState {
     var step = 0
     let segments: [Int]
     let extended: [Int]
-    var m: [Float], v: [Float], e: [Float], g: [Float]
+    /// ADAM's moments, the coefficients' gradient and step (all coefficients), the picture's gradient.
+    var m: [Float], v: [Float], e: [Float], s: [Float], g: [Float]
     init(segments: [Int], pyramid: Pyramid) {
         self.segments = segments
         count = segments.reduce(0, +)
         extended = segments.map(pyramid.extended)
         let n = extended.reduce(0, +)
-        m = .init(repeating: 0, count: n); v = m; e = m; g = .init(repeating: 0, count: count)
+        m = .init(repeating: 0, count: n); v = m; e = m; s = m; g = .init(repeating: 0, count: count)
+    }
+
+    /// One step in the pyramid: the gradient read into the coefficients (through C with
+    /// `chroma`), `step` writing the coefficients' step from their gradient, the picture's step
+    /// Σ_l w_l·U_l(step) (through Cᵀ·diag(1, s, s)) into `delta`.
+    func step(_ pyramid: Pyramid, chroma: Float?, gradient: UnsafePointer<Float>, delta: UnsafeMutablePointer<Float>,
+              _ step: (UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void) {
+        g.withUnsafeMutableBufferPointer { gb in
+            e.withUnsafeMutableBufferPointer { eb in
+                s.withUnsafeMutableBufferPointer { sb in
+                    let g = gb.baseAddress!, e = eb.baseAddress!
+                    g.update(from: gradient, count: count)
+                    if chroma != nil { FilteredAdam.rotate(g, segments: segments, forward: true) }
+                    pyramid.apply(g, e, segments: segments, analysis: true)
+                    step(UnsafePointer(e), sb.baseAddress!)
+                    pyramid.apply(delta, sb.baseAddress!, segments: segments, analysis: false)
+                    if let chroma { FilteredAdam.rotate(delta, segments: segments, forward: false, chroma: chroma) }
+                }
+            }
+        }
     }
 }
 
@@ -67,24 +88,9 @@ struct PyramidAdam: Optimizer {
     func makeState(segments: [Int]) -> PyramidAdamState { PyramidAdamState(segments: segments, pyramid: pyramid) }
     func update(gradient: UnsafePointer<Float>, delta: UnsafeMutablePointer<Float>, state: PyramidAdamState) {
         state.step += 1
-        let n = state.count
-        state.g.withUnsafeMutableBufferPointer { gb in
-            state.e.withUnsafeMutableBufferPointer { eb in
-                let g = gb.baseAddress!, e = eb.baseAddress!
-                g.update(from: gradient, count: n)
-                if chroma != nil { FilteredAdam.rotate(g, segments: state.segments, forward: true) }
-                pyramid.apply(g, e, segments: state.segments, analysis: true)
-                let t = Double(state.step)
-                let c1 = Float(1 - pow(0.9, t)), c2 = Float(1 - pow(0.999, t))
-                for i in 0..<eb.count {
-                    let x = e[i]
-                    state.m[i] = 0.9 * state.m[i] + 0.1 * x
-                    state.v[i] = 0.999 * state.v[i] + 0.001 * x * x
-                    e[i] = -learningRate / c1 * state.m[i] / ((state.v[i] / c2).squareRoot() + 1e-8)
-                }
-                pyramid.apply(delta, e, segments: state.segments, analysis: false)
-                if let chroma { FilteredAdam.rotate(delta, segments: state.segments, forward: false, chroma: chroma) }
-            }
+        let n = state.e.count
+        state.step(pyramid, chroma: chroma, gradient: gradient, delta: delta) { e, out in
+            adamStep(e, count: n, m: &state.m, v: &state.v, step: state.step, rate: learningRate, into: out)
         }
     }
 }
@@ -109,19 +115,8 @@ struct PyramidLSTM: Optimizer {
         return PyramidLSTMState(inner: lstm.makeState(segments: outer.extended), outer: outer)
     }
     func update(gradient: UnsafePointer<Float>, delta: UnsafeMutablePointer<Float>, state: PyramidLSTMState) {
-        let o = state.outer, n = o.count
-        o.g.withUnsafeMutableBufferPointer { gb in
-            o.e.withUnsafeMutableBufferPointer { eb in
-                let g = gb.baseAddress!, e = eb.baseAddress!
-                g.update(from: gradient, count: n)
-                if chroma != nil { FilteredAdam.rotate(g, segments: o.segments, forward: true) }
-                pyramid.apply(g, e, segments: o.segments, analysis: true)
-                o.m.withUnsafeMutableBufferPointer { step in
-                    lstm.update(gradient: UnsafePointer(e), delta: step.baseAddress!, state: state.inner)
-                    pyramid.apply(delta, step.baseAddress!, segments: o.segments, analysis: false)
-                }
-                if let chroma { FilteredAdam.rotate(delta, segments: o.segments, forward: false, chroma: chroma) }
-            }
+        state.outer.step(pyramid, chroma: chroma, gradient: gradient, delta: delta) { e, out in
+            lstm.update(gradient: e, delta: out, state: state.inner)
         }
     }
 }

@@ -86,6 +86,10 @@ for (name, terms, chroma, pyramid) in configurations {
 }
 if arguments.count == 6 {
     let model = try ModelFile.load(path: arguments[5])
+    guard model.configuration.inputs.highPass == nil else {
+        print("high-pass-adam: \(arguments[5]) filters its gradient itself; give a model without a high-pass (e.g. stage 5)")
+        exit(2)
+    }
     let lstm = LSTMOptimizer(configuration: model.configuration, weights: model.weights)
     print("the learned optimizer of \(arguments[5]) on the filtered gradient:")
     for (name, terms, chroma, pyramid) in configurations {
