@@ -113,6 +113,7 @@ public struct RandVGGS: Sendable {
     ///     can add per-row terms there without another pass over the image.
     public func backward(maps: FeatureMaps, pixelGradient: UnsafeMutablePointer<Float>, topMasked: Bool = false,
                          finished: (Range<Int>) -> Void = { _ in }) {
+        precondition(!maps.gradients.isEmpty, "RandVGGS.backward: these feature maps are forward-only")
         let c = Self.channels
         if !topMasked { maskTopGradient(maps: maps) }
         for s in stride(from: 3, through: 0, by: -1) {
@@ -162,16 +163,20 @@ public final class FeatureMaps {
     public let input: Tensor
     /// Post-ReLU activations of s1 … s4, `[C_s, H_s, W_s]`.
     public let activations: [Tensor]
-    /// ∂L/∂activations, same shapes as `activations`.
+    /// ∂L/∂activations, same shapes as `activations`; empty for forward-only maps.
     public let gradients: [Tensor]
     /// Pooled maps feeding s2 … s4 (also reused for their gradients during backward).
     public let pooled: [Tensor]
     /// im2col columns, large enough for every stage (see `Conv3x3.rowBlockWorkspaceCount`).
     public let workspace: Tensor
 
-    /// - Parameter workspace: a workspace to share with maps used at other times (e.g. the other
-    ///   levels of a pyramid, evaluated one after another); at least `workspaceCount(height:width:)`.
-    public init(height: Int, width: Int, workspace shared: Tensor? = nil) {
+    /// - Parameters:
+    ///   - workspace: a workspace to share with maps used at other times (e.g. the other levels of
+    ///     a pyramid, evaluated one after another); at least `workspaceCount(height:width:)`.
+    ///   - backward: false for maps only ever run forward (a style image's statistics): no
+    ///     gradient tensors (as large as the activations) are allocated, and `RandVGGS.backward`
+    ///     must not be given these maps.
+    public init(height: Int, width: Int, workspace shared: Tensor? = nil, backward: Bool = true) {
         precondition(height >= RandVGGS.minimumSide && width >= RandVGGS.minimumSide,
                      "FeatureMaps: \(width)×\(height) is below the \(RandVGGS.minimumSide)-pixel minimum")
         var hs = [height], ws = [width]
@@ -180,7 +185,7 @@ public final class FeatureMaps {
         let c = RandVGGS.channels
         input = Tensor(shape: [3, height, width])
         activations = (0..<4).map { Tensor(shape: [c[$0 + 1], hs[$0], ws[$0]]) }
-        gradients = (0..<4).map { Tensor(shape: [c[$0 + 1], hs[$0], ws[$0]]) }
+        gradients = backward ? (0..<4).map { Tensor(shape: [c[$0 + 1], hs[$0], ws[$0]]) } : []
         pooled = (1..<4).map { Tensor(shape: [c[$0], hs[$0], ws[$0]]) }
         let needed = Self.workspaceCount(height: height, width: width)
         if let shared {

@@ -64,12 +64,18 @@ public struct StyleTargets: Sendable {
         let q = Self.quantileCount
         let directions = (0..<4).map { Self.makeDirections(channels: c[$0 + 1], stage: $0) }
         let quantiles = (0..<levels).map { _ in (0..<4).map { Tensor(shape: [directions[$0].shape[1], q]) } }
+        // One convolution workspace for every level of every style (the largest need: a level's
+        // is a quarter of the one above), and forward-only maps: no gradients, as large as the
+        // activations, are allocated (at 1024 px they are 240 MB of fresh pages per style).
+        let workspace = Tensor(shape: [styles.map {
+            precondition($0.shape.count == 3 && $0.shape[0] == 3, "StyleTargets: style must be [3, h, w]")
+            return FeatureMaps.workspaceCount(height: $0.shape[1], width: $0.shape[2])
+        }.max()!])
         for (style, weight) in zip(styles, w) {
-            precondition(style.shape.count == 3 && style.shape[0] == 3, "StyleTargets: style must be [3, h, w]")
             var image = style
             for level in 0..<levels {
                 let h = image.shape[1], wd = image.shape[2]
-                let maps = FeatureMaps(height: h, width: wd)
+                let maps = FeatureMaps(height: h, width: wd, workspace: workspace, backward: false)
                 network.forward(pixels: image.data, maps: maps)
                 for s in 0..<4 {
                     let cs = c[s + 1]

@@ -133,6 +133,21 @@ final class StylizationGradientTests: XCTestCase {
             XCTAssertEqual(s, 0, accuracy: 1e-5)
         }
     }
+
+    /// Forward-only maps (`FeatureMaps(…, backward: false)`, as `StyleTargets` uses with one
+    /// workspace for all levels) hold no gradients and compute the same activations, bit for bit,
+    /// as full maps, also on a shared larger workspace.
+    func testForwardOnlyMapsComputeTheSameActivations() {
+        let net = RandVGGS(), image = randomImage(seed: 5, height: 21, width: 18)
+        let full = FeatureMaps(height: 21, width: 18)
+        let shared = Tensor(shape: [FeatureMaps.workspaceCount(height: 40, width: 40)])
+        let forward = FeatureMaps(height: 21, width: 18, workspace: shared, backward: false)
+        XCTAssertEqual(full.gradients.count, 4)
+        XCTAssertTrue(forward.gradients.isEmpty)
+        net.forward(pixels: image.data, maps: full)
+        net.forward(pixels: image.data, maps: forward)
+        for s in 0..<4 { XCTAssertEqual(full.activations[s].toArray(), forward.activations[s].toArray()) }
+    }
 }
 
 /// No frame: at a flat image the loss's gradient is the same at every pixel, borders included
