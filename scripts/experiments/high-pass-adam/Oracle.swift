@@ -95,6 +95,7 @@ func runOracle() throws {
     report("adam 0.068", mean(problems.map { oracleRun(Adam(learningRate: 0.068), problem: $0, steps: steps, scales: [1]) }))
     report("adam greedy α", mean(problems.map { oracleRun(Adam(learningRate: 0.068), problem: $0, steps: steps, scales: line) }))
     report("lstm", mean(problems.map { oracleRun(lstm, problem: $0, steps: steps, scales: [1]) }))
+    report("lstm evaluator", Evaluator.meanLossCurve(lstm, problems: problems, steps: steps))  // the same curve
     if ProcessInfo.processInfo.environment["ORACLE_LBFGS"] != nil {
         report("l-bfgs 0.02", mean(problems.map { lbfgs(problem: $0, evaluations: steps, firstMove: 0.02) }))
         report("l-bfgs no box", mean(problems.map { lbfgs(problem: $0, evaluations: steps, clamp: false) }))
