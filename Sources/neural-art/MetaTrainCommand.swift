@@ -270,10 +270,11 @@ struct MetaTrainCommand: ParsableCommand {
         if lstm.inputs.lumaChroma && (lstm.inputs.highPass == nil || groups != nil) {
             throw ValidationError("--luma-chroma needs a high-pass (--high-pass)")
         }
-        if lstm.inputs.globalRMS && (lstm.inputs.highPass == nil || groups != nil) {
+        // Requested or the model's (a requested input is only added to the model's below).
+        if (globalRms || lstm.inputs.globalRMS) && (lstm.inputs.highPass == nil || groups != nil) {
             throw ValidationError("--global-rms needs a high-pass (--high-pass)")
         }
-        if lstm.inputs.smoothFraction && (lstm.inputs.highPass == nil || groups != nil) {
+        if (smoothFraction || lstm.inputs.smoothFraction) && (lstm.inputs.highPass == nil || groups != nil) {
             throw ValidationError("--smooth-fraction needs a high-pass (--high-pass)")
         }
         if let k = sharedUnits, k < 1 || k > lstm.hiddenSize {

@@ -178,5 +178,10 @@ final class StyleDistributionCommandTests: CLITestCase {
         try assertStylizesCoarseToFine(model, output: temp("\(name).png"), file: file, line: line)
         assertUsageError(try run(tinyTask + [flag, "--output", temp("\(name)-x.lstm")]),
                          mentioning: "\(flag) needs a high-pass", file: file, line: line)
+        // Likewise from a model without one (the flag would widen it).
+        let plain = temp("\(name)-plain.lstm")
+        _ = try tinyMetaTrain([], output: plain)
+        assertUsageError(try run(tinyTask + ["--initial-model", plain, flag, "--output", temp("\(name)-y.lstm")]),
+                         mentioning: "\(flag) needs a high-pass", file: file, line: line)
     }
 }
