@@ -75,6 +75,12 @@ final class GradientHighPass {
     /// zero), valid until the next call; else nil.
     var smoothFraction: UnsafePointer<Float>? { segmentSmooth.map { UnsafePointer($0.data) } }
 
+    /// The extra inputs this filter makes, of the last `filtered(_:step:)` call (read only by a
+    /// configuration that has them).
+    var extraInputs: ExtraInputs {
+        ExtraInputs(localMean: localMean, globalRMS: globalRMS, smoothFraction: smoothFraction)
+    }
+
     /// Whether this filter was made for segments at these offsets (`offsets`, as this type keeps
     /// them) with these shapes.
     func matches(offsets: [Int], shapes: [ImageShape?]) -> Bool {

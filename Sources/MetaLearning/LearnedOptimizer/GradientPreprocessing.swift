@@ -162,6 +162,12 @@ public struct InputFeatures: Codable, Equatable, Sendable {
     /// The index of the first input after the gradient, RMS and momentum features: the local
     /// mean's, then the global RMS's, the smooth fraction's, then the shared units' (as many as there are).
     var extraInputsStart: Int { count - (localMean ? 1 : 0) - (globalRMS ? 1 : 0) - (smoothFraction ? 1 : 0) - sharedUnits }
+    /// The global RMS's input index (with `globalRMS`).
+    var globalRMSInput: Int { extraInputsStart + (localMean ? 1 : 0) }
+    /// The smooth fraction's input index (with `smoothFraction`).
+    var smoothFractionInput: Int { globalRMSInput + (globalRMS ? 1 : 0) }
+    /// The first shared unit's input index (with `sharedUnits` > 0): the last K inputs.
+    var sharedUnitsInput: Int { count - sharedUnits }
 
     /// The number of per-coordinate state values (running averages) the features keep.
     public var stateCount: Int { (rmsInputs ? 2 : 0) + momentumDecays.count }
@@ -189,11 +195,24 @@ extension Float {
     }
 }
 
+/// What the extra inputs read besides each coordinate's gradient (`InputFeatures.localMean`,
+/// `globalRMS`, `smoothFraction`, `sharedUnits`): per coordinate, N values each (the shared
+/// units K × N); nil where the configuration has no such input. The high-pass makes the first
+/// three (`GradientHighPass.extraInputs`), the optimizer state the shared units.
+struct ExtraInputs {
+    /// The local mean of the unfiltered gradient, B_r(g).
+    var localMean: UnsafePointer<Float>? = nil
+    /// Each coordinate's problem's RMS of the filtered gradient.
+    var globalRMS: UnsafePointer<Float>? = nil
+    /// Each coordinate's problem's smooth fraction 2ρ − 1.
+    var smoothFraction: UnsafePointer<Float>? = nil
+    /// K × N: the shared units' per-problem means.
+    var shared: UnsafePointer<Float>? = nil
+}
+
 /// Writes the LSTM input features of coordinates `range` (feature-major: feature `k` of
-/// coordinate `n` at `x[k * stride + n]`), reading `scale · gradient[n]` (and, for
-/// `f.localMean`, `scale · localMean[n]`, the local mean of the unfiltered gradient; for
-/// `f.globalRMS` and `f.smoothFraction` each coordinate's problem's RMS and smooth fraction;
-/// ignored otherwise).
+/// coordinate `n` at `x[k * stride + n]`), reading `scale · gradient[n]` and, for the extra
+/// inputs the configuration has, `extra` (the local mean scaled like the gradient).
 ///
 /// Updates the running averages in `state` (`f.stateCount` rows of `stateStride` values, by
 /// default `stride`; see `InputFeatures`) for step `step` ≥ 1 (bias correction 1 − βˢᵗᵉᵖ); `state` may be nil only
@@ -203,31 +222,29 @@ func preprocessGradient(
     _ f: InputFeatures, gradient: UnsafePointer<Float>, scale: Float,
     x: UnsafeMutablePointer<Float>, stride: Int,
     state: UnsafeMutablePointer<Float>?, stateStride: Int? = nil, step: Int,
-    range: Range<Int>, localMean: UnsafePointer<Float>? = nil, globalRMS: UnsafePointer<Float>? = nil,
-    smooth: UnsafePointer<Float>? = nil, shared: UnsafePointer<Float>? = nil
+    range: Range<Int>, extra: ExtraInputs = ExtraInputs()
 ) {
     precondition(f.stateCount == 0 || state != nil, "preprocessGradient: the features need state")
-    precondition(!f.localMean || localMean != nil, "preprocessGradient: the local-mean input needs the local mean")
-    precondition(!f.globalRMS || globalRMS != nil, "preprocessGradient: the global-RMS input needs the problems' RMS")
-    precondition(!f.smoothFraction || smooth != nil, "preprocessGradient: the smooth-fraction input needs the problems' fractions")
-    precondition(f.sharedUnits == 0 || shared != nil, "preprocessGradient: the shared units need their means")
-    if f.sharedUnits > 0, let shared {  // the last K inputs: K rows of stateStride (N) values
+    precondition(!f.localMean || extra.localMean != nil, "preprocessGradient: the local-mean input needs the local mean")
+    precondition(!f.globalRMS || extra.globalRMS != nil, "preprocessGradient: the global-RMS input needs the problems' RMS")
+    precondition(!f.smoothFraction || extra.smoothFraction != nil, "preprocessGradient: the smooth-fraction input needs the problems' fractions")
+    precondition(f.sharedUnits == 0 || extra.shared != nil, "preprocessGradient: the shared units need their means")
+    if f.sharedUnits > 0, let shared = extra.shared {  // K rows of stateStride (N) values
         let rows = stateStride ?? stride
         for k in 0..<f.sharedUnits {
-            let xk = x + (f.count - f.sharedUnits + k) * stride, sk = shared + k * rows  // the last K
+            let xk = x + (f.sharedUnitsInput + k) * stride, sk = shared + k * rows
             for n in range { xk[n] = sk[n] }
         }
     }
-    if f.globalRMS, let globalRMS {  // before the shared units: g/RMS of the problem's gradient (the scale cancels)
-        let xr = x + (f.extraInputsStart + (f.localMean ? 1 : 0)) * stride, clip = f.rmsClip
+    if f.globalRMS, let globalRMS = extra.globalRMS {  // g/RMS of the problem's gradient (the scale cancels)
+        let xr = x + f.globalRMSInput * stride, clip = f.rmsClip
         for n in range {
             let a = gradient[n] / (globalRMS[n] + 1e-30)
             xr[n] = a > clip ? clip : (a < -clip ? -clip : a)
         }
     }
-    if f.smoothFraction, let smooth {  // after the global RMS, before the shared units
-        let xs = x + (f.extraInputsStart + (f.localMean ? 1 : 0) + (f.globalRMS ? 1 : 0)) * stride
-        let clip = f.rmsClip
+    if f.smoothFraction, let smooth = extra.smoothFraction {
+        let xs = x + f.smoothFractionInput * stride, clip = f.rmsClip
         for n in range { xs[n] = clip * smooth[n] }
     }
     let stateStride = stateStride ?? stride
@@ -270,7 +287,7 @@ func preprocessGradient(
             xg[n] = a > clip ? clip : (a < -clip ? -clip : a)
             xm[n] = b > clip ? clip : (b < -clip ? -clip : b)
         }
-        if f.localMean, let localMean {  // after the momenta: B(g)/RMS, with this step's RMS
+        if f.localMean, let localMean = extra.localMean {  // after the momenta: B(g)/RMS, with this step's RMS
             let xl = x + f.extraInputsStart * stride
             for n in range {
                 let inv = 1 / ((v[n] * invCorrection).squareRoot() + 1e-30)

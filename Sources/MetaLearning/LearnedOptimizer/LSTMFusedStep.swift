@@ -69,7 +69,7 @@ enum LSTMFusedStep {
     /// One inference step for the tiles `tiles` of a state of N coordinates: the input
     /// features of `scale · gradient` (running averages in `featureState`, feature-major with
     /// stride N, bias-corrected for step `featureStep`), every layer, the read-out (and the
-    /// momentum read-out) into `delta`; `localMean` as `preprocessGradient` reads it.
+    /// momentum read-out) into `delta`; `extra` as `preprocessGradient` reads it.
     ///
     /// - Parameters:
     ///   - weights: φ (for the read-outs); `packed`: its layer weights as `pack` lays them out.
@@ -78,8 +78,8 @@ enum LSTMFusedStep {
     static func step(
         _ c: LSTMConfiguration, weights w: UnsafePointer<Float>, packed: UnsafePointer<Float>,
         count N: Int, tiles: Range<Int>, gradient: UnsafePointer<Float>, gradientScale: Float,
-        featureState: UnsafeMutablePointer<Float>?, featureStep: Int, localMean: UnsafePointer<Float>? = nil,
-        globalRMS: UnsafePointer<Float>? = nil, smooth: UnsafePointer<Float>? = nil, shared: UnsafePointer<Float>? = nil, state: UnsafeMutablePointer<Float>, delta: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>
+        featureState: UnsafeMutablePointer<Float>?, featureStep: Int, extra: ExtraInputs = ExtraInputs(),
+        state: UnsafeMutablePointer<Float>, delta: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>
     ) {
         let L = c.layout, H = L.hidden, T = tile, inputs = L.inputs, S = tileFloats(L)
         let blockWidth = blockTiles * T
@@ -91,7 +91,7 @@ enum LSTMFusedStep {
             let lo = firstTile * T, hi = min(N, lastTile * T)
             preprocessGradient(c.inputs, gradient: gradient, scale: gradientScale, x: features - lo, stride: blockWidth,
                                state: featureState, stateStride: N, step: featureStep, range: lo..<hi,
-                               localMean: localMean, globalRMS: globalRMS, smooth: smooth, shared: shared)
+                               extra: extra)
             if hi < lastTile * T {  // the last tile's padding lanes: zero inputs
                 for k in 0..<inputs { (features + k * blockWidth + (hi - lo)).update(repeating: 0, count: lastTile * T - hi) }
             }

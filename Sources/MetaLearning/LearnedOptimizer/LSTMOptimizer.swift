@@ -188,11 +188,9 @@ public struct LSTMOptimizer: Optimizer {
     ) {
         precondition(state.configuration == configuration, "LSTMOptimizer: state made for another configuration")
         let gradient = state.highPass?.filtered(gradient, step: state.step + 1) ?? gradient
-        let localMean = state.highPass?.localMean  // read only by a configuration with the local-mean input
-        let globalRMS = state.highPass?.globalRMS  // and by one with the global-RMS input
-        let smooth = state.highPass?.smoothFraction  // and by one with the smooth-fraction input
+        var extra = state.highPass?.extraInputs ?? ExtraInputs()
         state.shareUnits()
-        let shared = state.shared.map { UnsafePointer($0.data) }
+        extra.shared = state.shared.map { UnsafePointer($0.data) }
         state.step += 1
         let N = state.count, step = state.step, featureState = state.featureState?.data
         let configuration = self.configuration, tileCount = LSTMFusedStep.tileCount(N)
@@ -208,7 +206,7 @@ public struct LSTMOptimizer: Optimizer {
                 LSTMFusedStep.step(configuration, weights: w, packed: packed, count: N,
                                    tiles: evenRange(chunk, of: parts, count: tileCount), gradient: gradient,
                                    gradientScale: gradientScale, featureState: featureState, featureStep: step,
-                                   localMean: localMean, globalRMS: globalRMS, smooth: smooth, shared: shared, state: tiles, delta: delta, scratch: scratch + chunk * scratchCount)
+                                   extra: extra, state: tiles, delta: delta, scratch: scratch + chunk * scratchCount)
             }
         }
         state.highPass?.toImageBasis(delta)

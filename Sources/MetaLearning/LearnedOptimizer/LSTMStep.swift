@@ -36,21 +36,17 @@ extension LSTMCell {
     ///   - gradient: the gradient of `gradientScale · f` (N values).
     ///   - featureState: the input features' running averages (`inputs.stateCount` × N), if any;
     ///     `featureStep` is the step number t ≥ 1 they are bias-corrected for.
-    ///   - localMean: the local mean of the unfiltered gradient (`InputFeatures.localMean`), if used.
-    ///   - globalRMS: each coordinate's problem's RMS of `gradient` (`InputFeatures.globalRMS`), if used.
-    ///   - smooth: each coordinate's problem's smooth fraction (`InputFeatures.smoothFraction`), if used.
-    ///   - shared: K × N, the shared units' per-problem means (`InputFeatures.sharedUnits`), if used.
+    ///   - extra: what the configuration's extra inputs read (`ExtraInputs`).
     static func step(
         _ c: LSTMConfiguration, weights w: UnsafePointer<Float>, count N: Int, range r: Range<Int>,
         gradient: UnsafePointer<Float>, gradientScale: Float,
-        featureState: UnsafeMutablePointer<Float>?, featureStep: Int, localMean: UnsafePointer<Float>? = nil,
-        globalRMS: UnsafePointer<Float>? = nil, smooth: UnsafePointer<Float>? = nil, shared: UnsafePointer<Float>? = nil, buffers b: LSTMStepBuffers, delta: UnsafeMutablePointer<Float>, momentumRecord: UnsafeMutablePointer<Float>?
+        featureState: UnsafeMutablePointer<Float>?, featureStep: Int, extra: ExtraInputs = ExtraInputs(),
+        buffers b: LSTMStepBuffers, delta: UnsafeMutablePointer<Float>, momentumRecord: UnsafeMutablePointer<Float>?
     ) {
         guard !r.isEmpty else { return }
         let L = c.layout, H = L.hidden, top = L.layers - 1
         preprocessGradient(c.inputs, gradient: gradient, scale: gradientScale, x: b.xhIn(0), stride: N,
-                           state: featureState, step: featureStep, range: r, localMean: localMean, globalRMS: globalRMS,
-                           smooth: smooth, shared: shared)
+                           state: featureState, step: featureStep, range: r, extra: extra)
         for l in 0..<L.layers {
             forward(hidden: H, columns: L.columns(layer: l), count: N, range: r,
                     weights: w + L.weightOffset(layer: l), xh: b.xhIn(l), gates: b.gates(l),

@@ -339,11 +339,9 @@ final class LSTMUnroll {
             for (g, lane) in lanes.enumerated() {
                 let N = lane.count, w = weights + weightOffset(group: g), step = featureStep
                 let grad = highPass?.filtered(lane.grads[t].data, step: step) ?? UnsafePointer(lane.grads[t].data)
-                let localMean = highPass?.localMean  // read only by a configuration with the local-mean input
-                let globalRMS = highPass?.globalRMS  // and by one with the global-RMS input
-                let smooth = highPass?.smoothFraction  // and by one with the smooth-fraction input
+                var extra = highPass?.extraInputs ?? ExtraInputs()
                 lane.shareUnits(step: t, configuration)
-                let shared = lane.shared.map { UnsafePointer($0.data) }
+                extra.shared = lane.shared.map { UnsafePointer($0.data) }
                 let state = lane.featureState?.data, d = lane.delta.data
                 let record = lane.momentumRecords.isEmpty ? nil : lane.momentumRecords[t].data
                 lane.buffers(step: t, into: buffers)
@@ -351,7 +349,7 @@ final class LSTMUnroll {
                 lane.blocks.forEach { _, r in
                     LSTMCell.step(configuration, weights: w, count: N, range: r,
                                   gradient: grad, gradientScale: 1, featureState: state, featureStep: step,
-                                  localMean: localMean, globalRMS: globalRMS, smooth: smooth, shared: shared, buffers: buffers, delta: d, momentumRecord: record)
+                                  extra: extra, buffers: buffers, delta: d, momentumRecord: record)
                 }
                 fromLane(g, from: d, problems: P, into: delta.data)
             }
