@@ -270,39 +270,32 @@ struct MetaTrainCommand: ParsableCommand {
         if lstm.inputs.lumaChroma && (lstm.inputs.highPass == nil || groups != nil) {
             throw ValidationError("--luma-chroma needs a high-pass (--high-pass)")
         }
-        // Requested or the model's (a requested input is only added to the model's below).
-        if (globalRms || lstm.inputs.globalRMS) && (lstm.inputs.highPass == nil || groups != nil) {
-            throw ValidationError("--global-rms needs a high-pass (--high-pass)")
-        }
-        if (smoothFraction || lstm.inputs.smoothFraction) && (lstm.inputs.highPass == nil || groups != nil) {
-            throw ValidationError("--smooth-fraction needs a high-pass (--high-pass)")
+        // The one-value extra inputs in their order (`InputFeatures`): a requested one the model
+        // lacks is added below with zero weights, at the end of the inputs, so every later one
+        // (and the shared units) must be absent. Checked for requested or the model's own.
+        let extras: [(flag: String, name: String, requested: Bool, key: WritableKeyPath<InputFeatures, Bool>)] = [
+            ("--local-mean", "local mean", localMean, \.localMean), ("--global-rms", "global RMS", globalRms, \.globalRMS),
+            ("--smooth-fraction", "smooth fraction", smoothFraction, \.smoothFraction)]
+        for e in extras.dropFirst() where (e.requested || lstm.inputs[keyPath: e.key]) && (lstm.inputs.highPass == nil || groups != nil) {
+            throw ValidationError("\(e.flag) needs a high-pass (--high-pass)")
         }
         if let k = sharedUnits, k < 1 || k > lstm.hiddenSize {
             throw ValidationError("--shared-units takes 1 to \(lstm.hiddenSize) (the hidden size); got \(k)")
         }
-        if localMean && !lstm.inputs.localMean && (lstm.inputs.globalRMS || lstm.inputs.smoothFraction || lstm.inputs.sharedUnits > 0) {
-            throw ValidationError("--local-mean: the model already has inputs that come after it (global RMS, smooth fraction, shared units)")
-        }
-        if globalRms && !lstm.inputs.globalRMS && (lstm.inputs.smoothFraction || lstm.inputs.sharedUnits > 0) {
-            throw ValidationError("--global-rms: the model already has inputs that come after it (smooth fraction, shared units)")
-        }
-        if smoothFraction && !lstm.inputs.smoothFraction && lstm.inputs.sharedUnits > 0 {
-            throw ValidationError("--smooth-fraction: the model already has shared units, which come after it")
+        for (i, e) in extras.enumerated() where e.requested && !lstm.inputs[keyPath: e.key] {
+            let later = extras[(i + 1)...].filter { lstm.inputs[keyPath: $0.key] }.map(\.name)
+                + (lstm.inputs.sharedUnits > 0 ? ["shared units"] : [])
+            if !later.isEmpty {
+                throw ValidationError("\(e.flag): the model already has inputs that come after it (\(later.joined(separator: ", ")))")
+            }
         }
         if let k = sharedUnits, lstm.inputs.sharedUnits > 0, lstm.inputs.sharedUnits != k {
             throw ValidationError("--shared-units \(k): the model already shares \(lstm.inputs.sharedUnits)")
         }
-        if localMean && !lstm.inputs.localMean, let weights = start {  // the model's, widened by one zero input
-            start = LSTMOptimizer.addingInputs(1, to: weights, layout: lstm.layout)
-            lstm.inputs.localMean = true
-        }
-        if globalRms && !lstm.inputs.globalRMS, let weights = start {  // likewise, before the shared units
-            start = LSTMOptimizer.addingInputs(1, to: weights, layout: lstm.layout)
-            lstm.inputs.globalRMS = true
-        }
-        if smoothFraction && !lstm.inputs.smoothFraction, let weights = start {  // likewise
-            start = LSTMOptimizer.addingInputs(1, to: weights, layout: lstm.layout)
-            lstm.inputs.smoothFraction = true
+        for e in extras where e.requested && !lstm.inputs[keyPath: e.key] {  // only an --initial-model lacks one
+            guard let weights = start else { break }
+            start = LSTMOptimizer.addingInputs(1, to: weights, layout: lstm.layout)  // widened by one zero input
+            lstm.inputs[keyPath: e.key] = true
         }
         if let k = sharedUnits, lstm.inputs.sharedUnits == 0, let weights = start {  // the last inputs
             start = LSTMOptimizer.addingInputs(k, to: weights, layout: lstm.layout)
