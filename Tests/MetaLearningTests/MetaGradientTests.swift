@@ -124,6 +124,14 @@ final class MetaGradientTests: XCTestCase {
                                                              ImageShape(planes: 1, height: 5, width: 2)))
     }
 
+    /// A 2×4 LSTM (output scale 0.2) with RMS and one momentum input on the high-pass r 1 / gain
+    /// −0.4 (with `ramp`), plus what `set` adds: the configuration of the extra-input checks below.
+    func highPassConfig(ramp: Int? = nil, _ set: (inout InputFeatures) -> Void) -> LSTMConfiguration {
+        var inputs = InputFeatures(rmsInputs: true, momentumDecays: [0.9], highPass: .init(radius: 1, gain: -0.4, ramp: ramp))
+        set(&inputs)
+        return LSTMConfiguration(layers: 2, hiddenSize: 4, inputs: inputs, outputScale: 0.2)
+    }
+
     /// The finite-difference check on two image-shaped quadratics of the given shapes (the second
     /// bounded).
     func checkImageShaped(_ config: LSTMConfiguration, seeds: (UInt64, UInt64), shapes: (ImageShape, ImageShape)) throws {
@@ -137,10 +145,7 @@ final class MetaGradientTests: XCTestCase {
 
     /// The local-mean input (B_r(g)/RMS, `InputFeatures.localMean`) on top of the high-pass.
     func testMetaGradientMatchesFiniteDifferencesWithLocalMean() throws {
-        let config = LSTMConfiguration(layers: 2, hiddenSize: 4,
-                                       inputs: InputFeatures(rmsInputs: true, momentumDecays: [0.9],
-                                                             highPass: .init(radius: 1, gain: -0.4), localMean: true),
-                                       outputScale: 0.2)
+        let config = highPassConfig { $0.localMean = true }
         try checkImageShaped(config, seeds: (26, 27), shapes: (ImageShape(planes: 3, height: 2, width: 2),
                                                              ImageShape(planes: 2, height: 1, width: 5)))
     }
@@ -150,12 +155,7 @@ final class MetaGradientTests: XCTestCase {
     /// and with a gain ramp (`HighPass.ramp`) over the warm-up and the unroll's first steps.
     func testMetaGradientMatchesFiniteDifferencesWithLumaChroma() throws {
         for (localMean, ramp) in [(false, nil), (true, 5)] {
-            let config = LSTMConfiguration(layers: 2, hiddenSize: 4,
-                                           inputs: InputFeatures(rmsInputs: true, momentumDecays: [0.9],
-                                                                 highPass: .init(radius: 1, gain: -0.4, ramp: ramp),
-                                                                 localMean: localMean,
-                                                                 lumaChroma: true),
-                                           outputScale: 0.2)
+            let config = highPassConfig(ramp: ramp) { $0.localMean = localMean; $0.lumaChroma = true }
             try checkImageShaped(config, seeds: (28, 29), shapes: (ImageShape(planes: 3, height: 2, width: 2),
                                                                  ImageShape(planes: 3, height: 1, width: 3)))
         }
@@ -164,11 +164,7 @@ final class MetaGradientTests: XCTestCase {
     /// The global-RMS input (g'/RMS of the problem's g', `InputFeatures.globalRMS`) after the
     /// local mean, on the high-pass.
     func testMetaGradientMatchesFiniteDifferencesWithGlobalRMS() throws {
-        let config = LSTMConfiguration(layers: 2, hiddenSize: 4,
-                                       inputs: InputFeatures(rmsInputs: true, momentumDecays: [0.9],
-                                                             highPass: .init(radius: 1, gain: -0.4), localMean: true,
-                                                             globalRMS: true),
-                                       outputScale: 0.2)
+        let config = highPassConfig { $0.localMean = true; $0.globalRMS = true }
         XCTAssertEqual(config.inputs.count, 8)
         try checkImageShaped(config, seeds: (30, 31), shapes: (ImageShape(planes: 3, height: 2, width: 2),
                                                              ImageShape(planes: 2, height: 1, width: 5)))
@@ -177,11 +173,7 @@ final class MetaGradientTests: XCTestCase {
     /// The smooth-fraction input (2ρ − 1, ρ = RMS(B_r(g))/RMS(g) of the problem,
     /// `InputFeatures.smoothFraction`) after the global RMS, in the luma/chroma basis.
     func testMetaGradientMatchesFiniteDifferencesWithSmoothFraction() throws {
-        let config = LSTMConfiguration(layers: 2, hiddenSize: 4,
-                                       inputs: InputFeatures(rmsInputs: true, momentumDecays: [0.9],
-                                                             highPass: .init(radius: 1, gain: -0.4), lumaChroma: true,
-                                                             globalRMS: true, smoothFraction: true),
-                                       outputScale: 0.2)
+        let config = highPassConfig { $0.lumaChroma = true; $0.globalRMS = true; $0.smoothFraction = true }
         XCTAssertEqual(config.inputs.count, 8)
         try checkImageShaped(config, seeds: (34, 35), shapes: (ImageShape(planes: 3, height: 2, width: 2),
                                                              ImageShape(planes: 3, height: 1, width: 3)))
