@@ -74,15 +74,10 @@ func lbfgs(problem: any Problem, evaluations: Int, clamp: Bool = true, firstMove
 }
 
 func runOracle() throws {
-    let size = Int(CommandLine.arguments[2])!, count = Int(CommandLine.arguments[3])!
-    let distribution = try StyleDistribution.load(families: [.cells, .marble, .stripes, .strokes, .wash, .bundled],
-                                                  heldOut: [], sizes: size...size)
-    let task = try StyleTask.load(distribution: distribution)
-    let problems = (0..<count).map { task.makeProblem(split: .validation, index: $0) }
-    let model = try ModelFile.load(path: CommandLine.arguments[4])
-    let lstm = LSTMOptimizer(configuration: model.configuration, weights: model.weights)
+    let (size, count, lstm) = try probeArguments()
+    let problems = try probeProblems(size: size, count: count)
     let steps = 128
-    func mean(_ curves: [[Double]]) -> [Double] { (0...steps).map { t in curves.map { $0[t] }.reduce(0, +) / Double(curves.count) } }
+    let mean = meanCurve
     var reference: Double? = nil
     func report(_ name: String, _ c: [Double]) {
         if reference == nil { reference = c[steps] }

@@ -60,10 +60,7 @@ let configurations = arguments[3].split(separator: ";").map(configuration)
 let rates = arguments[4].split(separator: ",").compactMap { Float($0) }
 // The training families' validation problems at one crop size, from the photo (as the README's
 // calibrate and tune diagnostics).
-let distribution = try StyleDistribution.load(families: [.cells, .marble, .stripes, .strokes, .wash, .bundled],
-                                              heldOut: [], sizes: size...size)
-let task = try StyleTask.load(distribution: distribution)
-let problems = (0..<count).map { task.makeProblem(split: .validation, index: $0) }
+let problems = try probeProblems(size: size, count: count)
 let steps = 128
 print("size \(size) px, \(count) validation problems of the training families, \(steps) steps; best rate of \(rates) by summed loss")
 print("config          lr      step 1  step 16  step 32  step 64  step 128  reaches ref's final")
@@ -85,12 +82,11 @@ for (name, terms, chroma, pyramid) in configurations {
     fflush(stdout)
 }
 if arguments.count == 6 {
-    let model = try ModelFile.load(path: arguments[5])
-    guard model.configuration.inputs.highPass == nil else {
+    let lstm = try loadLearnedOptimizer(arguments[5])
+    guard lstm.configuration.inputs.highPass == nil else {
         print("high-pass-adam: \(arguments[5]) filters its gradient itself; give a model without a high-pass (e.g. stage 5)")
         exit(2)
     }
-    let lstm = LSTMOptimizer(configuration: model.configuration, weights: model.weights)
     print("the learned optimizer of \(arguments[5]) on the filtered gradient:")
     for (name, terms, chroma, pyramid) in configurations {
         let c = pyramid.map { Evaluator.meanLossCurve(PyramidLSTM(lstm: lstm, pyramid: $0, chroma: chroma), problems: problems, steps: steps) }
